@@ -1,0 +1,1 @@
+"""Endpoint clients. Each module here is the only place its SDK or HTTP client is imported."""

@@ -1,0 +1,137 @@
+"""`loadgen`: a thin command line over the library. Exit codes are in docs/cli.md."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from loadgen import __version__
+from loadgen.errors import LoadgenError
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_INTERNAL = 1
+
+
+def _friendly_errors(function: F) -> F:
+    """Errors a user can cause print one clear message and exit with their code; only a bug
+    prints a traceback (exit 1)."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except LoadgenError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            sys.exit(130)
+        except Exception:
+            traceback.print_exc()
+            click.echo("error: internal error in loadgen (a bug: please report it)", err=True)
+            sys.exit(EXIT_INTERNAL)
+
+    wrapper.__name__ = function.__name__
+    wrapper.__doc__ = function.__doc__
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="loadgen")
+def main() -> None:
+    """Load-test LLM endpoints (Amazon Bedrock) and report latency, tokens and errors."""
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--rps", type=float, help="Target requests per second (load.rate).")
+@click.option("--duration", help="How long to send after warmup, e.g. 30s, 2m (load.duration).")
+@click.option("--requests", type=int, help="Send this many measured requests (load.requests).")
+@click.option("--warmup", help="Warmup before measuring, e.g. 5s (load.warmup).")
+@click.option("--arrival", type=click.Choice(["constant", "poisson"]), help="Arrival process.")
+@click.option("--model", "models", multiple=True, help="Model id; repeat to test several.")
+@click.option("--max-in-flight", type=int, help="Cap on requests in flight; beyond it, drop.")
+@click.option("--endpoint-url", help="Send to this URL instead of the AWS endpoint.")
+@click.option("--region", help="AWS region, e.g. us-east-1.")
+@click.option("--profile", help="AWS named profile for credentials.")
+@click.option("--emulate", is_flag=True, help="Start the built-in Bedrock emulator and use it.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
+@click.option("--seed", type=int, help="Seed for arrivals and row order (default: random).")
+@click.option(
+    "--grace",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Seconds in-flight requests may finish after Ctrl-C.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@_friendly_errors
+def run(scenario: Path, **flags: Any) -> None:
+    """Run SCENARIO (a YAML file) and write report.json and samples.jsonl."""
+    from loadgen.run import RunOptions
+    from loadgen.run import run as run_scenario
+    from loadgen.scenario import load_scenario
+
+    overrides = _overrides(flags)
+    if flags["emulate"] and flags["endpoint_url"]:
+        raise click.UsageError("--emulate starts its own endpoint: drop --endpoint-url or it")
+    loaded = load_scenario(scenario, overrides)
+    options = RunOptions(
+        out_dir=flags["out"],
+        emulate=flags["emulate"],
+        quiet=flags["quiet"],
+        grace_s=flags["grace"],
+        console=Console(stderr=False),
+    )
+    result = run_scenario(loaded, options)
+    sys.exit(result.exit_code)
+
+
+def _overrides(flags: dict[str, Any]) -> dict[str, Any]:
+    load = {
+        key: flags[flag]
+        for key, flag in (
+            ("rate", "rps"),
+            ("duration", "duration"),
+            ("requests", "requests"),
+            ("warmup", "warmup"),
+            ("arrival", "arrival"),
+            ("max_in_flight", "max_in_flight"),
+        )
+        if flags[flag] is not None
+    }
+    target = {
+        key: flags[key] for key in ("endpoint_url", "region", "profile") if flags[key] is not None
+    }
+    overrides: dict[str, Any] = {}
+    if load:
+        overrides["load"] = load
+    if target:
+        overrides["target"] = target
+    if flags["models"]:
+        overrides["models"] = list(flags["models"])
+    if flags["seed"] is not None:
+        overrides["seed"] = flags["seed"]
+    return overrides
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=int, default=0, show_default=True, help="Port; 0 picks a free one.")
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="YAML or JSON file of emulator profiles.",
+)
+@_friendly_errors
+def emulate(host: str, port: int, config: Path | None) -> None:
+    """Serve the Bedrock emulator until Ctrl-C."""
+    from loadgen.emulator import EmulatorConfig, serve
+
+    serve(host, port, EmulatorConfig.from_file(config) if config else EmulatorConfig())

@@ -1,0 +1,52 @@
+"""The console summary: one table per run, a row per model, read from the report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _ms(value: Any) -> str:
+    return "-" if value is None else f"{value:,.1f}"
+
+
+def print_summary(report: dict[str, Any], console: Console) -> None:
+    run = report["run"]
+    generator = run["generator"]
+    title = f"{run['scenario']} — {run['status']}"
+    table = Table(title=title, title_justify="left")
+    for column in ("model", "sent", "ok", "throttled", "errors"):
+        table.add_column(column, justify="right" if column != "model" else "left")
+    for column in ("TTFT p50", "TTFT p99", "TTFT p99 resp", "TTLT p50", "TTLT p99", "ITL p50"):
+        table.add_column(f"{column} ms", justify="right")
+    table.add_column("out tok/s", justify="right")
+    for model, data in report["models"].items():
+        requests, latency = data["requests"], data["latency_ms"]
+        errors = sum(requests["errors"].values()) - requests["errors"]["throttled"]
+        table.add_row(
+            model,
+            str(requests["sent"]),
+            str(requests["ok"]),
+            str(requests["errors"]["throttled"]),
+            str(errors),
+            _ms(latency["ttft"]["service"]["p50"]),
+            _ms(latency["ttft"]["service"]["p99"]),
+            _ms(latency["ttft"]["response"]["p99"]),
+            _ms(latency["ttlt"]["service"]["p50"]),
+            _ms(latency["ttlt"]["service"]["p99"]),
+            _ms(latency["itl"]["p50"]),
+            _ms(data["throughput"]["output_tokens_per_s"]),
+        )
+    console.print(table)
+    lag = generator["lag_ms"]
+    console.print(
+        f"generator: target {generator['target_rps']:g} req/s, achieved "
+        f"{generator['achieved_rps'] or 0:.2f} req/s, lag p99 {_ms(lag['p99'])} ms, "
+        f"dropped {generator['dropped']}, CPU {generator['cpu_percent']:.0f} %"
+    )
+    for reason in generator["limited_reasons"]:
+        console.print(f"[yellow]generator-limited: {reason}[/yellow]")
+    if run["status"] != "completed" and run.get("status_reason"):
+        console.print(f"[yellow]{run['status']}: {run['status_reason']}[/yellow]")

@@ -1,0 +1,111 @@
+"""Dataset rows and the prompt template that turns each row into a request."""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from loadgen.errors import ConfigError
+from loadgen.scenario import Scenario
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """What one request asks: the rendered user text, the system text, the row it came from."""
+
+    row_id: str
+    system: str | None
+    user: str
+
+
+def load_rows(scenario: Scenario) -> list[dict[str, Any]]:
+    spec = scenario.dataset
+    if spec.rows is not None:
+        rows = list(spec.rows)
+        where = "dataset.rows"
+    else:
+        assert spec.path is not None
+        path = scenario.base_dir / spec.path
+        where = f"dataset.path ({path})"
+        rows = _read_jsonl(path, where)
+    if not rows:
+        raise ConfigError([f"{where}: the dataset has no rows; add at least one"])
+    return rows
+
+
+def _read_jsonl(path: Path, where: str) -> list[dict[str, Any]]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise ConfigError(
+            [f"{where}: no such file; the path is relative to the scenario"]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{where}: cannot read it ({exc})"]) from None
+    rows, problems = [], []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"{where} line {number}: not valid JSON ({exc.msg})")
+            continue
+        if not isinstance(row, dict):
+            problems.append(f"{where} line {number}: expected a JSON object per line")
+            continue
+        rows.append(row)
+    if problems:
+        raise ConfigError(problems[:20])
+    return rows
+
+
+def template_fields(template: str) -> set[str]:
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise ConfigError(
+            [f"prompt.template: {exc}; write literal braces as {{{{ and }}}}"]
+        ) from None
+    return {field.split(".")[0].split("[")[0] for _, field, _, _ in parsed if field}
+
+
+class PromptSource:
+    """Cycles through the rows (shuffled once with the run's seed) and renders each."""
+
+    def __init__(self, scenario: Scenario, rows: list[dict[str, Any]], seed: int) -> None:
+        needed = template_fields(scenario.prompt.template)
+        if scenario.prompt.system:
+            needed |= template_fields(scenario.prompt.system)
+        problems = []
+        for index, row in enumerate(rows):
+            missing = sorted(needed - row.keys())
+            if missing:
+                row_name = row.get("id", f"row {index + 1}")
+                problems.append(
+                    f"dataset {row_name}: lacks field(s) {', '.join(missing)} "
+                    "that the prompt template uses"
+                )
+        if problems:
+            raise ConfigError(problems[:20])
+        self._rows = list(rows)
+        if scenario.dataset.shuffle:
+            random.Random(seed).shuffle(self._rows)
+        self._system = scenario.prompt.system
+        self._template = scenario.prompt.template
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def prompt(self, index: int) -> Prompt:
+        row = self._rows[index % len(self._rows)]
+        system = self._system.format_map(row) if self._system else None
+        return Prompt(
+            row_id=str(row.get("id", index % len(self._rows))),
+            system=system,
+            user=self._template.format_map(row),
+        )

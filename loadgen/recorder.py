@@ -1,0 +1,216 @@
+"""Histograms and counters that Samples are folded into; nothing per request is kept.
+
+hdrhistogram's `record_value` returns False, silently, for a value outside its range, and
+truncates floats: values are recorded as integers and every rejected value is counted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+from loadgen.sample import ErrorClass, Sample
+
+# Latencies in microseconds from 1 µs to 1 hour, 3 significant digits (0.1 % error).
+LATENCY_MAX_US = 3_600_000_000
+TOKENS_MAX = 10_000_000
+SIGNIFICANT_DIGITS = 3
+PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p999": 99.9}
+
+LATENCY_METRICS = (
+    "ttft_service",
+    "ttft_response",
+    "ttlt_service",
+    "ttlt_response",
+    "itl",
+    "tpot",
+    "schedule_lag",
+    "client_prep",
+    "pool_wait",
+)
+TOKEN_METRICS = ("input_tokens", "output_tokens")
+
+
+class Histogram:
+    """An HDR histogram of non-negative integers that counts what it could not record."""
+
+    def __init__(self, highest: int) -> None:
+        self.hdr = HdrHistogram(1, highest, SIGNIFICANT_DIGITS)
+        self.out_of_range = 0
+
+    def record(self, value: int) -> None:
+        # Zero is a real value (a delta arriving in the same microsecond); HDR's floor is 1.
+        if not self.hdr.record_value(max(int(value), 1)):
+            self.out_of_range += 1
+
+    @property
+    def count(self) -> int:
+        return int(self.hdr.get_total_count())
+
+    def summary(self, scale: float = 1.0) -> dict[str, float | int | None]:
+        """count, mean, percentiles and max, each divided by `scale` (1000: µs → ms)."""
+        if self.count == 0:
+            return {"count": 0, "mean": None, **dict.fromkeys(PERCENTILES), "max": None}
+        values: dict[str, float | int | None] = {
+            "count": self.count,
+            "mean": round(self.hdr.get_mean_value() / scale, 3),
+        }
+        for name, percentile in PERCENTILES.items():
+            values[name] = round(self.hdr.get_value_at_percentile(percentile) / scale, 3)
+        values["max"] = round(self.hdr.get_max_value() / scale, 3)
+        return values
+
+    def encode(self) -> str:
+        return str(self.hdr.encode().decode("ascii"))
+
+    def merge(self, other: Histogram) -> None:
+        self.hdr.add(other.hdr)
+        self.out_of_range += other.out_of_range
+
+
+@dataclass
+class ModelStats:
+    """Everything the report says about one model, built from its measured samples."""
+
+    latency: dict[str, Histogram] = field(
+        default_factory=lambda: {name: Histogram(LATENCY_MAX_US) for name in LATENCY_METRICS}
+    )
+    tokens: dict[str, Histogram] = field(
+        default_factory=lambda: {name: Histogram(TOKENS_MAX) for name in TOKEN_METRICS}
+    )
+    sent: int = 0
+    ok: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    error_codes: Counter[str] = field(default_factory=Counter)
+    input_tokens_total: int = 0
+    output_tokens_total: int = 0
+    tokens_estimated: int = 0
+    first_intended_us: int | None = None
+    last_end_us: int | None = None
+
+    def add(self, sample: Sample) -> None:
+        if sample.error is ErrorClass.DROPPED:
+            self.errors[ErrorClass.DROPPED.value] += 1
+            return
+        self.sent += 1
+        if sample.error is None:
+            self.ok += 1
+        else:
+            self.errors[sample.error.value] += 1
+            if sample.error_code:
+                self.error_codes[sample.error_code] += 1
+        self._record_latencies(sample)
+        if sample.input_tokens is not None:
+            self.input_tokens_total += sample.input_tokens
+            self.tokens["input_tokens"].record(sample.input_tokens)
+        if sample.output_tokens is not None:
+            self.output_tokens_total += sample.output_tokens
+            self.tokens["output_tokens"].record(sample.output_tokens)
+        self.tokens_estimated += sample.tokens_estimated
+        if self.first_intended_us is None or sample.intended_us < self.first_intended_us:
+            self.first_intended_us = sample.intended_us
+        if sample.end_us is not None and (
+            self.last_end_us is None or sample.end_us > self.last_end_us
+        ):
+            self.last_end_us = sample.end_us
+
+    def _record_latencies(self, sample: Sample) -> None:
+        latency = self.latency
+        latency["schedule_lag"].record(sample.schedule_lag_us)
+        for name, value in (
+            ("client_prep", sample.client_prep_us),
+            ("pool_wait", sample.pool_wait_us),
+        ):
+            if value is not None:
+                latency[name].record(value)
+        # TTFT and TTLT of failed requests would mix two populations: only successes count.
+        # A failed request still shows in the counters and in the time series.
+        if sample.error is not None:
+            return
+        for name, value in (
+            ("ttft_service", sample.ttft_service_us),
+            ("ttft_response", sample.ttft_response_us),
+            ("ttlt_service", sample.ttlt_service_us),
+            ("ttlt_response", sample.ttlt_response_us),
+            ("tpot", sample.tpot_us),
+        ):
+            if value is not None:
+                latency[name].record(value)
+        for gap in sample.itl_us:
+            latency["itl"].record(gap)
+
+    @property
+    def out_of_range(self) -> int:
+        histograms = [*self.latency.values(), *self.tokens.values()]
+        return sum(h.out_of_range for h in histograms)
+
+
+class TimeSeries:
+    """Per-second counts over the whole run (warmup included), for plots and stability checks."""
+
+    FIELDS = ("sends", "completions", "errors", "output_tokens")
+
+    def __init__(self) -> None:
+        self._seconds: dict[int, list[int]] = {}
+
+    def _bucket(self, instant_us: int) -> list[int]:
+        second = max(instant_us, 0) // 1_000_000
+        bucket = self._seconds.get(second)
+        if bucket is None:
+            bucket = self._seconds[second] = [0, 0, 0, 0]
+        return bucket
+
+    def add(self, sample: Sample) -> None:
+        if sample.error is ErrorClass.DROPPED:
+            self._bucket(sample.intended_us)[2] += 1
+            return
+        self._bucket(sample.send_us if sample.send_us is not None else sample.dispatch_us)[0] += 1
+        if sample.end_us is not None:
+            bucket = self._bucket(sample.end_us)
+            bucket[1] += 1
+            bucket[2] += sample.error is not None
+            bucket[3] += sample.output_tokens or 0
+
+    def to_json(self) -> dict[str, Any]:
+        if not self._seconds:
+            return {"interval_s": 1, "start_s": 0, **{name: [] for name in self.FIELDS}}
+        first, last = min(self._seconds), max(self._seconds)
+        rows = [self._seconds.get(s, [0, 0, 0, 0]) for s in range(first, last + 1)]
+        series = {name: [row[i] for row in rows] for i, name in enumerate(self.FIELDS)}
+        return {"interval_s": 1, "start_s": first, **series}
+
+
+class Recorder:
+    """Folds every Sample into per-model statistics (measured samples only) and the series."""
+
+    def __init__(self) -> None:
+        self.models: dict[str, ModelStats] = {}
+        self.series = TimeSeries()
+        self.schedule_lag = Histogram(LATENCY_MAX_US)  # every request, warmup included
+        self.dispatched = 0
+        self.dropped = 0
+        self.warmup = 0
+        self.first_dispatch_us: int | None = None
+        self.last_dispatch_us: int | None = None
+
+    def add(self, sample: Sample) -> None:
+        self.series.add(sample)
+        if sample.error is ErrorClass.DROPPED:
+            self.dropped += 1
+        else:
+            self.dispatched += 1
+            self.schedule_lag.record(sample.schedule_lag_us)
+            if self.first_dispatch_us is None or sample.dispatch_us < self.first_dispatch_us:
+                self.first_dispatch_us = sample.dispatch_us
+            if self.last_dispatch_us is None or sample.dispatch_us > self.last_dispatch_us:
+                self.last_dispatch_us = sample.dispatch_us
+        if sample.warmup:
+            self.warmup += 1
+            return
+        self.models.setdefault(sample.model, ModelStats()).add(sample)
+
+    def ensure_model(self, model: str) -> None:
+        self.models.setdefault(model, ModelStats())

@@ -1,0 +1,349 @@
+"""One load test from scenario to report: the library call behind `loadgen run`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import signal
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from rich.console import Console
+
+from loadgen import __version__
+from loadgen.backend import Backend, Request
+from loadgen.backends.bedrock import EMULATOR_CREDENTIALS, BedrockBackend
+from loadgen.clock import Clock, MonotonicClock
+from loadgen.console import print_summary
+from loadgen.emulator import EmulatorConfig, EmulatorProcess
+from loadgen.errors import ConfigError, PreflightError
+from loadgen.prompts import PromptSource, load_rows
+from loadgen.recorder import Recorder
+from loadgen.report import RunInfo, build_report, write_json_atomically
+from loadgen.runner import PhaseOutcome, Planned, Runner
+from loadgen.sample import Sample
+from loadgen.scenario import Scenario, TargetSpec
+from loadgen.schedule import WeightedRoundRobin, arrival_offsets_ns
+from loadgen.sinks.jsonl import JsonlSink
+
+EXIT_OK = 0
+EXIT_ABORTED = 3
+EXIT_INTERRUPTED = 130
+EMULATOR_REGION = "us-east-1"
+START_LEAD_NS = 100_000_000  # the first request leaves 100 ms after setup, not during it
+
+
+@dataclass
+class RunOptions:
+    out_dir: Path | None = None
+    emulate: bool = False
+    quiet: bool = False
+    grace_s: float = 10.0  # after an interrupt, how long requests in flight may finish
+    console: Console = field(default_factory=Console)
+
+
+@dataclass
+class RunResult:
+    report: dict[str, Any]
+    out_dir: Path
+    exit_code: int
+
+
+def run(scenario: Scenario, options: RunOptions | None = None) -> RunResult:
+    """Run a scenario to its end (or an interrupt) and write its report. Blocks."""
+    options = options or RunOptions()
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - Windows
+        return asyncio.run(run_async(scenario, options))
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(run_async(scenario, options))
+
+
+async def run_async(
+    scenario: Scenario, options: RunOptions, clock: Clock | None = None
+) -> RunResult:
+    clock = clock or MonotonicClock()
+    seed = scenario.seed if scenario.seed is not None else random.SystemRandom().randrange(2**31)
+    prompts = PromptSource(scenario, load_rows(scenario), seed)
+    out_dir = _prepare_out_dir(options.out_dir, scenario.name)
+    with contextlib.ExitStack() as stack:
+        target = scenario.target
+        credentials = None
+        emulator = None
+        if options.emulate:
+            emulator = stack.enter_context(EmulatorProcess(_emulator_config(scenario)))
+            target = target.model_copy(
+                update={"endpoint_url": emulator.url, "region": target.region or EMULATOR_REGION}
+            )
+            credentials = EMULATOR_CREDENTIALS
+        backend = BedrockBackend(
+            target,
+            scenario.timeouts,
+            pool_size=scenario.load.max_in_flight,
+            static_credentials=credentials,
+        )
+        if not options.emulate:
+            await _check_aws_setup(backend, target)
+        result = await _measure(scenario, options, clock, backend, prompts, seed, out_dir, target)
+        if emulator is not None:
+            result.report["run"]["emulator"] = await asyncio.to_thread(
+                _emulator_stats, emulator.url
+            )
+            write_json_atomically(out_dir / "report.json", result.report)
+    if not options.quiet:
+        print_summary(result.report, options.console)
+        options.console.print(f"report: {out_dir / 'report.json'}")
+    return result
+
+
+async def _measure(
+    scenario: Scenario,
+    options: RunOptions,
+    clock: Clock,
+    backend: Backend,
+    prompts: PromptSource,
+    seed: int,
+    out_dir: Path,
+    target: TargetSpec,
+) -> RunResult:
+    recorder = Recorder()
+    for model in scenario.models:
+        recorder.ensure_model(model.id)
+    sink = JsonlSink(out_dir / "samples.jsonl")
+
+    def on_sample(sample: Sample) -> None:
+        recorder.add(sample)
+        sink.add(sample)
+
+    started_at = _utc_now()
+    wall_start, cpu_start = time.perf_counter(), time.process_time()
+    t0_ns = clock.now_ns() + START_LEAD_NS
+    runner = Runner(
+        backend,
+        clock,
+        on_sample,
+        max_in_flight=scenario.load.max_in_flight,
+        timeouts=scenario.timeouts,
+        t0_ns=t0_ns,
+    )
+    interrupts = _Interrupts()
+    outcomes: list[PhaseOutcome] = []
+    sink.start()
+    await backend.start()
+    try:
+        with interrupts.installed():
+            for phase_index, models in enumerate(_phases(scenario)):
+                outcome = PhaseOutcome()
+                outcomes.append(outcome)
+                start_ns = t0_ns if phase_index == 0 else clock.now_ns() + START_LEAD_NS
+                plan = _plan(scenario, models, prompts, seed, first_id=_planned_so_far(outcomes))
+                phase = asyncio.create_task(runner.run_phase(plan, start_ns, outcome))
+                interrupts.current = phase
+                with contextlib.suppress(asyncio.CancelledError):
+                    await phase
+                if interrupts.count:
+                    interrupts.current = asyncio.create_task(
+                        runner.drain(0 if interrupts.count > 1 else options.grace_s, outcome)
+                    )
+                    await interrupts.current
+                    break
+                await runner.drain(None, outcome)
+    finally:
+        await backend.close()
+        sink.stop()
+    wall_s = time.perf_counter() - wall_start
+    cpu_percent = 100 * (time.process_time() - cpu_start) / wall_s if wall_s else 0.0
+    status = "interrupted" if interrupts.count else "completed"
+    scheduled_rps, achieved_rps = _rates(outcomes)
+    info = RunInfo(
+        scenario=scenario.name,
+        started_at=started_at,
+        ended_at=_utc_now(),
+        status=status,
+        status_reason=f"stopped by {interrupts.signal_name}" if interrupts.count else None,
+        target=_describe_target(target, options.emulate),
+        load=scenario.load.model_dump(mode="json"),
+        seed=seed,
+        loadgen_version=__version__,
+        target_rps=scenario.load.rate,
+        scheduled_rps=scheduled_rps,
+        achieved_rps=achieved_rps,
+        scheduled=sum(o.scheduled for o in outcomes),
+        cancelled=sum(o.cancelled for o in outcomes),
+        cpu_percent=cpu_percent,
+        wall_s=wall_s,
+    )
+    report = build_report(info, recorder)
+    write_json_atomically(out_dir / "report.json", report)
+    exit_code = EXIT_INTERRUPTED if interrupts.count else EXIT_OK
+    return RunResult(report=report, out_dir=out_dir, exit_code=exit_code)
+
+
+def _phases(scenario: Scenario) -> list[list[str]]:
+    """Models that share the load run in one phase; `sequential` gives each its own."""
+    ids = [m.id for m in scenario.models]
+    return [[i] for i in ids] if scenario.load.model_order == "sequential" else [ids]
+
+
+def _plan(
+    scenario: Scenario, models: list[str], prompts: PromptSource, seed: int, first_id: int
+) -> Iterator[Planned]:
+    load = scenario.load
+    specs = {m.id: m for m in scenario.models}
+    picker = WeightedRoundRobin(models, [specs[m].weight for m in models])
+    warmup_ns = round(load.warmup * 1e9)
+    end_ns = None if load.duration is None else warmup_ns + round(load.duration * 1e9)
+    measured = 0
+    # Phases of a sequential run get different seeds, so each model sees its own arrivals.
+    offsets = arrival_offsets_ns(load.arrival, load.rate, seed + first_id)
+    for index, offset in enumerate(offsets):
+        if end_ns is not None and offset >= end_ns:
+            return
+        warmup = offset < warmup_ns
+        if not warmup:
+            if load.requests is not None and measured >= load.requests:
+                return
+            measured += 1
+        model = picker.next()
+        spec = specs[model]
+        request_id = first_id + index
+        yield Planned(
+            offset_ns=offset,
+            request=Request(
+                request_id=request_id,
+                model=model,
+                prompt=prompts.prompt(request_id),
+                max_tokens=spec.max_tokens or scenario.inference.max_tokens,
+                temperature=(
+                    spec.temperature
+                    if spec.temperature is not None
+                    else scenario.inference.temperature
+                ),
+                top_p=scenario.inference.top_p,
+            ),
+            warmup=warmup,
+        )
+
+
+def _planned_so_far(outcomes: list[PhaseOutcome]) -> int:
+    return sum(o.scheduled for o in outcomes)
+
+
+def _rates(outcomes: list[PhaseOutcome]) -> tuple[float | None, float | None]:
+    """Scheduled and achieved sends per second, over the phases' own spans."""
+    gaps = sum(max(o.dispatched + o.dropped - 1, 0) for o in outcomes)
+    scheduled_span = sum(o.last_offset_ns - o.first_offset_ns for o in outcomes if o.scheduled)
+    dispatched_gaps = sum(max(o.dispatched - 1, 0) for o in outcomes)
+    dispatch_span = sum(o.last_dispatch_ns - o.first_dispatch_ns for o in outcomes if o.dispatched)
+    scheduled = gaps / (scheduled_span / 1e9) if scheduled_span > 0 else None
+    achieved = dispatched_gaps / (dispatch_span / 1e9) if dispatch_span > 0 else None
+    return scheduled, achieved
+
+
+class _Interrupts:
+    """SIGINT/SIGTERM: the first stops scheduling and starts the grace period; the second
+    cancels what is still in flight at once. Either way the report is written."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.signal_name = ""
+        self.current: asyncio.Task[None] | None = None
+
+    def _on_signal(self, signum: int) -> None:
+        self.count += 1
+        self.signal_name = signal.Signals(signum).name
+        if self.current is not None and not self.current.done():
+            self.current.cancel()
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        installed = []
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(signum, self._on_signal, signum)
+                installed.append(signum)
+            except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
+                pass
+        try:
+            yield
+        finally:
+            for signum in installed:
+                loop.remove_signal_handler(signum)
+
+
+def _emulator_config(scenario: Scenario) -> EmulatorConfig:
+    try:
+        return EmulatorConfig.model_validate(scenario.emulator or {})
+    except ValidationError as exc:
+        problems = [
+            f"emulator.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        ]
+        raise ConfigError(problems, str(scenario.base_dir)) from None
+
+
+def _emulator_stats(url: str) -> dict[str, Any] | None:
+    try:
+        with urllib.request.urlopen(f"{url}/_emulator/stats", timeout=5) as response:
+            stats: dict[str, Any] = json.load(response)
+            return stats
+    except OSError:
+        return None
+
+
+async def _check_aws_setup(backend: BedrockBackend, target: TargetSpec) -> None:
+    session = backend.session()
+    try:
+        credentials = await session.get_credentials()
+    except Exception as exc:  # a broken profile or config file: say which, without secrets
+        raise PreflightError(f"AWS credentials could not be loaded: {type(exc).__name__}") from None
+    if credentials is None:
+        raise PreflightError(
+            "no AWS credentials found. Configure them (aws configure, AWS_PROFILE, or "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or add --emulate to run against "
+            "the built-in Bedrock emulator."
+        )
+    if not (target.region or session.region_name):
+        raise PreflightError(
+            "no AWS region set. Pass --region (e.g. us-east-1), set AWS_REGION, or put "
+            "target.region in the scenario."
+        )
+
+
+def _describe_target(target: TargetSpec, emulated: bool) -> dict[str, Any]:
+    return {
+        "provider": target.provider,
+        "api": "converse_stream",
+        "region": target.region,
+        "endpoint_url": target.endpoint_url,
+        "emulated": emulated,
+    }
+
+
+def _prepare_out_dir(out_dir: Path | None, scenario_name: str) -> Path:
+    if out_dir is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        out_dir = Path("reports") / f"{scenario_name}-{stamp}"
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise PreflightError(
+            f"cannot write to the output folder {out_dir}: {exc.strerror}; pass --out DIR"
+        ) from None
+    return out_dir
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,141 @@
+"""The open-loop runner: requests leave at their scheduled instants, one task each.
+
+Requests are not held back because earlier ones are slow (that would hide the very latency
+being measured, "coordinated omission"). The one overload path is explicit: when the
+in-flight cap is reached, the request is not sent and a `dropped` Sample says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from loadgen.backend import Backend, Request, Timeline
+from loadgen.clock import Clock
+from loadgen.sample import ErrorClass, Sample
+from loadgen.scenario import TimeoutSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One scheduled request: its offset from the phase start and what it asks."""
+
+    offset_ns: int
+    request: Request
+    warmup: bool
+
+
+@dataclass
+class PhaseOutcome:
+    scheduled: int = 0
+    dispatched: int = 0
+    dropped: int = 0
+    cancelled: int = 0  # in flight when the run was interrupted; no Sample is written
+    first_offset_ns: int = 0
+    last_offset_ns: int = 0
+    first_dispatch_ns: int = 0
+    last_dispatch_ns: int = 0
+
+
+class Runner:
+    def __init__(
+        self,
+        backend: Backend,
+        clock: Clock,
+        on_sample: Callable[[Sample], None],
+        *,
+        max_in_flight: int,
+        timeouts: TimeoutSpec,
+        t0_ns: int,
+    ) -> None:
+        self._backend = backend
+        self._clock = clock
+        self._on_sample = on_sample
+        self._max_in_flight = max_in_flight
+        self._timeouts = timeouts
+        self._t0_ns = t0_ns  # the origin every Sample's instants are measured from
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    async def run_phase(
+        self, plan: Iterator[Planned], start_ns: int, outcome: PhaseOutcome
+    ) -> None:
+        """Send every planned request at start_ns + offset; return when the plan is exhausted.
+
+        Cancelling this coroutine stops scheduling; requests in flight are left to `drain`.
+        """
+        for planned in plan:
+            intended_ns = start_ns + planned.offset_ns
+            await self._clock.sleep_until(intended_ns)
+            dispatch_ns = self._clock.now_ns()
+            if outcome.scheduled == 0:
+                outcome.first_offset_ns = planned.offset_ns
+            outcome.last_offset_ns = planned.offset_ns
+            outcome.scheduled += 1
+            if len(self._in_flight) >= self._max_in_flight:
+                outcome.dropped += 1
+                self._emit_dropped(planned, intended_ns, dispatch_ns)
+                continue
+            if outcome.dispatched == 0:
+                outcome.first_dispatch_ns = dispatch_ns
+            outcome.last_dispatch_ns = dispatch_ns
+            outcome.dispatched += 1
+            task = asyncio.create_task(self._one(planned, intended_ns, dispatch_ns))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+
+    async def drain(self, grace_s: float | None, outcome: PhaseOutcome) -> None:
+        """Wait for requests in flight (up to grace_s if given), then cancel what is left."""
+        if not self._in_flight:
+            return
+        _, pending = await asyncio.wait(set(self._in_flight), timeout=grace_s)
+        for task in pending:
+            task.cancel()
+        if pending:
+            outcome.cancelled += len(pending)
+            await asyncio.wait(pending)
+
+    async def _one(self, planned: Planned, intended_ns: int, dispatch_ns: int) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        total_deadline = started + self._timeouts.total
+        first_deadline = min(started + self._timeouts.first_token, total_deadline)
+        timeline = Timeline()
+        try:
+            async with asyncio.timeout_at(first_deadline) as deadline:
+                # After the first token only the total deadline is left.
+                timeline.on_first_token = lambda: deadline.reschedule(total_deadline)
+                await self._backend.execute(planned.request, timeline)
+        except TimeoutError:
+            code = "FirstTokenTimeout" if timeline.first_token_ns is None else "TotalTimeout"
+            timeline.fail(
+                ErrorClass.TIMEOUT, code, "a deadline from the scenario's timeouts passed"
+            )
+        self._on_sample(
+            timeline.to_sample(
+                request=planned.request,
+                t0_ns=self._t0_ns,
+                intended_ns=intended_ns,
+                dispatch_ns=dispatch_ns,
+                warmup=planned.warmup,
+            )
+        )
+
+    def _emit_dropped(self, planned: Planned, intended_ns: int, dispatch_ns: int) -> None:
+        timeline = Timeline()
+        timeline.error = ErrorClass.DROPPED
+        timeline.error_code = "InFlightCap"
+        timeline.error_message = f"{self._max_in_flight} requests already in flight"
+        self._on_sample(
+            timeline.to_sample(
+                request=planned.request,
+                t0_ns=self._t0_ns,
+                intended_ns=intended_ns,
+                dispatch_ns=dispatch_ns,
+                warmup=planned.warmup,
+            )
+        )

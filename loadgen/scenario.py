@@ -1,0 +1,243 @@
+"""The scenario file: what to send, to which models, at what load.
+
+A scenario is YAML validated by pydantic models that forbid unknown keys. Every problem is
+reported at once, each with its YAML path, what was expected and what was found (k6 style),
+and command-line overrides are checked by the same rules, named by their flag.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlparse
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from loadgen.durations import parse_duration
+from loadgen.errors import ConfigError
+
+Seconds = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class InferenceSpec(_Strict):
+    max_tokens: int = Field(512, ge=1, le=200_000)
+    temperature: float | None = Field(None, ge=0, le=1)
+    top_p: float | None = Field(None, gt=0, le=1)
+
+
+class ModelSpec(_Strict):
+    """One model under test. `id` is what the user writes: a model id or inference profile."""
+
+    id: str = Field(min_length=1)
+    weight: float = Field(1.0, gt=0)
+    max_tokens: int | None = Field(None, ge=1, le=200_000)
+    temperature: float | None = Field(None, ge=0, le=1)
+
+
+def _model_from_string(value: Any) -> Any:
+    return {"id": value} if isinstance(value, str) else value
+
+
+class PromptSpec(_Strict):
+    system: str | None = None
+    template: str = Field(min_length=1)
+
+
+class DatasetSpec(_Strict):
+    """Rows that fill the prompt template: a JSONL file (relative to the scenario) or inline."""
+
+    path: str | None = None
+    rows: list[dict[str, Any]] | None = None
+    shuffle: bool = True
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DatasetSpec:
+        if (self.path is None) == (self.rows is None):
+            raise ValueError("give exactly one of dataset.path or dataset.rows")
+        return self
+
+
+class LoadSpec(_Strict):
+    rate: float = Field(1.0, gt=0, le=100_000, description="requests per second")
+    arrival: Literal["constant", "poisson"] = "poisson"
+    duration: Seconds | None = Field(None, gt=0)
+    requests: int | None = Field(None, ge=1)
+    warmup: Seconds = Field(0.0, ge=0)
+    max_in_flight: int = Field(1000, ge=1, le=100_000)
+    model_order: Literal["shared", "sequential"] = "shared"
+
+    @model_validator(mode="after")
+    def _how_long(self) -> LoadSpec:
+        if self.duration is None and self.requests is None:
+            raise ValueError("give load.duration (e.g. 30s) or load.requests (a count)")
+        return self
+
+
+class TimeoutSpec(_Strict):
+    connect: Seconds = Field(10.0, gt=0)
+    first_token: Seconds = Field(60.0, gt=0)
+    total: Seconds = Field(300.0, gt=0)
+
+
+class TargetSpec(_Strict):
+    provider: Literal["bedrock"] = "bedrock"
+    region: str | None = None
+    endpoint_url: str | None = None
+    profile: str | None = None
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parsed = urlparse(value)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError(
+                f"expected an http(s) URL such as http://127.0.0.1:8080, got {value!r}"
+            )
+        try:
+            parsed.port  # noqa: B018 - raises on a malformed port
+        except ValueError as exc:
+            raise ValueError(f"bad port in {value!r}") from exc
+        return value.rstrip("/")
+
+
+class Scenario(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)
+    description: str = ""
+    models: list[Annotated[ModelSpec, BeforeValidator(_model_from_string)]] = Field(min_length=1)
+    prompt: PromptSpec
+    dataset: DatasetSpec
+    inference: InferenceSpec = InferenceSpec()
+    load: LoadSpec
+    timeouts: TimeoutSpec = TimeoutSpec()
+    target: TargetSpec = TargetSpec()
+    emulator: dict[str, Any] | None = Field(
+        None, description="emulator profiles, used only with --emulate"
+    )
+    seed: int | None = None
+    base_dir: Path = Field(Path("."), exclude=True)
+
+    @field_validator("models")
+    @classmethod
+    def _unique_models(cls, models: list[ModelSpec]) -> list[ModelSpec]:
+        ids = [m.id for m in models]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"each model once; repeated: {', '.join(duplicates)}")
+        return models
+
+
+# Command-line flags and the scenario paths they override, so errors name the flag.
+FLAG_PATHS: dict[str, tuple[str, ...]] = {
+    "--rps": ("load", "rate"),
+    "--arrival": ("load", "arrival"),
+    "--duration": ("load", "duration"),
+    "--requests": ("load", "requests"),
+    "--warmup": ("load", "warmup"),
+    "--max-in-flight": ("load", "max_in_flight"),
+    "--endpoint-url": ("target", "endpoint_url"),
+    "--region": ("target", "region"),
+    "--profile": ("target", "profile"),
+    "--model": ("models",),
+    "--seed": ("seed",),
+}
+
+
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Read, override and validate a scenario. Raises ConfigError listing every problem."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"no such file; check the path ({path.resolve()})"], source) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"cannot read it: {exc}"], source) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"not valid YAML: {exc}"], source) from None
+    if not isinstance(data, dict):
+        found = type(data).__name__
+        raise ConfigError(
+            [f"expected a mapping of scenario keys at the top, found {found}"], source
+        )
+    return scenario_from_dict(data, base_dir=path.parent, overrides=overrides, source=source)
+
+
+def scenario_from_dict(
+    data: dict[str, Any],
+    *,
+    base_dir: Path = Path("."),
+    overrides: dict[str, Any] | None = None,
+    source: str = "scenario",
+) -> Scenario:
+    merged = _apply_overrides(data, overrides or {})
+    merged["base_dir"] = base_dir
+    try:
+        return Scenario.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, overrides or {}), source) from None
+
+
+def _apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    merged = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    if "duration" in overrides.get("load", {}) or "requests" in overrides.get("load", {}):
+        # A duration or a count given on the command line replaces the scenario's stop rule.
+        load = merged.setdefault("load", {})
+        if isinstance(load, dict):
+            load.pop("duration", None)
+            load.pop("requests", None)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(exc: ValidationError, overrides: dict[str, Any]) -> list[str]:
+    flags = {path: flag for flag, path in FLAG_PATHS.items() if _has_path(overrides, path)}
+    problems = []
+    for error in exc.errors():
+        loc = tuple(str(part) for part in error["loc"])
+        flag = next((f for p, f in flags.items() if loc[: len(p)] == p), None)
+        where = flag or (".".join(loc) if loc else "(top level)")
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key; check its spelling against docs/scenario.md"
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        found = "" if error["type"] in ("missing", "extra_forbidden") else _found(error)
+        problems.append(f"{where}: {message}{found}")
+    return problems
+
+
+def _found(error: Any) -> str:
+    value = error.get("input")
+    if isinstance(value, dict | list) or value is None:
+        return ""
+    return f" (found {value!r})"
+
+
+def _has_path(data: dict[str, Any], path: tuple[str, ...]) -> bool:
+    node: Any = data
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True

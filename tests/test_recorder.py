@@ -1,0 +1,80 @@
+"""The recorder folds Samples into HDR histograms and counters."""
+
+from __future__ import annotations
+
+import pytest
+from hdrh.histogram import HdrHistogram
+
+from loadgen.recorder import LATENCY_MAX_US, Histogram, Recorder
+from loadgen.sample import ErrorClass, Sample
+
+
+def sample(i: int, **changes: object) -> Sample:
+    base: dict[str, object] = {
+        "request_id": i,
+        "model": "m",
+        "row_id": "r",
+        "warmup": False,
+        "intended_us": i * 1000,
+        "dispatch_us": i * 1000 + 50,
+        "send_us": i * 1000 + 150,
+        "first_token_us": i * 1000 + 200_150,
+        "end_us": i * 1000 + 1_180_150,
+        "itl_us": (20_000,) * 49,
+        "deltas": 50,
+        "input_tokens": 100,
+        "output_tokens": 50,
+    }
+    base.update(changes)
+    return Sample(**base)  # type: ignore[arg-type]
+
+
+def test_out_of_range_values_are_counted_not_lost() -> None:
+    histogram = Histogram(1000)
+    histogram.record(999)
+    histogram.record(10**9)
+    assert histogram.count == 1
+    assert histogram.out_of_range == 1
+
+
+def test_percentiles_within_hdr_precision() -> None:
+    histogram = Histogram(LATENCY_MAX_US)
+    for value in range(1, 100_001):
+        histogram.record(value)
+    summary = histogram.summary()
+    assert summary["p50"] == pytest.approx(50_000, rel=0.001)
+    assert summary["p99"] == pytest.approx(99_000, rel=0.001)
+    assert summary["count"] == 100_000
+
+
+def test_encoded_histogram_decodes_to_the_same_counts() -> None:
+    histogram = Histogram(LATENCY_MAX_US)
+    for value in (10, 200, 3000, 3000):
+        histogram.record(value)
+    decoded = HdrHistogram.decode(histogram.encode())
+    assert decoded.get_total_count() == 4
+    assert decoded.get_value_at_percentile(50) == histogram.hdr.get_value_at_percentile(50)
+
+
+def test_recorder_splits_service_and_response_time_and_classes() -> None:
+    recorder = Recorder()
+    recorder.add(sample(0))
+    recorder.add(sample(1, warmup=True))
+    recorder.add(sample(2, error=ErrorClass.THROTTLED, first_token_us=None, itl_us=()))
+    recorder.add(
+        sample(
+            3, error=ErrorClass.DROPPED, send_us=None, first_token_us=None, end_us=None, itl_us=()
+        )
+    )
+    stats = recorder.models["m"]
+    assert (stats.sent, stats.ok) == (2, 1)
+    assert stats.errors == {"throttled": 1, "dropped": 1}
+    assert recorder.warmup == 1 and recorder.dropped == 1
+    ttft_service = stats.latency["ttft_service"].summary(1000)
+    ttft_response = stats.latency["ttft_response"].summary(1000)
+    assert ttft_service["p50"] == pytest.approx(200.0, abs=0.2)
+    assert ttft_response["p50"] == pytest.approx(200.15, abs=0.2)
+    assert stats.latency["itl"].count == 49  # only the successful request's gaps
+    assert stats.latency["tpot"].summary(1000)["p50"] == pytest.approx(980 / 49, abs=0.05)
+    series = recorder.series.to_json()
+    assert sum(series["sends"]) == 3 and sum(series["errors"]) == 2
