@@ -1,0 +1,83 @@
+"""W1 accuracy: how far loadgen's TTFT, ITL and TTLT are from what the endpoint did.
+
+The emulator runs in its own process (raised priority where allowed) with a fixed profile:
+TTFT 200 ms, then 50 deltas 20 ms apart (TTLT 1180 ms), at a constant 20 req/s. The emulator
+records how late each of its own writes was, so "what the endpoint did" is known.
+
+    .venv/bin/python benchmarks/accuracy_w1.py [--duration 30] [--rps 20]
+
+Target (DESIGN.md): TTFT within +1 ms (p50) and +2 ms (p99); ITL exact to 0.5 ms; tokens exact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+
+from loadgen.emulator import EmulatorConfig, EmulatorProcess
+from loadgen.run import RunOptions, run
+from loadgen.scenario import scenario_from_dict
+
+TTFT_MS, ITL_MS, DELTAS = 200.0, 20.0, 50
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=30.0)
+    parser.add_argument("--rps", type=float, default=20.0)
+    args = parser.parse_args()
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+    profile = {"ttft_ms": TTFT_MS, "itl_ms": ITL_MS, "output_tokens": DELTAS}
+    config = EmulatorConfig.model_validate({"profiles": {"w1": profile}})
+    with EmulatorProcess(config) as emulator, tempfile.TemporaryDirectory() as out:
+        scenario = scenario_from_dict(
+            {
+                "name": "w1",
+                "models": ["w1"],
+                "prompt": {"template": "{body}"},
+                "dataset": {"rows": [{"body": "hello " * 50}]},
+                "inference": {"max_tokens": 1000},
+                "load": {"rate": args.rps, "arrival": "constant", "duration": args.duration},
+                "target": {"endpoint_url": emulator.url, "region": "us-east-1"},
+                "seed": 1,
+            }
+        )
+        result = run(scenario, RunOptions(out_dir=Path(out), quiet=True))
+        stats = _stats(emulator.url)
+    report = result.report
+    model = report["models"]["w1"]
+    latency = model["latency_ms"]
+    ttft, itl, ttlt = latency["ttft"]["service"], latency["itl"], latency["ttlt"]["service"]
+    ttlt_truth = TTFT_MS + (DELTAS - 1) * ITL_MS
+    console = Console()
+    console.print(f"W1: {args.rps:g} req/s constant for {args.duration:g} s, "
+                  f"{model['requests']['ok']}/{model['requests']['sent']} ok")
+    console.print(f"TTFT service  p50 {ttft['p50'] - TTFT_MS:+.2f} ms  p99 {ttft['p99'] - TTFT_MS:+.2f} ms"
+                  "   (target +1 / +2 ms)")
+    console.print(f"ITL           p50 {itl['p50'] - ITL_MS:+.2f} ms  p99 {itl['p99'] - ITL_MS:+.2f} ms")
+    console.print(f"TTLT service  p50 {ttlt['p50'] - ttlt_truth:+.2f} ms  p99 {ttlt['p99'] - ttlt_truth:+.2f} ms")
+    console.print(f"output tokens total {model['tokens']['output']['total']} "
+                  f"(expected {model['requests']['ok'] * DELTAS})")
+    generator = report["run"]["generator"]
+    console.print(f"generator lag p99 {generator['lag_ms']['p99']} ms, CPU {generator['cpu_percent']} %, "
+                  f"achieved {generator['achieved_rps']} req/s")
+    console.print(f"emulator write lateness: {stats.get('lateness') if stats else 'unavailable'}")
+
+
+def _stats(url: str) -> dict[str, object] | None:
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"{url}/_emulator/stats", timeout=5) as response:
+        data: dict[str, object] = json.load(response)
+        return data
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Shared fixtures: credentials that are obviously fake, scenarios built in tmp folders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loadgen.scenario import Scenario, scenario_from_dict
+
+FAKE_KEY_ID = "AKIAFAKEFAKEFAKEFAKE"
+FAKE_SECRET = "fake-secret-never-leaks-0123456789abcdefgh"
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    """Credentials from the environment only: nothing read from the machine's ~/.aws."""
+    values = {
+        "AWS_ACCESS_KEY_ID": FAKE_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": FAKE_SECRET,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    return values
+
+
+@pytest.fixture
+def no_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    """An environment where the standard credential chain finds nothing, quickly."""
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                "AWS_WEB_IDENTITY_TOKEN_FILE"):
+        monkeypatch.delenv(key, raising=False)
+    values = {
+        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+ScenarioFactory = Callable[..., Scenario]
+
+
+@pytest.fixture
+def make_scenario(tmp_path: Path) -> ScenarioFactory:
+    def build(**changes: Any) -> Scenario:
+        data: dict[str, Any] = {
+            "name": "test",
+            "models": ["fixed-model"],
+            "prompt": {"template": "Summarise: {body}"},
+            "dataset": {"rows": [{"id": f"r{i}", "body": "word " * (10 + i)} for i in range(5)]},
+            "inference": {"max_tokens": 100},
+            "load": {"rate": 10, "arrival": "constant", "requests": 10},
+            "seed": 1,
+        }
+        for key, value in changes.items():
+            if isinstance(value, dict) and isinstance(data.get(key), dict):
+                data[key] = {**data[key], **value}
+            else:
+                data[key] = value
+        return scenario_from_dict(data, base_dir=tmp_path)
+
+    return build

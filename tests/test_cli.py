@@ -1,0 +1,170 @@
+"""`loadgen` as a user runs it: a real process, real exit codes, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import FAKE_KEY_ID, FAKE_SECRET
+
+REPO = Path(__file__).resolve().parents[1]
+GOLDEN = REPO / "tests" / "golden" / "report_shape.json"
+
+
+def loadgen(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Any:
+    return subprocess.run(
+        [sys.executable, "-m", "loadgen.cli", *args],
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def shape(value: Any) -> Any:
+    """The report's structure with values replaced by their type; maps keyed by data
+    (model ids, histogram names) are folded to one representative entry."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return type(value).__name__
+
+
+def report_shape(report: dict[str, Any]) -> Any:
+    folded = dict(report)
+    first_model = next(iter(report["models"].values()))
+    folded["models"] = {"<model id>": first_model}
+    result = shape(folded)
+    result["models"]["<model id>"]["hdr"] = {"<metric>": "str"}
+    result["run"]["emulator"] = "dict | null"
+    return result
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
+    out = tmp_path_factory.mktemp("demo")
+    completed = loadgen(
+        "run", "scenarios/email_summary.yaml", "--rps", "5", "--duration", "10s",
+        "--emulate", "--out", str(out),
+    )
+    return completed, out
+
+
+def test_the_documented_command_writes_both_files(demo_run: tuple[Any, Path]) -> None:
+    completed, out = demo_run
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads((out / "report.json").read_text())
+    lines = (out / "samples.jsonl").read_text().splitlines()
+    counted = sum(
+        m["requests"]["sent"] + m["requests"]["dropped"] for m in report["models"].values()
+    )
+    assert counted + report["run"]["warmup_requests"] == len(lines)
+    assert 30 <= len(lines) <= 75  # Poisson at 5/s for 10 s
+    assert set(report["models"]) == {
+        "us.amazon.nova-lite-v1:0",
+        "us.amazon.nova-pro-v1:0",
+        "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+    }
+    assert report["run"]["status"] == "completed"
+    assert "us.amazon.nova-lite-v1:0" in completed.stdout  # the console table
+
+
+def test_report_shape_is_pinned(demo_run: tuple[Any, Path]) -> None:
+    _, out = demo_run
+    actual = report_shape(json.loads((out / "report.json").read_text()))
+    if os.environ.get("UPDATE_GOLDEN"):
+        GOLDEN.write_text(json.dumps(actual, indent=2, sort_keys=True) + "\n")
+    expected = json.loads(GOLDEN.read_text())
+    assert actual == expected, "report shape changed: bump SCHEMA_VERSION, update docs/report.md"
+
+
+def test_no_credentials_gives_one_clear_message(no_aws_env: dict[str, str]) -> None:
+    completed = loadgen(
+        "run", "scenarios/email_summary.yaml", "--duration", "1s", "--out", "/tmp/x",
+        env=no_aws_env,
+    )
+    assert completed.returncode == 2
+    assert "no AWS credentials found" in completed.stderr and "--emulate" in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "missing.yaml", "--emulate"], "no such file"),
+        (["run", "scenarios/email_summary.yaml", "--rps", "0", "--emulate"], "--rps:"),
+        (["run", "scenarios/email_summary.yaml", "--duration", "ten", "--emulate"], "--duration:"),
+        (["run", "scenarios/email_summary.yaml", "--endpoint-url", "localhost:99"],
+         "--endpoint-url:"),
+        (["run", "scenarios/email_summary.yaml", "--rps", "x"], "Invalid value for '--rps'"),
+    ],
+)
+def test_bad_input_exits_2_without_traceback(args: list[str], message: str) -> None:
+    completed = loadgen(*args)
+    assert completed.returncode == 2, completed.stderr
+    assert message in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+def test_sigint_writes_a_valid_report_with_every_completed_request(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "loadgen.cli", "run", "scenarios/email_summary.yaml",
+         "--rps", "10", "--duration", "60s", "--emulate", "--grace", "5", "--out", str(tmp_path)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    samples = tmp_path / "samples.jsonl"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if samples.exists() and len(samples.read_text().splitlines()) >= 10:
+            break
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["run"]["status"] == "interrupted"
+    lines = [json.loads(line) for line in samples.read_text().splitlines()]
+    sent = sum(m["requests"]["sent"] for m in report["models"].values())
+    assert sent == len(lines) >= 10
+
+
+def test_emulate_command_serves_until_terminated() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "loadgen.cli", "emulate", "--port", "0"],
+        cwd=REPO, stdout=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line.startswith("loadgen emulator listening on http://127.0.0.1:")
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) == 0
+
+
+def test_secrets_stay_out_of_outputs(
+    aws_env: dict[str, str], tmp_path: Path
+) -> None:
+    completed = loadgen(
+        "run", "scenarios/email_summary.yaml", "--requests", "3", "--rps", "20",
+        "--endpoint-url", "http://127.0.0.1:9", "--out", str(tmp_path), env=aws_env,
+    )
+    assert completed.returncode == 0, completed.stderr
+    report = (tmp_path / "report.json").read_text()
+    assert json.loads(report)["models"]["us.amazon.nova-lite-v1:0"]["requests"]["errors"][
+        "connection"
+    ] == 1
+    for text in (report, (tmp_path / "samples.jsonl").read_text(), completed.stdout,
+                 completed.stderr):
+        assert FAKE_SECRET not in text and FAKE_KEY_ID not in text

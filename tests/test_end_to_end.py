@@ -1,0 +1,150 @@
+"""The real aioboto3 client against the emulator over loopback: accuracy, error classes,
+coordinated omission. The emulator runs in its own process, as a real endpoint would."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from loadgen.emulator import EmulatorConfig, EmulatorProcess
+from loadgen.run import RunOptions, run_async
+from tests.conftest import ScenarioFactory
+
+FIXED = {"ttft_ms": 200, "itl_ms": 20, "output_tokens": 50, "tokens_per_delta": 1}
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    """One emulator process for the module, with a profile per behaviour under test."""
+    config = EmulatorConfig.model_validate(
+        {
+            "seed": 3,
+            "profiles": {
+                "fixed-model": FIXED,
+                "fast-model": {"ttft_ms": 20, "itl_ms": 2, "output_tokens": 5},
+                "throttle-model": {**FIXED, "faults": {"throttle": 1.0}},
+                "throttle-midstream-model": {**FIXED, "faults": {"throttle_midstream": 1.0}},
+                "cut-model": {**FIXED, "faults": {"cut_stream": 1.0}},
+                "drop-model": {**FIXED, "faults": {"drop_connection": 1.0}},
+                "checksum-model": {**FIXED, "faults": {"bad_checksum": 1.0}},
+                "server-error-model": {**FIXED, "faults": {"server_error": 1.0}},
+                "stalling-model": {
+                    "ttft_ms": 50,
+                    "itl_ms": 5,
+                    "output_tokens": 5,
+                    "faults": {"stall": 0.1, "stall_ms": 1000},
+                },
+            },
+        }
+    )
+    with EmulatorProcess(config) as process:
+        yield process.url
+
+
+async def _run(scenario: Any, out: Path) -> dict[str, Any]:
+    options = RunOptions(out_dir=out, quiet=True, console=Console(quiet=True))
+    result = await run_async(scenario, options)
+    assert result.exit_code == 0
+    report: dict[str, Any] = result.report
+    return report
+
+
+async def test_accuracy_against_a_known_profile(
+    endpoint: str, aws_env: dict[str, str], make_scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    # TTFT 200 ms, 20 ms between 50 deltas: TTLT = 200 + 49 × 20 = 1180 ms.
+    scenario = make_scenario(
+        target={"endpoint_url": endpoint},
+        load={"rate": 10, "arrival": "constant", "requests": 30},
+    )
+    report = await _run(scenario, tmp_path)
+    model = report["models"]["fixed-model"]
+    latency = model["latency_ms"]
+    assert model["requests"]["ok"] == 30
+    assert latency["ttft"]["service"]["p50"] == pytest.approx(200, abs=5)
+    assert latency["ttft"]["service"]["p99"] == pytest.approx(200, abs=5)
+    assert latency["itl"]["p50"] == pytest.approx(20, abs=2)
+    assert latency["ttlt"]["service"]["p50"] == pytest.approx(1180, abs=10)
+    assert latency["ttlt"]["service"]["p99"] == pytest.approx(1180, abs=10)
+    assert model["tokens"]["output"]["total"] == 30 * 50
+    assert model["tokens"]["output"]["p99"] == 50
+    assert model["latency_ms"]["client_prep"]["p50"] is not None  # send was traced
+    samples = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
+    assert len(samples) == 30
+    assert all(s["output_tokens"] == 50 and s["deltas"] == 50 for s in samples)
+    assert all(s["server_latency_ms"] is not None for s in samples)
+    # The emulator's own record: it wrote on time, so the figures above measure the client.
+    assert report["run"]["emulator"] is None  # not started by this run
+
+
+async def test_each_error_class_lands_in_its_class(
+    endpoint: str, aws_env: dict[str, str], make_scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    expected = {
+        "throttle-model": ("throttled", "ThrottlingException"),
+        "throttle-midstream-model": ("throttled", "throttlingException"),
+        "cut-model": ("protocol", "IncompleteStream"),
+        "drop-model": ("connection", None),
+        "checksum-model": ("protocol", "ChecksumMismatch"),
+        "server-error-model": ("server", "InternalServerException"),
+    }
+    scenario = make_scenario(
+        models=[*expected, "fast-model"],
+        target={"endpoint_url": endpoint},
+        load={"rate": 40, "arrival": "constant", "requests": 21},
+    )
+    report = await _run(scenario, tmp_path)
+    for model, (error_class, code) in expected.items():
+        requests = report["models"][model]["requests"]
+        assert requests["sent"] == 3, model
+        assert requests["errors"][error_class] == 3, (model, requests)
+        assert requests["ok"] == 0
+        if code is not None:
+            assert requests["error_codes"] == {code: 3}, (model, requests["error_codes"])
+    # The run went on: the healthy model behind the failing ones got every answer.
+    assert report["models"]["fast-model"]["requests"]["ok"] == 3
+    samples = (tmp_path / "samples.jsonl").read_text().splitlines()
+    assert len(samples) == 21
+
+
+async def test_response_time_shows_a_stall_that_service_time_hides(
+    endpoint: str, aws_env: dict[str, str], make_scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    # Two connections carry the load until a response stalls for a second; requests then queue
+    # for a connection before they are sent. Measured from send, they look healthy; measured
+    # from when they should have left, they carry the stall (coordinated omission).
+    scenario = make_scenario(
+        models=["stalling-model"],
+        target={"endpoint_url": endpoint, "max_connections": 2},
+        load={"rate": 20, "arrival": "constant", "requests": 120},
+    )
+    report = await _run(scenario, tmp_path)
+    ttft = report["models"]["stalling-model"]["latency_ms"]["ttft"]
+    assert ttft["service"]["p50"] < 80
+    assert ttft["response"]["p90"] > ttft["service"]["p90"] + 200
+    pool_wait = report["models"]["stalling-model"]["latency_ms"]["pool_wait"]
+    assert pool_wait["max"] > 300
+
+
+async def test_emulate_option_runs_its_own_emulator(
+    aws_env: dict[str, str], make_scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    scenario = make_scenario(
+        emulator={"profiles": {"fixed-model": {"ttft_ms": 30, "itl_ms": 5, "output_tokens": 8}}},
+        load={"rate": 20, "arrival": "poisson", "duration": "1s"},
+    )
+    result = await run_async(
+        scenario, RunOptions(out_dir=tmp_path, emulate=True, quiet=True, console=Console(quiet=True))
+    )
+    report = result.report
+    assert report["run"]["target"]["emulated"] is True
+    model = report["models"]["fixed-model"]
+    assert model["requests"]["sent"] > 5 and model["requests"]["ok"] == model["requests"]["sent"]
+    assert model["tokens"]["output"]["p50"] == 8
+    stats = report["run"]["emulator"]
+    assert stats is not None
