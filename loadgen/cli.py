@@ -134,4 +134,8 @@ def emulate(host: str, port: int, config: Path | None) -> None:
     """Serve the Bedrock emulator until Ctrl-C."""
     from loadgen.emulator import EmulatorConfig, serve
 
-    serve(host, port, EmulatorConfig.from_file(config) if config else EmulatorConfig())
+    serve(host, port, EmulatorConfig.from_file(config) if config else EmulatorConfig.builtin())
+
+
+if __name__ == "__main__":
+    main()

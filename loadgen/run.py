@@ -88,7 +88,7 @@ async def run_async(
         backend = BedrockBackend(
             target,
             scenario.timeouts,
-            pool_size=scenario.load.max_in_flight,
+            pool_size=target.max_connections or scenario.load.max_in_flight,
             static_credentials=credentials,
         )
         if not options.emulate:
@@ -282,13 +282,18 @@ class _Interrupts:
 
 
 def _emulator_config(scenario: Scenario) -> EmulatorConfig:
+    """The built-in profiles, with the scenario's `emulator:` section laid over them."""
+    builtin = EmulatorConfig.builtin()
     try:
-        return EmulatorConfig.model_validate(scenario.emulator or {})
+        given = EmulatorConfig.model_validate(scenario.emulator or {})
     except ValidationError as exc:
         problems = [
             f"emulator.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         ]
         raise ConfigError(problems, str(scenario.base_dir)) from None
+    if scenario.emulator is None:
+        return builtin
+    return given.model_copy(update={"profiles": {**builtin.profiles, **given.profiles}})
 
 
 def _emulator_stats(url: str) -> dict[str, Any] | None:

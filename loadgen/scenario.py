@@ -97,6 +97,9 @@ class TargetSpec(_Strict):
     region: str | None = None
     endpoint_url: str | None = None
     profile: str | None = None
+    # Size of the HTTP connection pool. Default: load.max_in_flight, so no request waits for
+    # a connection. Smaller pools queue requests before they are sent (measured as pool wait).
+    max_connections: int | None = Field(None, ge=1, le=100_000)
 
     @field_validator("endpoint_url")
     @classmethod

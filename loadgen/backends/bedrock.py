@@ -40,12 +40,15 @@ EMULATOR_CREDENTIALS = {
 }
 
 
-async def _on_headers_sent(
-    session: aiohttp.ClientSession, ctx: Any, params: aiohttp.TraceRequestHeadersSentParams
+async def _on_chunk_sent(
+    session: aiohttp.ClientSession, ctx: Any, params: aiohttp.TraceRequestChunkSentParams
 ) -> None:
+    # aiohttp buffers the headers and writes them with the body, from a task of its own that
+    # may run a loop iteration later: the request has left when its last body chunk is
+    # written, so each chunk moves `send` forward.
     timeline = _current.get()
     if timeline is not None:
-        timeline.mark_send()
+        timeline.send_ns = time.perf_counter_ns()
 
 
 async def _on_queued_start(
@@ -70,7 +73,7 @@ def _now() -> int:
 
 def _trace_config() -> aiohttp.TraceConfig:
     trace = aiohttp.TraceConfig()
-    trace.on_request_headers_sent.append(_on_headers_sent)
+    trace.on_request_chunk_sent.append(_on_chunk_sent)
     trace.on_connection_queued_start.append(_on_queued_start)
     trace.on_connection_queued_end.append(_on_queued_end)
     return trace
