@@ -87,7 +87,8 @@ def run(scenario: Path, **flags: Any) -> None:
         emulate=flags["emulate"],
         quiet=flags["quiet"],
         grace_s=flags["grace"],
-        console=Console(stderr=False),
+        # Logs and CI capture are not terminals: give the table room rather than wrap it.
+        console=Console(width=None if sys.stdout.isatty() else 160),
     )
     result = run_scenario(loaded, options)
     sys.exit(result.exit_code)

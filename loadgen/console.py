@@ -17,8 +17,10 @@ def print_summary(report: dict[str, Any], console: Console) -> None:
     generator = run["generator"]
     title = f"{run['scenario']} — {run['status']}"
     table = Table(title=title, title_justify="left")
-    for column in ("model", "sent", "ok", "throttled", "errors"):
-        table.add_column(column, justify="right" if column != "model" else "left")
+    widest = max((len(model) for model in report["models"]), default=5)
+    table.add_column("model", no_wrap=True, min_width=widest)
+    for column in ("sent", "ok", "throttled", "errors"):
+        table.add_column(column, justify="right")
     for column in ("TTFT p50", "TTFT p99", "TTFT p99 resp", "TTLT p50", "TTLT p99", "ITL p50"):
         table.add_column(f"{column} ms", justify="right")
     table.add_column("out tok/s", justify="right")

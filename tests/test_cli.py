@@ -37,6 +37,8 @@ def shape(value: Any) -> Any:
         return {key: shape(item) for key, item in value.items()}
     if isinstance(value, list):
         return [shape(value[0])] if value else []
+    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return "number|null"  # a figure may be null where nothing was measured
     return type(value).__name__
 
 

@@ -1,0 +1,172 @@
+"""The emulator keeps its schedule: a raw aiohttp client (no botocore on the read path, so the
+SDK's cost is not in the figures) timestamps every chunk as it arrives. And the emulator as a
+child process starts, answers, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import math
+import os
+import random
+import statistics
+import time
+import urllib.request
+from typing import Any
+
+import aiohttp
+import botocore.eventstream
+import pytest
+
+from loadgen.emulator import EmulatorConfig, EmulatorProcess
+from loadgen.emulator.lateness import LatenessStats
+from loadgen.emulator.pacing import Pacer
+from loadgen.emulator.process import EmulatorStartError
+
+TTFT_MS, ITL_MS, TOKENS = 200.0, 20.0, 50
+CONFIG = EmulatorConfig.model_validate(
+    {
+        "profiles": {
+            "timed": {
+                "ttft_ms": TTFT_MS,
+                "itl_ms": ITL_MS,
+                "output_tokens": TOKENS,
+                "tokens_per_delta": 1,
+            },
+            "quick": {"ttft_ms": 10, "itl_ms": 2, "output_tokens": 5},
+        }
+    }
+)
+BODY = json.dumps(
+    {"messages": [{"role": "user", "content": [{"text": "hi"}]}], "inferenceConfig": {}}
+).encode()
+
+
+async def _timed_request(
+    session: aiohttp.ClientSession, url: str, model: str
+) -> tuple[int, list[tuple[int, str]]]:
+    """(send instant, [(arrival instant, event type)]), all on perf_counter_ns."""
+    buffer = botocore.eventstream.EventStreamBuffer()
+    events: list[tuple[int, str]] = []
+    sent = time.perf_counter_ns()
+    async with session.post(f"{url}/model/{model}/converse-stream", data=BODY) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "application/vnd.amazon.eventstream"
+        assert response.headers["Transfer-Encoding"] == "chunked"
+        async for chunk in response.content.iter_any():
+            arrived = time.perf_counter_ns()
+            buffer.add_data(chunk)
+            events.extend((arrived, message.headers[":event-type"]) for message in buffer)
+    return sent, events
+
+
+async def test_deltas_arrive_on_schedule() -> None:
+    # The emulator in its own process (priority raised where allowed), as the project runs it:
+    # the client's own work in this process then cannot delay the emulator's writes.
+    async with EmulatorProcess(CONFIG) as emulator, aiohttp.ClientSession() as session:
+        # Open the connections first: connecting is the client's cost, not the endpoint's.
+        await asyncio.gather(*(_timed_request(session, emulator.url, "quick") for _ in range(5)))
+        results = await asyncio.gather(
+            *(_timed_request(session, emulator.url, "timed") for _ in range(5))
+        )
+        async with session.get(f"{emulator.url}/_emulator/stats") as response:
+            stats: dict[str, Any] = await response.json()
+    for sent, events in results:
+        names = [name for _, name in events]
+        assert names[0] == "messageStart" and names[-1] == "metadata"
+        deltas = [at for at, name in events if name == "contentBlockDelta"]
+        assert len(deltas) == TOKENS
+        ttft_ms = (deltas[0] - sent) / 1e6
+        assert ttft_ms == pytest.approx(TTFT_MS, abs=5), ttft_ms
+        gaps_ms = [(b - a) / 1e6 for a, b in itertools.pairwise(deltas)]
+        assert statistics.median(gaps_ms) == pytest.approx(ITL_MS, abs=2), gaps_ms
+        # Absolute instants, not chained sleeps: the last delta lands on time too.
+        last_ms = (deltas[-1] - sent) / 1e6
+        assert last_ms == pytest.approx(TTFT_MS + (TOKENS - 1) * ITL_MS, abs=5), last_ms
+    lateness = stats["lateness"]
+    assert lateness["count"] == 5 * TOKENS + 5 * 5
+    assert lateness["p99_us"] < 2000, lateness
+    assert stats["requests"] == stats["completed"] == 10
+
+
+def _post(url: str) -> bytes:
+    request = urllib.request.Request(f"{url}/model/us.quick/converse-stream", data=BODY)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body: bytes = response.read()
+        return body
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_emulator_process_starts_answers_and_stops() -> None:
+    with EmulatorProcess(CONFIG) as process:
+        assert process.url.startswith("http://127.0.0.1:")
+        pid = process.pid
+        assert pid is not None
+        buffer = botocore.eventstream.EventStreamBuffer()
+        buffer.add_data(_post(process.url))
+        names = [message.headers[":event-type"] for message in buffer]
+        assert names[-2:] == ["messageStop", "metadata"]
+        assert names.count("contentBlockDelta") == 5
+    assert process.returncode == 0  # it stopped cleanly on SIGTERM
+    assert _gone(pid)
+
+
+async def test_emulator_process_from_async_code() -> None:
+    async with EmulatorProcess(CONFIG) as process:
+        body = await asyncio.to_thread(_post, process.url)
+        assert b"metadata" in body
+    assert process.returncode == 0
+
+
+def test_emulator_process_start_failure_is_explained() -> None:
+    process = EmulatorProcess(CONFIG, startup_timeout=0.01)
+    with pytest.raises(EmulatorStartError, match="did not start"):
+        process.start()
+    assert process.pid is None and process.returncode is not None  # stopped and reaped
+
+
+@pytest.mark.parametrize("use_timerfd", [True, False], ids=["timerfd", "sleep"])
+async def test_pacer_resumes_at_the_instant(use_timerfd: bool) -> None:
+    pacer = Pacer(use_timerfd=use_timerfd)
+    try:
+        start = time.perf_counter_ns()
+        # Out of order on purpose, and one much earlier than what is already waiting.
+        offsets_ms = [60.0, 30.0, 30.0, 45.5, 90.0, 5.0, *(10.0 + 1.7 * i for i in range(40))]
+        resumed: list[tuple[float, int]] = []
+
+        async def wait(offset_ms: float) -> None:
+            due = start + round(offset_ms * 1e6)
+            await pacer.sleep_until(due)
+            resumed.append((offset_ms, time.perf_counter_ns() - due))
+
+        await asyncio.gather(*(wait(offset) for offset in offsets_ms))
+        assert pacer.mode == ("timerfd" if use_timerfd else "sleep")
+        assert [offset for offset, _ in resumed] == sorted(offsets_ms)  # in order of instants
+        assert all(late >= 0 for _, late in resumed)  # never early
+        stats = pacer.lateness.summary()
+        assert stats["count"] == len(offsets_ms)
+        assert stats["p50_us"] < 1000 and stats["p99_us"] < 3000, stats
+        assert await pacer.sleep_until(start) > 0  # a past instant returns at once
+    finally:
+        await pacer.stop()
+
+
+def test_lateness_percentiles_are_close_to_exact() -> None:
+    stats = LatenessStats()
+    rng = random.Random(4)
+    values_us = sorted(int(rng.lognormvariate(5, 1.5)) for _ in range(20_000))
+    for value in values_us:
+        stats.record_ns(value * 1000 + 999)
+    for fraction in (0.5, 0.9, 0.99):
+        exact = values_us[math.ceil(fraction * len(values_us)) - 1]
+        assert stats.percentile_us(fraction) == pytest.approx(exact, rel=0.016, abs=1)
+    assert stats.max_us == values_us[-1] and stats.count == len(values_us)
+    assert len(stats._buckets) < 1000  # bounded, whatever the count
