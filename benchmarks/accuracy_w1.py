@@ -56,17 +56,30 @@ def main() -> None:
     ttft, itl, ttlt = latency["ttft"]["service"], latency["itl"], latency["ttlt"]["service"]
     ttlt_truth = TTFT_MS + (DELTAS - 1) * ITL_MS
     console = Console()
-    console.print(f"W1: {args.rps:g} req/s constant for {args.duration:g} s, "
-                  f"{model['requests']['ok']}/{model['requests']['sent']} ok")
-    console.print(f"TTFT service  p50 {ttft['p50'] - TTFT_MS:+.2f} ms  p99 {ttft['p99'] - TTFT_MS:+.2f} ms"
-                  "   (target +1 / +2 ms)")
-    console.print(f"ITL           p50 {itl['p50'] - ITL_MS:+.2f} ms  p99 {itl['p99'] - ITL_MS:+.2f} ms")
-    console.print(f"TTLT service  p50 {ttlt['p50'] - ttlt_truth:+.2f} ms  p99 {ttlt['p99'] - ttlt_truth:+.2f} ms")
-    console.print(f"output tokens total {model['tokens']['output']['total']} "
-                  f"(expected {model['requests']['ok'] * DELTAS})")
+    console.print(
+        f"W1: {args.rps:g} req/s constant for {args.duration:g} s, "
+        f"{model['requests']['ok']}/{model['requests']['sent']} ok"
+    )
+    console.print(
+        f"TTFT service  p50 {ttft['p50'] - TTFT_MS:+.2f} ms  p99 {ttft['p99'] - TTFT_MS:+.2f} ms"
+        "   (target +1 / +2 ms)"
+    )
+    console.print(
+        f"ITL           p50 {itl['p50'] - ITL_MS:+.2f} ms  p99 {itl['p99'] - ITL_MS:+.2f} ms"
+    )
+    console.print(
+        f"TTLT service  p50 {ttlt['p50'] - ttlt_truth:+.2f} ms"
+        f"  p99 {ttlt['p99'] - ttlt_truth:+.2f} ms"
+    )
+    console.print(
+        f"output tokens total {model['tokens']['output']['total']} "
+        f"(expected {model['requests']['ok'] * DELTAS})"
+    )
     generator = report["run"]["generator"]
-    console.print(f"generator lag p99 {generator['lag_ms']['p99']} ms, CPU {generator['cpu_percent']} %, "
-                  f"achieved {generator['achieved_rps']} req/s")
+    console.print(
+        f"generator lag p99 {generator['lag_ms']['p99']} ms, CPU {generator['cpu_percent']} %, "
+        f"achieved {generator['achieved_rps']} req/s"
+    )
     console.print(f"emulator write lateness: {stats.get('lateness') if stats else 'unavailable'}")
 
 

@@ -141,7 +141,8 @@ async def test_emulate_option_runs_its_own_emulator(
         load={"rate": 20, "arrival": "poisson", "duration": "1s"},
     )
     result = await run_async(
-        scenario, RunOptions(out_dir=tmp_path, emulate=True, quiet=True, console=Console(quiet=True))
+        scenario,
+        RunOptions(out_dir=tmp_path, emulate=True, quiet=True, console=Console(quiet=True)),
     )
     report = result.report
     assert report["run"]["target"]["emulated"] is True
@@ -150,3 +151,36 @@ async def test_emulate_option_runs_its_own_emulator(
     assert model["tokens"]["output"]["p50"] == 8
     stats = report["run"]["emulator"]
     assert stats is not None
+
+
+async def test_sequential_models_warmup_and_the_in_flight_cap(
+    endpoint: str, aws_env: dict[str, str], make_scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    scenario = make_scenario(
+        models=["fast-model", {"id": "fixed-model", "max_tokens": 10}],
+        target={"endpoint_url": endpoint},
+        load={
+            "rate": 20,
+            "arrival": "constant",
+            "requests": 12,
+            "warmup": "0.1s",
+            "model_order": "sequential",
+            "max_in_flight": 2,
+        },
+    )
+    report = await _run(scenario, tmp_path)
+    samples = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
+    fast = [s for s in samples if s["model"] == "fast-model"]
+    fixed = [s for s in samples if s["model"] == "fixed-model"]
+    # Sequential: the second model starts after the first one's last byte.
+    assert min(s["intended_us"] for s in fixed) > max(s["end_us"] or 0 for s in fast)
+    # Warmup: 0.1 s at 20/s is two requests per model, written but not counted.
+    assert sum(s["warmup"] for s in samples) == 4 == report["run"]["warmup_requests"]
+    assert report["models"]["fast-model"]["requests"]["sent"] == 12
+    # The fixed model answers in ~0.4 s (10 tokens), so a cap of 2 in flight at 20/s drops.
+    fixed_report = report["models"]["fixed-model"]
+    assert fixed_report["requests"]["dropped"] > 0
+    assert fixed_report["tokens"]["output"]["p50"] == 10  # per-model max_tokens was sent
+    generator = report["run"]["generator"]
+    assert generator["limited"] is True
+    assert any("dropped" in reason for reason in generator["limited_reasons"])
