@@ -12,7 +12,10 @@ from loadgen.sample import ErrorClass
 
 
 def client_error(code: str, status: int) -> botocore.exceptions.ClientError:
-    response = {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    response = {
+        "Error": {"Code": code, "Message": "m"},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
     return botocore.exceptions.ClientError(response, "ConverseStream")  # type: ignore[arg-type]
 
 
@@ -39,8 +42,10 @@ def stream_error(code: str) -> botocore.exceptions.EventStreamError:
         (stream_error("validationException"), ErrorClass.CLIENT),
         (aiohttp.ClientPayloadError("Response payload is not completed"), ErrorClass.CONNECTION),
         (aiohttp.ServerDisconnectedError(), ErrorClass.CONNECTION),
-        (botocore.exceptions.EndpointConnectionError(endpoint_url="http://x"),
-         ErrorClass.CONNECTION),
+        (
+            botocore.exceptions.EndpointConnectionError(endpoint_url="http://x"),
+            ErrorClass.CONNECTION,
+        ),
         (botocore.exceptions.ReadTimeoutError(endpoint_url="http://x"), ErrorClass.TIMEOUT),
         (botocore.exceptions.ConnectTimeoutError(endpoint_url="http://x"), ErrorClass.TIMEOUT),
         (botocore.eventstream.ChecksumMismatch(1, 2), ErrorClass.PROTOCOL),

@@ -56,8 +56,15 @@ def report_shape(report: dict[str, Any]) -> Any:
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
     out = tmp_path_factory.mktemp("demo")
     completed = loadgen(
-        "run", "scenarios/email_summary.yaml", "--rps", "5", "--duration", "10s",
-        "--emulate", "--out", str(out),
+        "run",
+        "scenarios/email_summary.yaml",
+        "--rps",
+        "5",
+        "--duration",
+        "10s",
+        "--emulate",
+        "--out",
+        str(out),
     )
     return completed, out
 
@@ -92,7 +99,12 @@ def test_report_shape_is_pinned(demo_run: tuple[Any, Path]) -> None:
 
 def test_no_credentials_gives_one_clear_message(no_aws_env: dict[str, str]) -> None:
     completed = loadgen(
-        "run", "scenarios/email_summary.yaml", "--duration", "1s", "--out", "/tmp/x",
+        "run",
+        "scenarios/email_summary.yaml",
+        "--duration",
+        "1s",
+        "--out",
+        "/tmp/x",
         env=no_aws_env,
     )
     assert completed.returncode == 2
@@ -106,8 +118,10 @@ def test_no_credentials_gives_one_clear_message(no_aws_env: dict[str, str]) -> N
         (["run", "missing.yaml", "--emulate"], "no such file"),
         (["run", "scenarios/email_summary.yaml", "--rps", "0", "--emulate"], "--rps:"),
         (["run", "scenarios/email_summary.yaml", "--duration", "ten", "--emulate"], "--duration:"),
-        (["run", "scenarios/email_summary.yaml", "--endpoint-url", "localhost:99"],
-         "--endpoint-url:"),
+        (
+            ["run", "scenarios/email_summary.yaml", "--endpoint-url", "localhost:99"],
+            "--endpoint-url:",
+        ),
         (["run", "scenarios/email_summary.yaml", "--rps", "x"], "Invalid value for '--rps'"),
     ],
 )
@@ -120,8 +134,22 @@ def test_bad_input_exits_2_without_traceback(args: list[str], message: str) -> N
 
 def test_sigint_writes_a_valid_report_with_every_completed_request(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "loadgen.cli", "run", "scenarios/email_summary.yaml",
-         "--rps", "10", "--duration", "60s", "--emulate", "--grace", "5", "--out", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "loadgen.cli",
+            "run",
+            "scenarios/email_summary.yaml",
+            "--rps",
+            "10",
+            "--duration",
+            "60s",
+            "--emulate",
+            "--grace",
+            "5",
+            "--out",
+            str(tmp_path),
+        ],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -146,7 +174,9 @@ def test_sigint_writes_a_valid_report_with_every_completed_request(tmp_path: Pat
 def test_emulate_command_serves_until_terminated() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "loadgen.cli", "emulate", "--port", "0"],
-        cwd=REPO, stdout=subprocess.PIPE, text=True,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -155,18 +185,30 @@ def test_emulate_command_serves_until_terminated() -> None:
     assert process.wait(timeout=10) == 0
 
 
-def test_secrets_stay_out_of_outputs(
-    aws_env: dict[str, str], tmp_path: Path
-) -> None:
+def test_secrets_stay_out_of_outputs(aws_env: dict[str, str], tmp_path: Path) -> None:
     completed = loadgen(
-        "run", "scenarios/email_summary.yaml", "--requests", "3", "--rps", "20",
-        "--endpoint-url", "http://127.0.0.1:9", "--out", str(tmp_path), env=aws_env,
+        "run",
+        "scenarios/email_summary.yaml",
+        "--requests",
+        "3",
+        "--rps",
+        "20",
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+        "--out",
+        str(tmp_path),
+        env=aws_env,
     )
     assert completed.returncode == 0, completed.stderr
     report = (tmp_path / "report.json").read_text()
-    assert json.loads(report)["models"]["us.amazon.nova-lite-v1:0"]["requests"]["errors"][
-        "connection"
-    ] == 1
-    for text in (report, (tmp_path / "samples.jsonl").read_text(), completed.stdout,
-                 completed.stderr):
+    assert (
+        json.loads(report)["models"]["us.amazon.nova-lite-v1:0"]["requests"]["errors"]["connection"]
+        == 1
+    )
+    for text in (
+        report,
+        (tmp_path / "samples.jsonl").read_text(),
+        completed.stdout,
+        completed.stderr,
+    ):
         assert FAKE_SECRET not in text and FAKE_KEY_ID not in text

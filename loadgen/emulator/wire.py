@@ -1,0 +1,71 @@
+"""Bedrock's HTTP side, outside the event stream: what a request carries that the emulator
+reads, and what an error response looks like."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from loadgen.emulator.profiles import FaultKind
+
+EVENTSTREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
+_ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
+_THROTTLED = "Too many requests, please wait before trying again."
+
+# Faults answered with an HTTP error before any stream bytes: (status, error type, message).
+HTTP_FAULTS: Mapping[FaultKind, tuple[int, str, str]] = {
+    "throttle": (429, "ThrottlingException", _THROTTLED),
+    "server_error": (500, "InternalServerException", "The server encountered an error."),
+    "unavailable": (503, "ServiceUnavailableException", "The service is unavailable."),
+}
+# Faults that replace a delta halfway through with an exception frame: (:exception-type,
+# message). The type names the member of ConverseStreamOutput, hence the lowercase first letter.
+STREAM_EXCEPTIONS: Mapping[FaultKind, tuple[str, str]] = {
+    "throttle_midstream": ("throttlingException", _THROTTLED),
+    "model_stream_error": ("modelStreamErrorException", "The model stream failed."),
+}
+
+
+def error_response(status: int, error_type: str, message: str, request_id: str) -> web.Response:
+    """A REST-JSON error as Bedrock sends it: botocore reads the code from x-amzn-ErrorType
+    (everything before the colon), the message from the body."""
+    return web.json_response(
+        {"message": message},
+        status=status,
+        headers={
+            "x-amzn-ErrorType": error_type + _ERROR_TYPE_SUFFIX,
+            "x-amzn-RequestId": request_id,
+        },
+    )
+
+
+def max_tokens(body: Mapping[str, Any]) -> int | None:
+    """inferenceConfig.maxTokens, if the request sets it (ValueError if it is not valid)."""
+    config = body.get("inferenceConfig")
+    value = config.get("maxTokens") if isinstance(config, dict) else None
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError("inferenceConfig.maxTokens must be an integer of at least 1")
+    return value
+
+
+def input_tokens(body: Mapping[str, Any]) -> int:
+    """About four characters a token, over all the text of system and messages; at least 1."""
+    blocks = list(_list(body.get("system")))
+    for message in _list(body.get("messages")):
+        if isinstance(message, dict):
+            blocks.extend(_list(message.get("content")))
+    chars = sum(
+        len(block["text"])
+        for block in blocks
+        if isinstance(block, dict) and isinstance(block.get("text"), str)
+    )
+    return max(1, math.ceil(chars / 4))
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
