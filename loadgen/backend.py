@@ -41,6 +41,8 @@ class Timeline:
         "error_message",
         "first_token_ns",
         "http_status",
+        "cache_read_tokens",
+        "cache_write_tokens",
         "input_tokens",
         "on_first_token",
         "output_tokens",
@@ -60,6 +62,8 @@ class Timeline:
         self.delta_ns: list[int] = []
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
+        self.cache_read_tokens: int | None = None
+        self.cache_write_tokens: int | None = None
         self.server_latency_ms: int | None = None
         self.stop_reason: str | None = None
         self.error: ErrorClass | None = None
@@ -128,6 +132,8 @@ class Timeline:
             deltas=len(self.delta_ns),
             input_tokens=self.input_tokens,
             output_tokens=self.output_tokens,
+            cache_read_tokens=self.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens,
             tokens_estimated=False,
             server_latency_ms=self.server_latency_ms,
             stop_reason=self.stop_reason,

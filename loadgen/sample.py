@@ -38,6 +38,8 @@ class Sample:
     deltas: int = 0
     input_tokens: int | None = None
     output_tokens: int | None = None
+    cache_read_tokens: int | None = None  # usage.cacheReadInputTokens (not in input_tokens)
+    cache_write_tokens: int | None = None  # usage.cacheWriteInputTokens
     tokens_estimated: bool = False  # True when the server gave no usage
     server_latency_ms: int | None = None  # metadata.metrics.latencyMs
     stop_reason: str | None = None

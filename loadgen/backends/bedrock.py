@@ -202,6 +202,8 @@ def _read_metadata(metadata: dict[str, Any], timeline: Timeline) -> None:
     usage = metadata.get("usage") or {}
     timeline.input_tokens = usage.get("inputTokens")
     timeline.output_tokens = usage.get("outputTokens")
+    timeline.cache_read_tokens = usage.get("cacheReadInputTokens")
+    timeline.cache_write_tokens = usage.get("cacheWriteInputTokens")
     latency = (metadata.get("metrics") or {}).get("latencyMs")
     timeline.server_latency_ms = int(latency) if latency is not None else None
 
