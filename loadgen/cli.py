@@ -70,6 +70,9 @@ def main() -> None:
     show_default=True,
     help="Seconds in-flight requests may finish after Ctrl-C.",
 )
+@click.option(
+    "--skip-preflight", is_flag=True, help="Skip the one-call-per-model check before load."
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @_friendly_errors
 def run(scenario: Path, **flags: Any) -> None:
@@ -87,6 +90,7 @@ def run(scenario: Path, **flags: Any) -> None:
         emulate=flags["emulate"],
         quiet=flags["quiet"],
         grace_s=flags["grace"],
+        preflight=not flags["skip_preflight"],
         # Logs and CI capture are not terminals: give the table room rather than wrap it.
         console=Console(width=None if sys.stdout.isatty() else 160),
     )

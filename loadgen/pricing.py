@@ -7,6 +7,7 @@ the profile itself, and a region the catalogue lacks falls back to us-east-1, fl
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -176,6 +177,8 @@ def unknown_models(book: PriceBook, model_ids: Iterable[str], region: str) -> li
 def unpriced_message(model_ids: Iterable[str]) -> str:
     """Tells the user which models have no price and the two ways on."""
     models = list(model_ids)
+    if not models:
+        return ""
     names = ", ".join(models)
     head = (
         f"no price is known for {names}."
@@ -201,8 +204,9 @@ def unpriced_message(model_ids: Iterable[str]) -> str:
 
 
 def _yaml_key(model_id: str) -> str:
-    # Bedrock ids contain ':' ("amazon.nova-lite-v1:0"): quoting keeps the example valid YAML.
-    return f'"{model_id}"'
+    # Bedrock ids contain ':' ("amazon.nova-lite-v1:0"): quoting keeps the example valid YAML,
+    # and a JSON string is a valid YAML double-quoted scalar.
+    return json.dumps(model_id)
 
 
 def render_price_table(book: PriceBook) -> Table:

@@ -25,6 +25,7 @@ from loadgen.clock import Clock, MonotonicClock
 from loadgen.console import print_summary
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
 from loadgen.errors import ConfigError, PreflightError
+from loadgen.preflight import check_models
 from loadgen.prompts import PromptSource, load_rows
 from loadgen.recorder import Recorder
 from loadgen.report import RunInfo, build_report, write_json_atomically
@@ -47,6 +48,7 @@ class RunOptions:
     emulate: bool = False
     quiet: bool = False
     grace_s: float = 10.0  # after an interrupt, how long requests in flight may finish
+    preflight: bool = True  # one cheap call per model before load
     console: Console = field(default_factory=Console)
 
 
@@ -93,7 +95,16 @@ async def run_async(
         )
         if not options.emulate:
             await _check_aws_setup(backend, target)
-        result = await _measure(scenario, options, clock, backend, prompts, seed, out_dir, target)
+        await backend.start()
+        try:
+            if options.preflight:
+                endpoint = target.endpoint_url or f"the Bedrock endpoint in {target.region}"
+                await check_models(backend, [m.id for m in scenario.models], endpoint)
+            result = await _measure(
+                scenario, options, clock, backend, prompts, seed, out_dir, target
+            )
+        finally:
+            await backend.close()
         if emulator is not None:
             result.report["run"]["emulator"] = await asyncio.to_thread(
                 _emulator_stats, emulator.url
@@ -138,7 +149,6 @@ async def _measure(
     interrupts = _Interrupts()
     outcomes: list[PhaseOutcome] = []
     sink.start()
-    await backend.start()
     try:
         with interrupts.installed():
             for phase_index, models in enumerate(_phases(scenario)):
@@ -158,7 +168,6 @@ async def _measure(
                     break
                 await runner.drain(None, outcome)
     finally:
-        await backend.close()
         sink.stop()
     wall_s = time.perf_counter() - wall_start
     cpu_percent = 100 * (time.process_time() - cpu_start) / wall_s if wall_s else 0.0

@@ -186,6 +186,8 @@ def test_emulate_command_serves_until_terminated() -> None:
 
 
 def test_secrets_stay_out_of_outputs(aws_env: dict[str, str], tmp_path: Path) -> None:
+    # A closed port: the requests fail (connection), and so does the preflight; neither the
+    # report, the samples nor the messages may carry the credentials.
     completed = loadgen(
         "run",
         "scenarios/email_summary.yaml",
@@ -197,18 +199,34 @@ def test_secrets_stay_out_of_outputs(aws_env: dict[str, str], tmp_path: Path) ->
         "http://127.0.0.1:9",
         "--out",
         str(tmp_path),
+        "--skip-preflight",
         env=aws_env,
     )
     assert completed.returncode == 0, completed.stderr
     report = (tmp_path / "report.json").read_text()
-    assert (
-        json.loads(report)["models"]["us.amazon.nova-lite-v1:0"]["requests"]["errors"]["connection"]
-        == 1
+    errors = json.loads(report)["models"]["us.amazon.nova-lite-v1:0"]["requests"]["errors"]
+    assert errors["connection"] == 1
+    preflight = loadgen(
+        "run",
+        "scenarios/email_summary.yaml",
+        "--requests",
+        "3",
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+        "--out",
+        str(tmp_path / "p"),
+        env=aws_env,
     )
-    for text in (
+    assert preflight.returncode == 2
+    assert "cannot connect to http://127.0.0.1:9" in preflight.stderr
+    assert "Traceback" not in preflight.stderr
+    texts = [
         report,
         (tmp_path / "samples.jsonl").read_text(),
         completed.stdout,
         completed.stderr,
-    ):
+        preflight.stdout,
+        preflight.stderr,
+    ]
+    for text in texts:
         assert FAKE_SECRET not in text and FAKE_KEY_ID not in text
