@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import random
-import signal
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from loadgen.clock import Clock, MonotonicClock
 from loadgen.console import print_summary
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
 from loadgen.errors import ConfigError, PreflightError
+from loadgen.guards import CircuitBreaker
 from loadgen.preflight import check_models
 from loadgen.prompts import PromptSource, load_rows
 from loadgen.recorder import Recorder
@@ -34,6 +34,7 @@ from loadgen.sample import Sample
 from loadgen.scenario import Scenario, TargetSpec
 from loadgen.schedule import WeightedRoundRobin, arrival_offsets_ns
 from loadgen.sinks.jsonl import JsonlSink
+from loadgen.stopping import ABORTED, INTERRUPTED, RunStop
 
 EXIT_OK = 0
 EXIT_ABORTED = 3
@@ -131,9 +132,14 @@ async def _measure(
         recorder.ensure_model(model.id)
     sink = JsonlSink(out_dir / "samples.jsonl")
 
+    stop = RunStop()
+    breaker = CircuitBreaker(scenario.circuit_breaker)
+
     def on_sample(sample: Sample) -> None:
         recorder.add(sample)
         sink.add(sample)
+        if (reason := breaker.observe(sample)) is not None:
+            stop.request(ABORTED, reason)
 
     started_at = _utc_now()
     wall_start, cpu_start = time.perf_counter(), time.process_time()
@@ -146,39 +152,39 @@ async def _measure(
         timeouts=scenario.timeouts,
         t0_ns=t0_ns,
     )
-    interrupts = _Interrupts()
     outcomes: list[PhaseOutcome] = []
     sink.start()
     try:
-        with interrupts.installed():
+        with stop.on_signals():
             for phase_index, models in enumerate(_phases(scenario)):
                 outcome = PhaseOutcome()
                 outcomes.append(outcome)
                 start_ns = t0_ns if phase_index == 0 else clock.now_ns() + START_LEAD_NS
                 plan = _plan(scenario, models, prompts, seed, first_id=_planned_so_far(outcomes))
-                phase = asyncio.create_task(runner.run_phase(plan, start_ns, outcome))
-                interrupts.current = phase
+                stop.current = asyncio.create_task(runner.run_phase(plan, start_ns, outcome))
                 with contextlib.suppress(asyncio.CancelledError):
-                    await phase
-                if interrupts.count:
-                    interrupts.current = asyncio.create_task(
-                        runner.drain(0 if interrupts.count > 1 else options.grace_s, outcome)
-                    )
-                    await interrupts.current
-                    break
-                await runner.drain(None, outcome)
+                    await stop.current
+                if stop.status is None:
+                    await runner.drain(None, outcome)
+                    continue
+                grace = 0 if stop.hard else options.grace_s
+                stop.current = asyncio.create_task(runner.drain(grace, outcome))
+                with contextlib.suppress(asyncio.CancelledError):
+                    await stop.current
+                await runner.drain(0, outcome)  # a second signal cut the grace short
+                break
     finally:
         sink.stop()
     wall_s = time.perf_counter() - wall_start
     cpu_percent = 100 * (time.process_time() - cpu_start) / wall_s if wall_s else 0.0
-    status = "interrupted" if interrupts.count else "completed"
+    status = stop.status or "completed"
     scheduled_rps, achieved_rps = _rates(outcomes)
     info = RunInfo(
         scenario=scenario.name,
         started_at=started_at,
         ended_at=_utc_now(),
         status=status,
-        status_reason=f"stopped by {interrupts.signal_name}" if interrupts.count else None,
+        status_reason=stop.reason,
         target=_describe_target(target, options.emulate),
         load=scenario.load.model_dump(mode="json"),
         seed=seed,
@@ -193,7 +199,7 @@ async def _measure(
     )
     report = build_report(info, recorder)
     write_json_atomically(out_dir / "report.json", report)
-    exit_code = EXIT_INTERRUPTED if interrupts.count else EXIT_OK
+    exit_code = {INTERRUPTED: EXIT_INTERRUPTED, ABORTED: EXIT_ABORTED}.get(status, EXIT_OK)
     return RunResult(report=report, out_dir=out_dir, exit_code=exit_code)
 
 
@@ -256,38 +262,6 @@ def _rates(outcomes: list[PhaseOutcome]) -> tuple[float | None, float | None]:
     scheduled = gaps / (scheduled_span / 1e9) if scheduled_span > 0 else None
     achieved = dispatched_gaps / (dispatch_span / 1e9) if dispatch_span > 0 else None
     return scheduled, achieved
-
-
-class _Interrupts:
-    """SIGINT/SIGTERM: the first stops scheduling and starts the grace period; the second
-    cancels what is still in flight at once. Either way the report is written."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.signal_name = ""
-        self.current: asyncio.Task[None] | None = None
-
-    def _on_signal(self, signum: int) -> None:
-        self.count += 1
-        self.signal_name = signal.Signals(signum).name
-        if self.current is not None and not self.current.done():
-            self.current.cancel()
-
-    @contextlib.contextmanager
-    def installed(self) -> Iterator[None]:
-        loop = asyncio.get_running_loop()
-        installed = []
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(signum, self._on_signal, signum)
-                installed.append(signum)
-            except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
-                pass
-        try:
-            yield
-        finally:
-            for signum in installed:
-                loop.remove_signal_handler(signum)
 
 
 def _emulator_config(scenario: Scenario) -> EmulatorConfig:

@@ -92,6 +92,15 @@ class TimeoutSpec(_Strict):
     total: Seconds = Field(300.0, gt=0)
 
 
+class CircuitBreakerSpec(_Strict):
+    """Stop a run whose requests mostly fail: it would only burn quota and money."""
+
+    error_rate: float | None = Field(0.8, gt=0, le=1, description="null turns the breaker off")
+    window: Seconds = Field(10.0, gt=0)
+    min_requests: int = Field(50, ge=1)
+    count_throttles: bool = False
+
+
 class TargetSpec(_Strict):
     provider: Literal["bedrock"] = "bedrock"
     region: str | None = None
@@ -127,6 +136,7 @@ class Scenario(_Strict):
     inference: InferenceSpec = InferenceSpec()
     load: LoadSpec
     timeouts: TimeoutSpec = TimeoutSpec()
+    circuit_breaker: CircuitBreakerSpec = CircuitBreakerSpec()
     target: TargetSpec = TargetSpec()
     emulator: dict[str, Any] | None = Field(
         None, description="emulator profiles, used only with --emulate"

@@ -184,3 +184,23 @@ async def test_sequential_models_warmup_and_the_in_flight_cap(
     generator = report["run"]["generator"]
     assert generator["limited"] is True
     assert any("dropped" in reason for reason in generator["limited_reasons"])
+
+
+async def test_circuit_breaker_aborts_a_failing_run(
+    endpoint: str, aws_env: dict[str, str], make_scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    scenario = make_scenario(
+        models=["server-error-model"],
+        target={"endpoint_url": endpoint},
+        load={"rate": 50, "arrival": "constant", "requests": 500},
+        circuit_breaker={"error_rate": 0.5, "window": "5s", "min_requests": 10},
+    )
+    options = RunOptions(out_dir=tmp_path, quiet=True, console=Console(quiet=True))
+    result = await run_async(scenario, options)
+    assert result.exit_code == 3
+    run = result.report["run"]
+    assert run["status"] == "aborted"
+    assert "circuit breaker" in run["status_reason"]
+    sent = result.report["models"]["server-error-model"]["requests"]["sent"]
+    assert 10 <= sent < 60  # stopped soon after the tenth failure, not after 500
+    assert len((tmp_path / "samples.jsonl").read_text().splitlines()) == sent
