@@ -3,7 +3,10 @@ coordinated omission. The emulator runs in its own process, as a real endpoint w
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -204,3 +207,28 @@ async def test_circuit_breaker_aborts_a_failing_run(
     sent = result.report["models"]["server-error-model"]["requests"]["sent"]
     assert 10 <= sent < 60  # stopped soon after the tenth failure, not after 500
     assert len((tmp_path / "samples.jsonl").read_text().splitlines()) == sent
+
+
+def _open_sockets() -> int:
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            count += os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")
+    return count
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs /proc")
+async def test_no_sockets_or_tasks_left_after_a_run(
+    endpoint: str, aws_env: dict[str, str], make_scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    scenario = make_scenario(
+        models=["fast-model", "drop-model"],
+        target={"endpoint_url": endpoint},
+        load={"rate": 50, "arrival": "constant", "requests": 20},
+    )
+    before_sockets = _open_sockets()
+    before_tasks = asyncio.all_tasks()
+    await _run(scenario, tmp_path)
+    await asyncio.sleep(0.05)  # let closed transports finish their callbacks
+    assert asyncio.all_tasks() == before_tasks
+    assert _open_sockets() == before_sockets

@@ -221,10 +221,11 @@ def classify(exc: BaseException) -> tuple[ErrorClass, str, int | None]:
     """The error class, a short code and the HTTP status (if any) of a failed call."""
     name = type(exc).__name__
     if isinstance(exc, botocore.exceptions.EventStreamError):
-        code = exc.response.get("Error", {}).get("Code", name)
+        # botocore leaves the code empty for an exception type its model does not know.
+        code = exc.response.get("Error", {}).get("Code") or name
         return _STREAM_ERROR_CLASSES.get(code.lower(), ErrorClass.SERVER), code, None
     if isinstance(exc, botocore.exceptions.ClientError):
-        code = exc.response.get("Error", {}).get("Code", name)
+        code = exc.response.get("Error", {}).get("Code") or name
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         return _status_class(status, code), code, status
     if isinstance(
