@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from loadgen.durations import parse_duration
 from loadgen.errors import ConfigError
@@ -123,3 +125,55 @@ def test_unreadable_dataset(tmp_path: Path) -> None:
 def test_duplicate_models_rejected() -> None:
     with pytest.raises(ConfigError, match="repeated: m"):
         scenario_from_dict(minimal(models=["m", "m"]))
+
+
+_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(allow_nan=True), st.text(max_size=8)
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+_keys = st.sampled_from(
+    [
+        "name",
+        "models",
+        "prompt",
+        "dataset",
+        "load",
+        "target",
+        "timeouts",
+        "seed",
+        "inference",
+        "circuit_breaker",
+        "emulator",
+        "extra",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(_keys, _values, max_size=8))
+def test_any_mapping_parses_or_gives_config_error(data: dict[str, Any]) -> None:
+    try:
+        scenario_from_dict(data)
+    except ConfigError as exc:
+        assert exc.problems and all(isinstance(p, str) and p for p in exc.problems)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_file_loads_or_gives_config_error(text: str) -> None:
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
+        handle.write(text)
+    try:
+        load_scenario(handle.name)
+    except ConfigError as exc:
+        assert exc.problems
+    finally:
+        Path(handle.name).unlink()
