@@ -34,6 +34,8 @@ class Timeline:
     """
 
     __slots__ = (
+        "cache_read_tokens",
+        "cache_write_tokens",
         "delta_ns",
         "end_ns",
         "error",
@@ -41,8 +43,6 @@ class Timeline:
         "error_message",
         "first_token_ns",
         "http_status",
-        "cache_read_tokens",
-        "cache_write_tokens",
         "input_tokens",
         "on_first_token",
         "output_tokens",

@@ -70,6 +70,11 @@ def main() -> None:
     show_default=True,
     help="Seconds in-flight requests may finish after Ctrl-C.",
 )
+@click.option("--max-cost", type=float, help="Budget in USD: stop sending before passing it.")
+@click.option("--project-rps", type=float, help="Also project the bill at this request rate.")
+@click.option(
+    "--allow-unpriced", is_flag=True, help="Run models without a known price; cost is null."
+)
 @click.option(
     "--skip-preflight", is_flag=True, help="Skip the one-call-per-model check before load."
 )
@@ -123,7 +128,35 @@ def _overrides(flags: dict[str, Any]) -> dict[str, Any]:
         overrides["models"] = list(flags["models"])
     if flags["seed"] is not None:
         overrides["seed"] = flags["seed"]
+    cost = {
+        key: flags[flag]
+        for key, flag in (("max_usd", "max_cost"), ("project_rps", "project_rps"))
+        if flags[flag] is not None
+    }
+    if flags["allow_unpriced"]:
+        cost["allow_unpriced"] = True
+    if cost:
+        overrides["cost"] = cost
     return overrides
+
+
+@main.command()
+@click.option(
+    "--scenario",
+    "scenario_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Lay this scenario's pricing: section over the catalogue.",
+)
+@_friendly_errors
+def prices(scenario_path: Path | None) -> None:
+    """List the pricing catalogue (USD per 1M tokens, with sources and dates)."""
+    from loadgen.pricing import PriceBook, render_price_table
+    from loadgen.scenario import load_scenario
+
+    book = PriceBook.builtin()
+    if scenario_path is not None:
+        book = book.with_overrides(load_scenario(scenario_path).pricing)
+    Console(width=None if sys.stdout.isatty() else 160).print(render_price_table(book))
 
 
 @main.command()

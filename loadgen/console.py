@@ -42,6 +42,7 @@ def print_summary(report: dict[str, Any], console: Console) -> None:
             _ms(data["throughput"]["output_tokens_per_s"]),
         )
     console.print(table)
+    _print_comparison(report, console)
     lag = generator["lag_ms"]
     console.print(
         f"generator: target {generator['target_rps']:g} req/s, achieved "
@@ -52,3 +53,40 @@ def print_summary(report: dict[str, Any], console: Console) -> None:
         console.print(f"[yellow]generator-limited: {reason}[/yellow]")
     if run["status"] != "completed" and run.get("status_reason"):
         console.print(f"[yellow]{run['status']}: {run['status_reason']}[/yellow]")
+
+
+def _print_comparison(report: dict[str, Any], console: Console) -> None:
+    rows = report.get("comparison") or []
+    if not rows:
+        return
+    table = Table(title="models side by side", title_justify="left")
+    table.add_column("model", no_wrap=True)
+    for column in (
+        "$ / 1k req",
+        "TTFT p50 ms",
+        "TTFT p95 ms",
+        "TTLT p95 ms",
+        "out tok/s",
+        "error rate",
+    ):
+        table.add_column(column, justify="right")
+    for row in rows:
+        cost = row["cost_per_1k_requests_usd"]
+        error_rate = row["error_rate"]
+        table.add_row(
+            row["model"],
+            "unpriced" if cost is None else f"{cost:,.4f}",
+            _ms(row["ttft_p50_ms"]),
+            _ms(row["ttft_p95_ms"]),
+            _ms(row["ttlt_p95_ms"]),
+            _ms(row["output_tokens_per_s"]),
+            "-" if error_rate is None else f"{error_rate:.2%}",
+        )
+    console.print(table)
+    spent = report["run"]["cost"].get("spent_usd")
+    total = sum((m["cost"] or {}).get("total_usd") or 0 for m in report["models"].values())
+    budget = report["run"]["cost"].get("budget_usd")
+    line = f"cost of this run: ${total:,.6f}"
+    if budget is not None:
+        line += f" (budget ${budget:g}, guard counted ${spent or 0:,.6f})"
+    console.print(line)

@@ -11,8 +11,8 @@ from collections.abc import Hashable
 from enum import StrEnum
 from typing import Any
 
+from loadgen.histogram import Histogram
 from loadgen.pricing import ResolvedPrice
-from loadgen.recorder import Histogram
 from loadgen.sample import ErrorClass, Sample
 
 TOKENS_PER_PRICE_UNIT = 1_000_000  # prices are USD per 1M tokens
@@ -110,8 +110,7 @@ def worst_case_cost(price: ResolvedPrice, input_tokens_estimate: int, max_tokens
 
 def sample_cost(price: ResolvedPrice | None, sample: Sample) -> float | None:
     """A Sample's cost in USD: 0.0 when not billed, None when billed for an unknown amount or
-    the model has no price. Cache counts are read from `sample.extra` (cache_read_tokens,
-    cache_write_tokens) when the backend records them."""
+    the model has no price."""
     estimated = sample.tokens_estimated
     input_tokens = None if estimated else sample.input_tokens
     output_tokens = None if estimated else sample.output_tokens
@@ -125,8 +124,8 @@ def sample_cost(price: ResolvedPrice | None, sample: Sample) -> float | None:
         price,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
-        cache_read_tokens=int(sample.extra.get("cache_read_tokens") or 0),
-        cache_write_tokens=int(sample.extra.get("cache_write_tokens") or 0),
+        cache_read_tokens=sample.cache_read_tokens or 0,
+        cache_write_tokens=sample.cache_write_tokens or 0,
     )
 
 

@@ -74,6 +74,16 @@ def template_fields(template: str) -> set[str]:
     return {field.split(".")[0].split("[")[0] for _, field, _, _ in parsed if field}
 
 
+def estimate_input_tokens(prompt: Prompt) -> int:
+    """A deliberately high estimate of a prompt's input tokens, for worst-case cost only.
+
+    English text runs about four characters a token; three leaves room for other languages and
+    markup, and the constant covers the message framing a model adds.
+    """
+    characters = len(prompt.user) + len(prompt.system or "")
+    return characters // 3 + 50
+
+
 class PromptSource:
     """Cycles through the rows (shuffled once with the run's seed) and renders each."""
 

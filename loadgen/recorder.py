@@ -1,8 +1,4 @@
-"""Histograms and counters that Samples are folded into; nothing per request is kept.
-
-hdrhistogram's `record_value` returns False, silently, for a value outside its range, and
-truncates floats: values are recorded as integers and every rejected value is counted.
-"""
+"""Histograms and counters that Samples are folded into; nothing per request is kept."""
 
 from __future__ import annotations
 
@@ -10,15 +6,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from hdrh.histogram import HdrHistogram
-
+from loadgen.cost import CostStats
+from loadgen.histogram import LATENCY_MAX_US, TOKENS_MAX, Histogram
 from loadgen.sample import ErrorClass, Sample
-
-# Latencies in microseconds from 1 µs to 1 hour, 3 significant digits (0.1 % error).
-LATENCY_MAX_US = 3_600_000_000
-TOKENS_MAX = 10_000_000
-SIGNIFICANT_DIGITS = 3
-PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p999": 99.9}
 
 LATENCY_METRICS = (
     "ttft_service",
@@ -32,43 +22,6 @@ LATENCY_METRICS = (
     "pool_wait",
 )
 TOKEN_METRICS = ("input_tokens", "output_tokens")
-
-
-class Histogram:
-    """An HDR histogram of non-negative integers that counts what it could not record."""
-
-    def __init__(self, highest: int) -> None:
-        self.hdr = HdrHistogram(1, highest, SIGNIFICANT_DIGITS)
-        self.out_of_range = 0
-
-    def record(self, value: int) -> None:
-        # Zero is a real value (a delta arriving in the same microsecond); HDR's floor is 1.
-        if not self.hdr.record_value(max(int(value), 1)):
-            self.out_of_range += 1
-
-    @property
-    def count(self) -> int:
-        return int(self.hdr.get_total_count())
-
-    def summary(self, scale: float = 1.0) -> dict[str, float | int | None]:
-        """count, mean, percentiles and max, each divided by `scale` (1000: µs → ms)."""
-        if self.count == 0:
-            return {"count": 0, "mean": None, **dict.fromkeys(PERCENTILES), "max": None}
-        values: dict[str, float | int | None] = {
-            "count": self.count,
-            "mean": round(self.hdr.get_mean_value() / scale, 3),
-        }
-        for name, percentile in PERCENTILES.items():
-            values[name] = round(self.hdr.get_value_at_percentile(percentile) / scale, 3)
-        values["max"] = round(self.hdr.get_max_value() / scale, 3)
-        return values
-
-    def encode(self) -> str:
-        return str(self.hdr.encode().decode("ascii"))
-
-    def merge(self, other: Histogram) -> None:
-        self.hdr.add(other.hdr)
-        self.out_of_range += other.out_of_range
 
 
 @dataclass
@@ -88,6 +41,7 @@ class ModelStats:
     input_tokens_total: int = 0
     output_tokens_total: int = 0
     tokens_estimated: int = 0
+    cost: CostStats = field(default_factory=CostStats)
     first_intended_us: int | None = None
     last_end_us: int | None = None
 
@@ -96,6 +50,7 @@ class ModelStats:
             self.errors[ErrorClass.DROPPED.value] += 1
             return
         self.sent += 1
+        self.cost.add(sample.cost_usd, sample.ok)
         if sample.error is None:
             self.ok += 1
         else:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loadgen.recorder import Histogram, ModelStats, Recorder
+from loadgen.histogram import Histogram
+from loadgen.recorder import ModelStats, Recorder
 from loadgen.sample import ErrorClass
 
 SCHEMA_VERSION = 1
@@ -44,6 +45,7 @@ class RunInfo:
     cpu_percent: float
     wall_s: float
     status_reason: str | None = None
+    cost: dict[str, Any] = field(default_factory=dict)  # budget, spend, prices used
     emulator: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -51,6 +53,12 @@ class RunInfo:
 def build_report(info: RunInfo, recorder: Recorder) -> dict[str, Any]:
     lag = recorder.schedule_lag.summary(scale=1000)
     limited_reasons = _limited_reasons(info, recorder, lag)
+    prices = info.cost.get("prices", {})
+    project_rps = info.cost.get("project_rps")
+    models = {
+        model: _model_report(stats, priced=prices.get(model) is not None, project_rps=project_rps)
+        for model, stats in recorder.models.items()
+    }
     return {
         "schema_version": SCHEMA_VERSION,
         "run": {
@@ -78,18 +86,21 @@ def build_report(info: RunInfo, recorder: Recorder) -> dict[str, Any]:
                 "limited": bool(limited_reasons),
                 "limited_reasons": limited_reasons,
             },
+            "cost": info.cost,
             "emulator": info.emulator,
             "notes": info.notes,
         },
-        "models": {model: _model_report(stats) for model, stats in recorder.models.items()},
+        "models": models,
+        "comparison": [_comparison_row(model, data) for model, data in models.items()],
         "timeseries": recorder.series.to_json(),
     }
 
 
-def _model_report(stats: ModelStats) -> dict[str, Any]:
+def _model_report(stats: ModelStats, *, priced: bool, project_rps: float | None) -> dict[str, Any]:
     latency = stats.latency
     window_s = _window_s(stats)
     completed = stats.sent
+    cost = stats.cost.summary(window_s, stats.ok, None, project_rps) if priced else None
     return {
         "requests": {
             "sent": stats.sent,
@@ -128,12 +139,28 @@ def _model_report(stats: ModelStats) -> dict[str, Any]:
                 stats.output_tokens_total / window_s if window_s else None
             ),
         },
+        "cost": cost,
         "out_of_range": stats.out_of_range,
         "hdr": {
             name: histogram.encode()
             for name, histogram in {**latency, **stats.tokens}.items()
             if histogram.count
         },
+    }
+
+
+def _comparison_row(model: str, data: dict[str, Any]) -> dict[str, Any]:
+    """One line of the side-by-side table: what a team weighs when it picks a model."""
+    latency = data["latency_ms"]
+    cost = data["cost"]
+    return {
+        "model": model,
+        "cost_per_1k_requests_usd": None if cost is None else cost["per_1k_requests"],
+        "ttft_p50_ms": latency["ttft"]["service"]["p50"],
+        "ttft_p95_ms": latency["ttft"]["service"]["p95"],
+        "ttlt_p95_ms": latency["ttlt"]["service"]["p95"],
+        "output_tokens_per_s": data["throughput"]["output_tokens_per_s"],
+        "error_rate": data["requests"]["error_rate"],
     }
 
 

@@ -9,7 +9,7 @@ import random
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,15 +22,18 @@ from loadgen.backend import Backend, Request
 from loadgen.backends.bedrock import EMULATOR_CREDENTIALS, BedrockBackend
 from loadgen.clock import Clock, MonotonicClock
 from loadgen.console import print_summary
+from loadgen.cost import BudgetGuard, sample_cost, worst_case_cost
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
 from loadgen.errors import ConfigError, PreflightError
 from loadgen.guards import CircuitBreaker
 from loadgen.preflight import check_models
-from loadgen.prompts import PromptSource, load_rows
+from loadgen.pricing import ResolvedPrice
+from loadgen.pricing_check import describe_price, resolve_prices
+from loadgen.prompts import PromptSource, estimate_input_tokens, load_rows
 from loadgen.recorder import Recorder
 from loadgen.report import RunInfo, build_report, write_json_atomically
 from loadgen.runner import PhaseOutcome, Planned, Runner
-from loadgen.sample import Sample
+from loadgen.sample import ErrorClass, Sample
 from loadgen.scenario import Scenario, TargetSpec
 from loadgen.schedule import WeightedRoundRobin, arrival_offsets_ns
 from loadgen.sinks.jsonl import JsonlSink
@@ -96,13 +99,15 @@ async def run_async(
         )
         if not options.emulate:
             await _check_aws_setup(backend, target)
+        region = target.region or backend.session().region_name or EMULATOR_REGION
+        prices = resolve_prices(scenario, region)
         await backend.start()
         try:
             if options.preflight:
                 endpoint = target.endpoint_url or f"the Bedrock endpoint in {target.region}"
                 await check_models(backend, [m.id for m in scenario.models], endpoint)
             result = await _measure(
-                scenario, options, clock, backend, prompts, seed, out_dir, target
+                scenario, options, clock, backend, prompts, seed, out_dir, target, prices
             )
         finally:
             await backend.close()
@@ -126,6 +131,7 @@ async def _measure(
     seed: int,
     out_dir: Path,
     target: TargetSpec,
+    prices: dict[str, ResolvedPrice | None],
 ) -> RunResult:
     recorder = Recorder()
     for model in scenario.models:
@@ -134,8 +140,28 @@ async def _measure(
 
     stop = RunStop()
     breaker = CircuitBreaker(scenario.circuit_breaker)
+    budget = BudgetGuard(scenario.cost.max_usd) if scenario.cost.max_usd else None
+
+    def admit(request: Request) -> bool:
+        """Reserve the request's worst-case cost; refuse, and stop the run, past the budget."""
+        assert budget is not None
+        price = prices[request.model]
+        assert price is not None  # resolve_prices refuses a budget without every price
+        worst = worst_case_cost(price, estimate_input_tokens(request.prompt), request.max_tokens)
+        if budget.try_reserve(request.request_id, worst):
+            return True
+        stop.request(
+            ABORTED,
+            f"budget: ${budget.spent_usd:.4f} spent and ${budget.in_flight_usd:.4f} in flight; "
+            f"the next request could cost up to ${worst:.4f}, past the budget of "
+            f"${budget.max_usd:g} (--max-cost)",
+        )
+        return False
 
     def on_sample(sample: Sample) -> None:
+        sample = replace(sample, cost_usd=sample_cost(prices.get(sample.model), sample))
+        if budget is not None and sample.error is not ErrorClass.DROPPED:
+            budget.settle(sample.request_id, sample.cost_usd)
         recorder.add(sample)
         sink.add(sample)
         if (reason := breaker.observe(sample)) is not None:
@@ -151,6 +177,7 @@ async def _measure(
         max_in_flight=scenario.load.max_in_flight,
         timeouts=scenario.timeouts,
         t0_ns=t0_ns,
+        admit=admit if budget is not None else None,
     )
     outcomes: list[PhaseOutcome] = []
     sink.start()
@@ -196,6 +223,17 @@ async def _measure(
         cancelled=sum(o.cancelled for o in outcomes),
         cpu_percent=cpu_percent,
         wall_s=wall_s,
+        cost={
+            "budget_usd": scenario.cost.max_usd,
+            "spent_usd": None if budget is None else round(budget.spent_usd, 9),
+            "project_rps": scenario.cost.project_rps,
+            "prices": {model: describe_price(price) for model, price in prices.items()},
+        },
+        notes=[
+            f"{model} has no price (allow_unpriced): its cost fields are null"
+            for model, price in prices.items()
+            if price is None
+        ],
     )
     report = build_report(info, recorder)
     write_json_atomically(out_dir / "report.json", report)

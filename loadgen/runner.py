@@ -37,6 +37,12 @@ class PhaseOutcome:
     first_dispatch_ns: int = 0
     last_dispatch_ns: int = 0
 
+    def count_scheduled(self, offset_ns: int) -> None:
+        if self.scheduled == 0:
+            self.first_offset_ns = offset_ns
+        self.last_offset_ns = offset_ns
+        self.scheduled += 1
+
 
 class Runner:
     def __init__(
@@ -48,6 +54,7 @@ class Runner:
         max_in_flight: int,
         timeouts: TimeoutSpec,
         t0_ns: int,
+        admit: Callable[[Request], bool] | None = None,
     ) -> None:
         self._backend = backend
         self._clock = clock
@@ -55,6 +62,8 @@ class Runner:
         self._max_in_flight = max_in_flight
         self._timeouts = timeouts
         self._t0_ns = t0_ns  # the origin every Sample's instants are measured from
+        # A guard asked before each send; False ends the phase (the guard says why).
+        self._admit = admit
         self._in_flight: set[asyncio.Task[None]] = set()
 
     @property
@@ -72,14 +81,14 @@ class Runner:
             intended_ns = start_ns + planned.offset_ns
             await self._clock.sleep_until(intended_ns)
             dispatch_ns = self._clock.now_ns()
-            if outcome.scheduled == 0:
-                outcome.first_offset_ns = planned.offset_ns
-            outcome.last_offset_ns = planned.offset_ns
-            outcome.scheduled += 1
             if len(self._in_flight) >= self._max_in_flight:
+                outcome.count_scheduled(planned.offset_ns)
                 outcome.dropped += 1
                 self._emit_dropped(planned, intended_ns, dispatch_ns)
                 continue
+            if self._admit is not None and not self._admit(planned.request):
+                return
+            outcome.count_scheduled(planned.offset_ns)
             if outcome.dispatched == 0:
                 outcome.first_dispatch_ns = dispatch_ns
             outcome.last_dispatch_ns = dispatch_ns

@@ -41,6 +41,7 @@ class Sample:
     cache_read_tokens: int | None = None  # usage.cacheReadInputTokens (not in input_tokens)
     cache_write_tokens: int | None = None  # usage.cacheWriteInputTokens
     tokens_estimated: bool = False  # True when the server gave no usage
+    cost_usd: float | None = None  # 0.0 when not billed; None when unpriced or unknown
     server_latency_ms: int | None = None  # metadata.metrics.latencyMs
     stop_reason: str | None = None
     error: ErrorClass | None = None

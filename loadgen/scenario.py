@@ -24,6 +24,7 @@ from pydantic import (
 
 from loadgen.durations import parse_duration
 from loadgen.errors import ConfigError
+from loadgen.pricing import PriceOverride
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
 
@@ -101,6 +102,12 @@ class CircuitBreakerSpec(_Strict):
     count_throttles: bool = False
 
 
+class CostSpec(_Strict):
+    max_usd: float | None = Field(None, gt=0, description="budget: stop sending before passing it")
+    project_rps: float | None = Field(None, gt=0, description="also project the bill at this rate")
+    allow_unpriced: bool = False
+
+
 class TargetSpec(_Strict):
     provider: Literal["bedrock"] = "bedrock"
     region: str | None = None
@@ -137,6 +144,10 @@ class Scenario(_Strict):
     load: LoadSpec
     timeouts: TimeoutSpec = TimeoutSpec()
     circuit_breaker: CircuitBreakerSpec = CircuitBreakerSpec()
+    cost: CostSpec = CostSpec()
+    pricing: dict[str, PriceOverride] = Field(
+        default_factory=dict, description="USD per 1M tokens, by model id; over the catalogue"
+    )
     target: TargetSpec = TargetSpec()
     emulator: dict[str, Any] | None = Field(
         None, description="emulator profiles, used only with --emulate"
@@ -167,6 +178,8 @@ FLAG_PATHS: dict[str, tuple[str, ...]] = {
     "--profile": ("target", "profile"),
     "--model": ("models",),
     "--seed": ("seed",),
+    "--max-cost": ("cost", "max_usd"),
+    "--project-rps": ("cost", "project_rps"),
 }
 
 

@@ -68,6 +68,7 @@ def make_scenario(tmp_path: Path) -> ScenarioFactory:
             "dataset": {"rows": [{"id": f"r{i}", "body": "word " * (10 + i)} for i in range(5)]},
             "inference": {"max_tokens": 100},
             "load": {"rate": 10, "arrival": "constant", "requests": 10},
+            "cost": {"allow_unpriced": True},  # the test models are not in the catalogue
             "seed": 1,
         }
         for key, value in changes.items():

@@ -123,6 +123,11 @@ def test_no_credentials_gives_one_clear_message(no_aws_env: dict[str, str]) -> N
             "--endpoint-url:",
         ),
         (["run", "scenarios/email_summary.yaml", "--rps", "x"], "Invalid value for '--rps'"),
+        (
+            ["run", "scenarios/email_summary.yaml", "--model", "made.up-model", "--emulate"],
+            "no price is known for made.up-model",
+        ),
+        (["run", "scenarios/email_summary.yaml", "--max-cost", "-1", "--emulate"], "--max-cost:"),
     ],
 )
 def test_bad_input_exits_2_without_traceback(args: list[str], message: str) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from hdrh.histogram import HdrHistogram
 
-from loadgen.recorder import LATENCY_MAX_US, Histogram, Recorder
+from loadgen.histogram import LATENCY_MAX_US, Histogram
+from loadgen.recorder import Recorder
 from loadgen.sample import ErrorClass, Sample
 
 

@@ -1,0 +1,52 @@
+"""An HDR histogram of integers that counts what it could not record.
+
+hdrhistogram's `record_value` returns False, silently, for a value outside its range, and
+truncates floats: values are recorded as integers and every rejected value is counted.
+"""
+
+from __future__ import annotations
+
+from hdrh.histogram import HdrHistogram
+
+# Latencies in microseconds from 1 µs to 1 hour, 3 significant digits (0.1 % error).
+LATENCY_MAX_US = 3_600_000_000
+TOKENS_MAX = 10_000_000
+SIGNIFICANT_DIGITS = 3
+PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p999": 99.9}
+
+
+class Histogram:
+    """An HDR histogram of non-negative integers that counts what it could not record."""
+
+    def __init__(self, highest: int) -> None:
+        self.hdr = HdrHistogram(1, highest, SIGNIFICANT_DIGITS)
+        self.out_of_range = 0
+
+    def record(self, value: int) -> None:
+        # Zero is a real value (a delta arriving in the same microsecond); HDR's floor is 1.
+        if not self.hdr.record_value(max(int(value), 1)):
+            self.out_of_range += 1
+
+    @property
+    def count(self) -> int:
+        return int(self.hdr.get_total_count())
+
+    def summary(self, scale: float = 1.0) -> dict[str, float | int | None]:
+        """count, mean, percentiles and max, each divided by `scale` (1000: µs → ms)."""
+        if self.count == 0:
+            return {"count": 0, "mean": None, **dict.fromkeys(PERCENTILES), "max": None}
+        values: dict[str, float | int | None] = {
+            "count": self.count,
+            "mean": round(self.hdr.get_mean_value() / scale, 3),
+        }
+        for name, percentile in PERCENTILES.items():
+            values[name] = round(self.hdr.get_value_at_percentile(percentile) / scale, 3)
+        values["max"] = round(self.hdr.get_max_value() / scale, 3)
+        return values
+
+    def encode(self) -> str:
+        return str(self.hdr.encode().decode("ascii"))
+
+    def merge(self, other: Histogram) -> None:
+        self.hdr.add(other.hdr)
+        self.out_of_range += other.out_of_range
