@@ -91,7 +91,7 @@ class Sample:
         data = asdict(self)
         data["error"] = self.error.value if self.error else None
         data["itl_us"] = list(self.itl_us)
-        for name in ("schedule_lag_us", "ttft_service_us", "ttft_response_us"):
+        for name in ("schedule_lag_us", "client_prep_us", "ttft_service_us", "ttft_response_us"):
             data[name] = getattr(self, name)
         data["ttlt_service_us"] = self.ttlt_service_us
         data["ttlt_response_us"] = self.ttlt_response_us
