@@ -139,6 +139,11 @@ class Runner:
         timeline.error = ErrorClass.DROPPED
         timeline.error_code = "InFlightCap"
         timeline.error_message = f"{self._max_in_flight} requests already in flight"
+        self._emit(planned, timeline, intended_ns, dispatch_ns)
+
+    def _emit(
+        self, planned: Planned, timeline: Timeline, intended_ns: int, dispatch_ns: int
+    ) -> None:
         self._on_sample(
             timeline.to_sample(
                 request=planned.request,

@@ -97,6 +97,40 @@ def test_report_shape_is_pinned(demo_run: tuple[Any, Path]) -> None:
     assert actual == expected, "report shape changed: bump SCHEMA_VERSION, update docs/report.md"
 
 
+BAD_FILES = {
+    "bad-yaml.yaml": ("name: [unclosed\n", "not valid YAML"),
+    "unknown-key.yaml": (None, "load.rat: unknown key"),
+    "zero-duration.yaml": (None, "load.duration: Input should be greater than 0"),
+    "no-dataset.yaml": (None, "dataset.path"),
+}
+
+
+def _bad_scenario(tmp_path: Path, name: str) -> Path:
+    import yaml
+
+    text, _ = BAD_FILES[name]
+    if text is None:
+        data = yaml.safe_load((REPO / "scenarios" / "email_summary.yaml").read_text())
+        if name == "unknown-key.yaml":
+            data["load"]["rat"] = 5
+        elif name == "zero-duration.yaml":
+            data["load"]["duration"] = "0s"
+        else:
+            data["dataset"]["path"] = "nowhere/emails.jsonl"
+        text = yaml.safe_dump(data)
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_scenario_files_exit_2_with_the_problem(tmp_path: Path, name: str) -> None:
+    completed = loadgen("run", str(_bad_scenario(tmp_path, name)), "--emulate")
+    assert completed.returncode == 2, completed.stderr
+    assert BAD_FILES[name][1] in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
 def test_no_credentials_gives_one_clear_message(no_aws_env: dict[str, str]) -> None:
     completed = loadgen(
         "run",
@@ -235,3 +269,50 @@ def test_secrets_stay_out_of_outputs(aws_env: dict[str, str], tmp_path: Path) ->
     ]
     for text in texts:
         assert FAKE_SECRET not in text and FAKE_KEY_ID not in text
+
+
+def test_second_sigint_cuts_the_grace_period_short(tmp_path: Path) -> None:
+    # A slow model and a long grace period: only the second signal can end the run quickly.
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "loadgen.cli",
+            "run",
+            "scenarios/email_summary.yaml",
+            "--model",
+            "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+            "--rps",
+            "10",
+            "--duration",
+            "60s",
+            "--emulate",
+            "--grace",
+            "120",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    samples = tmp_path / "samples.jsonl"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if samples.exists() and len(samples.read_text().splitlines()) >= 3:
+            break
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    _, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - started < 15, "the second SIGINT did not cut the grace period"
+    assert process.returncode == 130, stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["run"]["status"] == "interrupted"
+    assert report["run"]["generator"]["cancelled"] > 0
+    lines = [json.loads(line) for line in samples.read_text().splitlines()]
+    sent = sum(m["requests"]["sent"] for m in report["models"].values())
+    assert sent == len(lines)
