@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -70,6 +71,7 @@ def main() -> None:
     show_default=True,
     help="Seconds in-flight requests may finish after Ctrl-C.",
 )
+@click.option("--cloudwatch", is_flag=True, help="Publish metrics to CloudWatch during the run.")
 @click.option("--max-cost", type=float, help="Budget in USD: stop sending before passing it.")
 @click.option("--project-rps", type=float, help="Also project the bill at this request rate.")
 @click.option(
@@ -99,8 +101,15 @@ def run(scenario: Path, **flags: Any) -> None:
         # Logs and CI capture are not terminals: give the table room rather than wrap it.
         console=Console(width=None if sys.stdout.isatty() else 160),
     )
+    # Until the run installs its own handlers (and after it removes them), SIGTERM unwinds like
+    # Ctrl-C, so the emulator process and open files are cleaned up rather than orphaned.
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     result = run_scenario(loaded, options)
     sys.exit(result.exit_code)
+
+
+def _terminate_as_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _overrides(flags: dict[str, Any]) -> dict[str, Any]:
@@ -133,6 +142,8 @@ def _overrides(flags: dict[str, Any]) -> dict[str, Any]:
         for key, flag in (("max_usd", "max_cost"), ("project_rps", "project_rps"))
         if flags[flag] is not None
     }
+    if flags["cloudwatch"]:
+        overrides["cloudwatch"] = {"enabled": True}
     if flags["allow_unpriced"]:
         cost["allow_unpriced"] = True
     if cost:
@@ -170,9 +181,20 @@ def prices(scenario_path: Path | None) -> None:
 @_friendly_errors
 def emulate(host: str, port: int, config: Path | None) -> None:
     """Serve the Bedrock emulator until Ctrl-C."""
-    from loadgen.emulator import EmulatorConfig, serve
+    import yaml
+    from pydantic import ValidationError
 
-    serve(host, port, EmulatorConfig.from_file(config) if config else EmulatorConfig.builtin())
+    from loadgen.emulator import EmulatorConfig, serve
+    from loadgen.errors import ConfigError
+
+    try:
+        emulator_config = EmulatorConfig.from_file(config) if config else EmulatorConfig.builtin()
+    except ValidationError as exc:
+        problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError(problems, str(config)) from None
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise ConfigError([f"cannot read it: {exc}"], str(config)) from None
+    serve(host, port, emulator_config)
 
 
 if __name__ == "__main__":

@@ -114,7 +114,18 @@ def sample_cost(price: ResolvedPrice | None, sample: Sample) -> float | None:
     estimated = sample.tokens_estimated
     input_tokens = None if estimated else sample.input_tokens
     output_tokens = None if estimated else sample.output_tokens
-    started = sample.first_token_us is not None or sample.deltas > 0 or bool(output_tokens)
+    # A request that timed out or lost its connection after it was sent most likely reached
+    # the model: with no usage to say what it cost, its cost is unknown, not zero.
+    reached_model = sample.send_us is not None and sample.error in (
+        ErrorClass.TIMEOUT,
+        ErrorClass.CONNECTION,
+    )
+    started = (
+        sample.first_token_us is not None
+        or sample.deltas > 0
+        or bool(output_tokens)
+        or reached_model
+    )
     status = billing(sample.error, output_tokens, input_tokens, stream_started=started)
     if status is Billing.NOT_BILLED:
         return 0.0

@@ -100,6 +100,17 @@ class PromptSource:
                     f"dataset {row_name}: lacks field(s) {', '.join(missing)} "
                     "that the prompt template uses"
                 )
+        if not problems:
+            # Render every row once now: a format spec or attribute the row cannot satisfy
+            # ({amount:d} on a string) must fail here, not mid-run.
+            for index, row in enumerate(rows):
+                try:
+                    scenario.prompt.template.format_map(row)
+                    if scenario.prompt.system:
+                        scenario.prompt.system.format_map(row)
+                except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+                    row_name = row.get("id", f"row {index + 1}")
+                    problems.append(f"dataset {row_name}: the prompt template fails on it: {exc}")
         if problems:
             raise ConfigError(problems[:20])
         self._rows = list(rows)

@@ -46,6 +46,7 @@ class RunInfo:
     wall_s: float
     status_reason: str | None = None
     cost: dict[str, Any] = field(default_factory=dict)  # budget, spend, prices used
+    cloudwatch: dict[str, int] | None = None  # publishing counters, when enabled
     emulator: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -87,6 +88,7 @@ def build_report(info: RunInfo, recorder: Recorder) -> dict[str, Any]:
                 "limited_reasons": limited_reasons,
             },
             "cost": info.cost,
+            "cloudwatch": info.cloudwatch,
             "emulator": info.emulator,
             "notes": info.notes,
         },

@@ -25,6 +25,7 @@ from loadgen.clock import Clock, MonotonicClock
 from loadgen.console import print_summary
 from loadgen.cost import BudgetGuard, sample_cost, worst_case_cost
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
+from loadgen.emulator.process import EmulatorStartError
 from loadgen.errors import ConfigError, PreflightError
 from loadgen.guards import CircuitBreaker
 from loadgen.preflight import check_models
@@ -32,11 +33,13 @@ from loadgen.pricing import ResolvedPrice
 from loadgen.pricing_check import describe_price, resolve_prices
 from loadgen.prompts import PromptSource, estimate_input_tokens, load_rows
 from loadgen.recorder import Recorder
+from loadgen.redact import redact_url
 from loadgen.report import RunInfo, build_report, write_json_atomically
 from loadgen.runner import PhaseOutcome, Planned, Runner
 from loadgen.sample import ErrorClass, Sample
 from loadgen.scenario import Scenario, TargetSpec
 from loadgen.schedule import WeightedRoundRobin, arrival_offsets_ns
+from loadgen.sinks.cloudwatch import CloudWatchSink
 from loadgen.sinks.jsonl import JsonlSink
 from loadgen.stopping import ABORTED, INTERRUPTED, RunStop
 
@@ -87,7 +90,10 @@ async def run_async(
         credentials = None
         emulator = None
         if options.emulate:
-            emulator = stack.enter_context(EmulatorProcess(_emulator_config(scenario)))
+            try:
+                emulator = stack.enter_context(EmulatorProcess(_emulator_config(scenario)))
+            except EmulatorStartError as exc:
+                raise PreflightError(f"the built-in emulator did not start: {exc}") from None
             target = target.model_copy(
                 update={"endpoint_url": emulator.url, "region": target.region or EMULATOR_REGION}
             )
@@ -112,6 +118,7 @@ async def run_async(
                 scenario, options, clock, backend, prompts, seed, out_dir, target, prices
             )
         finally:
+            gc.unfreeze()
             await backend.close()
         if emulator is not None:
             result.report["run"]["emulator"] = await asyncio.to_thread(
@@ -139,6 +146,7 @@ async def _measure(
     for model in scenario.models:
         recorder.ensure_model(model.id)
     sink = JsonlSink(out_dir / "samples.jsonl")
+    cloudwatch = _cloudwatch_sink(scenario, target)
 
     stop = RunStop()
     breaker = CircuitBreaker(scenario.circuit_breaker)
@@ -160,12 +168,22 @@ async def _measure(
         )
         return False
 
+    def on_cancel(request: Request) -> None:
+        if budget is not None:  # it may have been billed: book its whole reservation
+            budget.settle(request.request_id, None)
+
     def on_sample(sample: Sample) -> None:
-        sample = replace(sample, cost_usd=sample_cost(prices.get(sample.model), sample))
+        try:
+            cost = sample_cost(prices.get(sample.model), sample)
+        except ValueError:  # usage the price arithmetic rejects (negative counts): unknown
+            cost = None
+        sample = replace(sample, cost_usd=cost)
         if budget is not None and sample.error is not ErrorClass.DROPPED:
             budget.settle(sample.request_id, sample.cost_usd)
         recorder.add(sample)
         sink.add(sample)
+        if cloudwatch is not None:
+            cloudwatch.add(sample)
         if (reason := breaker.observe(sample)) is not None:
             stop.request(ABORTED, reason)
 
@@ -180,9 +198,13 @@ async def _measure(
         timeouts=scenario.timeouts,
         t0_ns=t0_ns,
         admit=admit if budget is not None else None,
+        on_cancel=on_cancel,
     )
     outcomes: list[PhaseOutcome] = []
+    failure: Exception | None = None
     sink.start()
+    if cloudwatch is not None:
+        await cloudwatch.start()
     try:
         with stop.on_signals():
             for phase_index, models in enumerate(_phases(scenario)):
@@ -190,20 +212,24 @@ async def _measure(
                 outcomes.append(outcome)
                 start_ns = t0_ns if phase_index == 0 else clock.now_ns() + START_LEAD_NS
                 plan = _plan(scenario, models, prompts, seed, first_id=_planned_so_far(outcomes))
+                if stop.status is not None:
+                    break
                 stop.current = asyncio.create_task(runner.run_phase(plan, start_ns, outcome))
                 with contextlib.suppress(asyncio.CancelledError):
                     await stop.current
-                if stop.status is None:
-                    await runner.drain(None, outcome)
-                    continue
-                grace = 0 if stop.hard else options.grace_s
-                stop.current = asyncio.create_task(runner.drain(grace, outcome))
-                with contextlib.suppress(asyncio.CancelledError):
-                    await stop.current
-                await runner.drain(0, outcome)  # a second signal cut the grace short
-                break
+                await _drain(runner, outcome, stop, options.grace_s)
+                if stop.status is not None:
+                    break
+    except Exception as exc:
+        # A bug must not cost what was measured: stop, cancel what is in flight, write the
+        # report (status aborted), then let the error surface.
+        failure = exc
+        stop.request(ABORTED, f"internal error: {type(exc).__name__}: {exc}"[:300])
+        await runner.drain(0, outcomes[-1] if outcomes else PhaseOutcome())
     finally:
         sink.stop()
+        if cloudwatch is not None:
+            await cloudwatch.stop()  # publishes the last interval, within its own timeout
     wall_s = time.perf_counter() - wall_start
     cpu_percent = 100 * (time.process_time() - cpu_start) / wall_s if wall_s else 0.0
     status = stop.status or "completed"
@@ -231,6 +257,7 @@ async def _measure(
             "project_rps": scenario.cost.project_rps,
             "prices": {model: describe_price(price) for model, price in prices.items()},
         },
+        cloudwatch=None if cloudwatch is None else cloudwatch_counters(cloudwatch),
         notes=[
             f"{model} has no price (allow_unpriced): its cost fields are null"
             for model, price in prices.items()
@@ -239,8 +266,45 @@ async def _measure(
     )
     report = build_report(info, recorder)
     write_json_atomically(out_dir / "report.json", report)
+    if failure is not None:
+        raise failure
     exit_code = {INTERRUPTED: EXIT_INTERRUPTED, ABORTED: EXIT_ABORTED}.get(status, EXIT_OK)
     return RunResult(report=report, out_dir=out_dir, exit_code=exit_code)
+
+
+async def _drain(runner: Runner, outcome: PhaseOutcome, stop: RunStop, grace_s: float) -> None:
+    """Wait for requests in flight. A stop request (even one that arrives while waiting)
+    bounds the wait to the grace period; a second signal ends it at once."""
+    while runner.in_flight:
+        grace = None if stop.status is None else (0 if stop.hard else grace_s)
+        stop.current = asyncio.create_task(runner.drain(grace, outcome))
+        with contextlib.suppress(asyncio.CancelledError):
+            await stop.current
+
+
+def _cloudwatch_sink(scenario: Scenario, target: TargetSpec) -> CloudWatchSink | None:
+    spec = scenario.cloudwatch
+    if not spec.enabled:
+        return None
+    return CloudWatchSink(
+        scenario=scenario.name,
+        namespace=spec.namespace,
+        dimensions=spec.dimensions,
+        interval_s=spec.interval,
+        storage_resolution=spec.storage_resolution,
+        region_name=spec.region or target.region or EMULATOR_REGION,
+        endpoint_url=spec.endpoint_url,
+        profile_name=target.profile,
+    )
+
+
+def cloudwatch_counters(sink: CloudWatchSink) -> dict[str, int]:
+    """What the report says of the publishing: data sent, calls failed, data given up."""
+    return {
+        "published_data": sink.published_data,
+        "failed_calls": sink.failed_calls,
+        "dropped_data": sink.dropped_data,
+    }
 
 
 def _freeze_setup_objects() -> None:
@@ -364,7 +428,7 @@ def _describe_target(target: TargetSpec, emulated: bool) -> dict[str, Any]:
         "provider": target.provider,
         "api": "converse_stream",
         "region": target.region,
-        "endpoint_url": target.endpoint_url,
+        "endpoint_url": redact_url(target.endpoint_url),
         "emulated": emulated,
     }
 

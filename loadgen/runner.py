@@ -55,6 +55,7 @@ class Runner:
         timeouts: TimeoutSpec,
         t0_ns: int,
         admit: Callable[[Request], bool] | None = None,
+        on_cancel: Callable[[Request], None] | None = None,
     ) -> None:
         self._backend = backend
         self._clock = clock
@@ -64,6 +65,9 @@ class Runner:
         self._t0_ns = t0_ns  # the origin every Sample's instants are measured from
         # A guard asked before each send; False ends the phase (the guard says why).
         self._admit = admit
+        # Told of each request cancelled in flight (an interrupt): no Sample, but its
+        # budget reservation must still be booked.
+        self._on_cancel = on_cancel
         self._in_flight: set[asyncio.Task[None]] = set()
 
     @property

@@ -30,7 +30,7 @@ Seconds = Annotated[float, BeforeValidator(parse_duration)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class InferenceSpec(_Strict):
@@ -72,11 +72,11 @@ class DatasetSpec(_Strict):
 
 
 class LoadSpec(_Strict):
-    rate: float = Field(1.0, gt=0, le=100_000, description="requests per second")
+    rate: float = Field(1.0, ge=0.001, le=100_000, description="requests per second")
     arrival: Literal["constant", "poisson"] = "poisson"
-    duration: Seconds | None = Field(None, gt=0)
+    duration: Seconds | None = Field(None, gt=0, le=30 * 86400)
     requests: int | None = Field(None, ge=1)
-    warmup: Seconds = Field(0.0, ge=0)
+    warmup: Seconds = Field(0.0, ge=0, le=86400)
     max_in_flight: int = Field(1000, ge=1, le=100_000)
     model_order: Literal["shared", "sequential"] = "shared"
 
@@ -97,9 +97,23 @@ class CircuitBreakerSpec(_Strict):
     """Stop a run whose requests mostly fail: it would only burn quota and money."""
 
     error_rate: float | None = Field(0.8, gt=0, le=1, description="null turns the breaker off")
-    window: Seconds = Field(10.0, gt=0)
-    min_requests: int = Field(50, ge=1)
+    # The window must hold min_requests completions at the tested rate, or the breaker never
+    # decides: 20 in 60 s covers rates down to 1 request every 3 s.
+    window: Seconds = Field(60.0, gt=0)
+    min_requests: int = Field(20, ge=1)
     count_throttles: bool = False
+
+
+class CloudWatchSpec(_Strict):
+    """Publish the run's metrics to CloudWatch as it goes (docs/cloudwatch.md)."""
+
+    enabled: bool = False
+    namespace: str = Field("LLM/LoadTest", min_length=1, max_length=255)
+    interval: Seconds = Field(60.0, ge=1, le=3600)
+    storage_resolution: Literal[1, 60] = 60
+    dimensions: dict[str, str] = Field(default_factory=dict)
+    region: str | None = None  # default: the target's region
+    endpoint_url: str | None = None  # e.g. a local moto server
 
 
 class CostSpec(_Strict):
@@ -145,6 +159,7 @@ class Scenario(_Strict):
     timeouts: TimeoutSpec = TimeoutSpec()
     circuit_breaker: CircuitBreakerSpec = CircuitBreakerSpec()
     cost: CostSpec = CostSpec()
+    cloudwatch: CloudWatchSpec = CloudWatchSpec()
     pricing: dict[str, PriceOverride] = Field(
         default_factory=dict, description="USD per 1M tokens, by model id; over the catalogue"
     )
@@ -152,7 +167,7 @@ class Scenario(_Strict):
     emulator: dict[str, Any] | None = Field(
         None, description="emulator profiles, used only with --emulate"
     )
-    seed: int | None = None
+    seed: int | None = Field(None, ge=0, lt=2**63)
     base_dir: Path = Field(Path("."), exclude=True)
 
     @field_validator("models")

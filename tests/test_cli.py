@@ -162,6 +162,10 @@ def test_no_credentials_gives_one_clear_message(no_aws_env: dict[str, str]) -> N
             "no price is known for made.up-model",
         ),
         (["run", "scenarios/email_summary.yaml", "--max-cost", "-1", "--emulate"], "--max-cost:"),
+        (["run", "scenarios/email_summary.yaml", "--max-cost", "inf", "--emulate"], "--max-cost:"),
+        (["run", "scenarios/email_summary.yaml", "--seed", "-1", "--emulate"], "--seed:"),
+        (["run", "scenarios/email_summary.yaml", "--duration", "inf", "--emulate"], "--duration:"),
+        (["run", "scenarios/email_summary.yaml", "--rps", "1e-300", "--emulate"], "--rps:"),
     ],
 )
 def test_bad_input_exits_2_without_traceback(args: list[str], message: str) -> None:
@@ -316,3 +320,47 @@ def test_second_sigint_cuts_the_grace_period_short(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in samples.read_text().splitlines()]
     sent = sum(m["requests"]["sent"] for m in report["models"].values())
     assert sent == len(lines)
+
+
+def test_a_signal_during_the_drain_bounds_it_by_the_grace_period(tmp_path: Path) -> None:
+    import yaml
+
+    data = yaml.safe_load((REPO / "scenarios" / "email_summary.yaml").read_text())
+    data["dataset"]["path"] = str(REPO / "scenarios" / "data" / "emails.jsonl")
+    data["models"] = ["slow-model"]
+    data["cost"] = {"allow_unpriced": True}
+    data["emulator"] = {"profiles": {"slow-model": {"ttft_ms": 30000, "output_tokens": 5}}}
+    scenario = tmp_path / "slow.yaml"
+    scenario.write_text(yaml.safe_dump(data))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "loadgen.cli",
+            "run",
+            str(scenario),
+            "--requests",
+            "3",
+            "--rps",
+            "10",
+            "--emulate",
+            "--skip-preflight",
+            "--grace",
+            "1",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4)  # all three sent; the run now waits for 30-second answers
+    process.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    _, stderr = process.communicate(timeout=30)
+    assert time.monotonic() - started < 10, "the grace period did not bound the drain"
+    assert process.returncode == 130, stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["run"]["status"] == "interrupted"
+    assert report["run"]["generator"]["cancelled"] == 3

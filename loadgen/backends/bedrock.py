@@ -25,6 +25,7 @@ from aiobotocore.config import AioConfig
 from aiobotocore.httpsession import AIOHTTPSession
 
 from loadgen.backend import Request, Timeline
+from loadgen.redact import redact_text
 from loadgen.sample import ErrorClass
 from loadgen.scenario import TargetSpec, TimeoutSpec
 
@@ -83,7 +84,8 @@ class _TracedHTTPSession(AIOHTTPSession):  # type: ignore[misc]
     """aiobotocore's HTTP session with aiohttp trace hooks attached.
 
     Mirrors AIOHTTPSession._get_session (aiobotocore 2.x), adding only `trace_configs`;
-    tests/test_bedrock_backend.py fails if a new aiobotocore stops calling it.
+    the end-to-end accuracy test fails (client_prep missing) if a new aiobotocore stops
+    calling it.
     """
 
     async def _get_session(self, proxy_url: str | None) -> aiohttp.ClientSession:
@@ -249,7 +251,8 @@ def classify(exc: BaseException) -> tuple[ErrorClass, str, int | None]:
         exc, botocore.exceptions.NoCredentialsError | botocore.exceptions.ParamValidationError
     ):
         return ErrorClass.CLIENT, name, None
-    return ErrorClass.PROTOCOL, name, None
+    # Not an endpoint fault we know: keep the run going, but make the code say so.
+    return ErrorClass.PROTOCOL, f"Unexpected.{name}", None
 
 
 def _status_class(status: int | None, code: str) -> ErrorClass:
@@ -263,4 +266,4 @@ def _status_class(status: int | None, code: str) -> ErrorClass:
 
 
 def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:500]
+    return redact_text(f"{type(exc).__name__}: {exc}")[:500]
