@@ -199,11 +199,7 @@ def test_sigint_writes_a_valid_report_with_every_completed_request(tmp_path: Pat
         text=True,
     )
     samples = tmp_path / "samples.jsonl"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if samples.exists() and len(samples.read_text().splitlines()) >= 10:
-            break
-        time.sleep(0.2)
+    _wait_for_lines(samples, 10)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr
@@ -212,6 +208,15 @@ def test_sigint_writes_a_valid_report_with_every_completed_request(tmp_path: Pat
     lines = [json.loads(line) for line in samples.read_text().splitlines()]
     sent = sum(m["requests"]["sent"] for m in report["models"].values())
     assert sent == len(lines) >= 10
+
+
+def _wait_for_lines(path: Path, count: int, timeout_s: float = 30) -> None:
+    """Until a running loadgen has written `count` samples (or the timeout)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if path.exists() and len(path.read_text().splitlines()) >= count:
+            return
+        time.sleep(0.2)
 
 
 def test_emulate_command_serves_until_terminated() -> None:
@@ -302,11 +307,7 @@ def test_second_sigint_cuts_the_grace_period_short(tmp_path: Path) -> None:
         text=True,
     )
     samples = tmp_path / "samples.jsonl"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if samples.exists() and len(samples.read_text().splitlines()) >= 3:
-            break
-        time.sleep(0.2)
+    _wait_for_lines(samples, 3)
     process.send_signal(signal.SIGINT)
     time.sleep(0.5)
     process.send_signal(signal.SIGINT)

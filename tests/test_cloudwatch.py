@@ -8,7 +8,6 @@ import random
 import socket
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -21,7 +20,6 @@ from botocore.exceptions import ClientError, EndpointConnectionError, NoCredenti
 from botocore.session import get_session
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from moto.server import ThreadedMotoServer
 
 from loadgen.cloudwatch_values import (
     MAX_CALL_BYTES,
@@ -203,17 +201,6 @@ def test_chunks_stay_under_1_mb_and_the_estimate_is_an_upper_bound() -> None:
 
 
 # --- the sink against moto ------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 def make_samples() -> list[Sample]:
