@@ -45,6 +45,7 @@ def main() -> None:
                 "inference": {"max_tokens": 1000},
                 "load": {"rate": args.rps, "arrival": "constant", "duration": args.duration},
                 "target": {"endpoint_url": emulator.url, "region": "us-east-1"},
+                "cost": {"allow_unpriced": True},  # a synthetic model: no price
                 "seed": 1,
             }
         )
