@@ -7,7 +7,7 @@ of Samples can be replayed into a report offline.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -48,7 +48,6 @@ class Sample:
     error_code: str | None = None  # e.g. ThrottlingException, ClientPayloadError
     error_message: str | None = None
     http_status: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -96,8 +95,6 @@ class Sample:
         data["ttlt_service_us"] = self.ttlt_service_us
         data["ttlt_response_us"] = self.ttlt_response_us
         data["tpot_us"] = self.tpot_us
-        if not data["extra"]:
-            del data["extra"]
         return data
 
     @classmethod

@@ -48,19 +48,6 @@ def _poisson(rate: float, seed: int) -> Iterator[int]:
         elapsed += float(gaps.sum())
 
 
-def bounded_offsets_ns(
-    offsets: Iterator[int], *, duration_s: float | None, requests: int | None
-) -> Iterator[int]:
-    """Offsets until the duration ends or the request count is reached, whichever comes first."""
-    limit_ns = None if duration_s is None else round(duration_s * 1e9)
-    for index, offset in enumerate(offsets):
-        if requests is not None and index >= requests:
-            return
-        if limit_ns is not None and offset >= limit_ns:
-            return
-        yield offset
-
-
 class WeightedRoundRobin:
     """Spreads requests over models in proportion to their weights, deterministically.
 

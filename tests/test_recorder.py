@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hdrh.histogram import HdrHistogram
 
 from loadgen.histogram import LATENCY_MAX_US, Histogram
 from loadgen.recorder import Recorder
 from loadgen.sample import ErrorClass, Sample
+from loadgen.sinks.jsonl import JsonlSink, read_samples
 
 
 def sample(i: int, **changes: object) -> Sample:
@@ -79,3 +82,14 @@ def test_recorder_splits_service_and_response_time_and_classes() -> None:
     assert stats.latency["tpot"].summary(1000)["p50"] == pytest.approx(980 / 49, abs=0.05)
     series = recorder.series.to_json()
     assert sum(series["sends"]) == 3 and sum(series["errors"]) == 2
+
+
+def test_samples_round_trip_through_jsonl(tmp_path: Path) -> None:
+    # samples.jsonl can be replayed: what is read back is what was written.
+    written = [sample(0), sample(1, error=ErrorClass.TIMEOUT, error_code="TotalTimeout")]
+    sink = JsonlSink(tmp_path / "samples.jsonl")
+    sink.start()
+    for item in written:
+        sink.add(item)
+    sink.stop()
+    assert list(read_samples(tmp_path / "samples.jsonl")) == written

@@ -8,7 +8,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from loadgen.schedule import WeightedRoundRobin, arrival_offsets_ns, bounded_offsets_ns
+from loadgen.schedule import WeightedRoundRobin, arrival_offsets_ns
 
 
 def _gaps(arrival: str, rate: float, seed: int, count: int) -> np.ndarray:
@@ -50,17 +50,6 @@ def test_poisson_offsets_increase_across_blocks() -> None:
     offsets = list(itertools.islice(arrival_offsets_ns("poisson", 1000.0, 1), 10_000))
     assert offsets[0] == 0
     assert all(b >= a for a, b in itertools.pairwise(offsets))
-
-
-@pytest.mark.parametrize(
-    ("duration", "requests", "expected"),
-    [(1.0, None, 10), (None, 4, 4), (10.0, 3, 3), (0.25, 100, 3)],
-)
-def test_bounds(duration: float | None, requests: int | None, expected: int) -> None:
-    offsets = bounded_offsets_ns(
-        arrival_offsets_ns("constant", 10.0, 0), duration_s=duration, requests=requests
-    )
-    assert len(list(offsets)) == expected
 
 
 def test_rate_must_be_positive() -> None:
