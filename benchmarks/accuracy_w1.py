@@ -50,7 +50,7 @@ def main() -> None:
             }
         )
         result = run(scenario, RunOptions(out_dir=Path(out), quiet=True))
-        stats = _stats(emulator.url)
+        stats = emulator.stats()
     report = result.report
     model = report["models"]["w1"]
     latency = model["latency_ms"]
@@ -82,15 +82,6 @@ def main() -> None:
         f"achieved {generator['achieved_rps']} req/s"
     )
     console.print(f"emulator write lateness: {stats.get('lateness') if stats else 'unavailable'}")
-
-
-def _stats(url: str) -> dict[str, object] | None:
-    import json
-    import urllib.request
-
-    with urllib.request.urlopen(f"{url}/_emulator/stats", timeout=5) as response:
-        data: dict[str, object] = json.load(response)
-        return data
 
 
 if __name__ == "__main__":

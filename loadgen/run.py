@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import json
 import random
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -121,9 +119,7 @@ async def run_async(
             gc.unfreeze()
             await backend.close()
         if emulator is not None:
-            result.report["run"]["emulator"] = await asyncio.to_thread(
-                _emulator_stats, emulator.url
-            )
+            result.report["run"]["emulator"] = await asyncio.to_thread(emulator.stats)
             write_json_atomically(out_dir / "report.json", result.report)
     if not options.quiet:
         print_summary(result.report, options.console)
@@ -393,15 +389,6 @@ def _emulator_config(scenario: Scenario) -> EmulatorConfig:
     if scenario.emulator is None:
         return builtin
     return given.model_copy(update={"profiles": {**builtin.profiles, **given.profiles}})
-
-
-def _emulator_stats(url: str) -> dict[str, Any] | None:
-    try:
-        with urllib.request.urlopen(f"{url}/_emulator/stats", timeout=5) as response:
-            stats: dict[str, Any] = json.load(response)
-            return stats
-    except OSError:
-        return None
 
 
 async def _check_aws_setup(backend: BedrockBackend, target: TargetSpec) -> None:

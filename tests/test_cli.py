@@ -176,27 +176,17 @@ def test_bad_input_exits_2_without_traceback(args: list[str], message: str) -> N
 
 
 def test_sigint_writes_a_valid_report_with_every_completed_request(tmp_path: Path) -> None:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "loadgen.cli",
-            "run",
-            "scenarios/email_summary.yaml",
-            "--rps",
-            "10",
-            "--duration",
-            "60s",
-            "--emulate",
-            "--grace",
-            "5",
-            "--out",
-            str(tmp_path),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = start_run(
+        "scenarios/email_summary.yaml",
+        "--rps",
+        "10",
+        "--duration",
+        "60s",
+        "--emulate",
+        "--grace",
+        "5",
+        "--out",
+        str(tmp_path),
     )
     samples = tmp_path / "samples.jsonl"
     _wait_for_lines(samples, 10)
@@ -208,6 +198,17 @@ def test_sigint_writes_a_valid_report_with_every_completed_request(tmp_path: Pat
     lines = [json.loads(line) for line in samples.read_text().splitlines()]
     sent = sum(m["requests"]["sent"] for m in report["models"].values())
     assert sent == len(lines) >= 10
+
+
+def start_run(*args: str) -> subprocess.Popen[str]:
+    """`loadgen run ...` in the background, as a user's shell would start it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "loadgen.cli", "run", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_for_lines(path: Path, count: int, timeout_s: float = 30) -> None:
@@ -282,29 +283,19 @@ def test_secrets_stay_out_of_outputs(aws_env: dict[str, str], tmp_path: Path) ->
 
 def test_second_sigint_cuts_the_grace_period_short(tmp_path: Path) -> None:
     # A slow model and a long grace period: only the second signal can end the run quickly.
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "loadgen.cli",
-            "run",
-            "scenarios/email_summary.yaml",
-            "--model",
-            "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
-            "--rps",
-            "10",
-            "--duration",
-            "60s",
-            "--emulate",
-            "--grace",
-            "120",
-            "--out",
-            str(tmp_path),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = start_run(
+        "scenarios/email_summary.yaml",
+        "--model",
+        "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+        "--rps",
+        "10",
+        "--duration",
+        "60s",
+        "--emulate",
+        "--grace",
+        "120",
+        "--out",
+        str(tmp_path),
     )
     samples = tmp_path / "samples.jsonl"
     _wait_for_lines(samples, 3)
@@ -333,28 +324,18 @@ def test_a_signal_during_the_drain_bounds_it_by_the_grace_period(tmp_path: Path)
     data["emulator"] = {"profiles": {"slow-model": {"ttft_ms": 30000, "output_tokens": 5}}}
     scenario = tmp_path / "slow.yaml"
     scenario.write_text(yaml.safe_dump(data))
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "loadgen.cli",
-            "run",
-            str(scenario),
-            "--requests",
-            "3",
-            "--rps",
-            "10",
-            "--emulate",
-            "--skip-preflight",
-            "--grace",
-            "1",
-            "--out",
-            str(tmp_path / "out"),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = start_run(
+        str(scenario),
+        "--requests",
+        "3",
+        "--rps",
+        "10",
+        "--emulate",
+        "--skip-preflight",
+        "--grace",
+        "1",
+        "--out",
+        str(tmp_path / "out"),
     )
     time.sleep(4)  # all three sent; the run now waits for 30-second answers
     process.send_signal(signal.SIGINT)

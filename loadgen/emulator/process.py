@@ -16,8 +16,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from loadgen.emulator.profiles import EmulatorConfig
 
@@ -152,6 +153,15 @@ class EmulatorProcess:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def stats(self) -> dict[str, Any] | None:
+        """The emulator's own record (`GET /_emulator/stats`), or None if it cannot answer."""
+        try:
+            with urllib.request.urlopen(f"{self.url}/_emulator/stats", timeout=5) as response:
+                stats: dict[str, Any] = json.load(response)
+                return stats
+        except OSError:
+            return None
 
     # From async code the blocking start and stop run in a thread, off the event loop.
     async def __aenter__(self) -> EmulatorProcess:
