@@ -7,6 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from loadgen.thresholds import METRICS, format_value
+
 
 def _ms(value: Any) -> str:
     return "-" if value is None else f"{value:,.1f}"
@@ -49,6 +51,7 @@ def print_summary(report: dict[str, Any], console: Console) -> None:
         f"{generator['achieved_rps'] or 0:.2f} req/s, lag p99 {_ms(lag['p99'])} ms, "
         f"dropped {generator['dropped']}, CPU {generator['cpu_percent']:.0f} %"
     )
+    _print_thresholds(report, console)
     for reason in generator["limited_reasons"]:
         console.print(f"[yellow]generator-limited: {reason}[/yellow]")
     if run["status"] != "completed" and run.get("status_reason"):
@@ -90,3 +93,21 @@ def _print_comparison(report: dict[str, Any], console: Console) -> None:
     if budget is not None:
         line += f" (budget ${budget:g}, guard counted ${spent or 0:,.6f})"
     console.print(line)
+
+
+def _print_thresholds(report: dict[str, Any], console: Console) -> None:
+    section = report.get("thresholds")
+    if not section:
+        return
+    table = Table(title="thresholds", title_justify="left")
+    for column in ("check", "model", "measured", "result"):
+        table.add_column(column, no_wrap=column != "model")
+    for result in section["results"]:
+        kind = METRICS[result["metric"]].kind
+        verdict = "[green]pass[/green]" if result["passed"] else "[red]FAIL[/red]"
+        table.add_row(
+            result["check"], result["model"], format_value(kind, result["measured"]), verdict
+        )
+    console.print(table)
+    if not section["passed"]:
+        console.print(f"[red]{section['failed']} threshold(s) failed: exit code 99[/red]")

@@ -40,10 +40,12 @@ from loadgen.schedule import WeightedRoundRobin, arrival_offsets_ns
 from loadgen.sinks.cloudwatch import CloudWatchSink
 from loadgen.sinks.jsonl import JsonlSink
 from loadgen.stopping import ABORTED, INTERRUPTED, RunStop
+from loadgen.thresholds import evaluate, report_section
 
 EXIT_OK = 0
 EXIT_ABORTED = 3
 EXIT_INTERRUPTED = 130
+EXIT_THRESHOLDS = 99  # as k6: the run finished, but a threshold of the scenario failed
 EMULATOR_REGION = "us-east-1"
 START_LEAD_NS = 100_000_000  # the first request leaves 100 ms after setup, not during it
 
@@ -261,11 +263,22 @@ async def _measure(
         ],
     )
     report = build_report(info, recorder)
+    report["thresholds"] = _thresholds(scenario, report)
     write_json_atomically(out_dir / "report.json", report)
     if failure is not None:
         raise failure
     exit_code = {INTERRUPTED: EXIT_INTERRUPTED, ABORTED: EXIT_ABORTED}.get(status, EXIT_OK)
+    if exit_code == EXIT_OK and report["thresholds"] and not report["thresholds"]["passed"]:
+        exit_code = EXIT_THRESHOLDS
     return RunResult(report=report, out_dir=out_dir, exit_code=exit_code)
+
+
+def _thresholds(scenario: Scenario, report: dict[str, Any]) -> dict[str, Any] | None:
+    """The scenario's thresholds against the report; None when the scenario sets none."""
+    if not scenario.thresholds:
+        return None
+    checks = [spec.parsed() for spec in scenario.thresholds]
+    return report_section(evaluate(checks, report["models"]))
 
 
 async def _drain(runner: Runner, outcome: PhaseOutcome, stop: RunStop, grace_s: float) -> None:

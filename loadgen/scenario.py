@@ -25,6 +25,7 @@ from pydantic import (
 from loadgen.durations import parse_duration
 from loadgen.errors import ConfigError
 from loadgen.pricing import PriceOverride
+from loadgen.thresholds import Check, parse_check
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
 
@@ -148,6 +149,30 @@ class TargetSpec(_Strict):
         return value.rstrip("/")
 
 
+class CheckSpec(_Strict):
+    """A threshold or requirement: `check` in the loadgen/thresholds.py language, for one
+    model or (without `model`) for each model."""
+
+    check: str
+    model: str | None = None
+
+    @field_validator("check")
+    @classmethod
+    def _readable(cls, text: str) -> str:
+        parse_check(text)  # raises ValueError naming what is wrong
+        return text
+
+    def parsed(self) -> Check:
+        return parse_check(self.check, self.model)
+
+
+def _check_from_string(value: Any) -> Any:
+    return {"check": value} if isinstance(value, str) else value
+
+
+Checks = list[Annotated[CheckSpec, BeforeValidator(_check_from_string)]]
+
+
 class Scenario(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)
     description: str = ""
@@ -167,6 +192,12 @@ class Scenario(_Strict):
     emulator: dict[str, Any] | None = Field(
         None, description="emulator profiles, used only with --emulate"
     )
+    thresholds: Checks = Field(
+        default_factory=list, description="a failed one makes the run exit 99"
+    )
+    requirements: Checks = Field(
+        default_factory=list, description="the verdict per model; never changes the exit code"
+    )
     seed: int | None = Field(None, ge=0, lt=2**63)
     base_dir: Path = Field(Path("."), exclude=True)
 
@@ -178,6 +209,18 @@ class Scenario(_Strict):
         if duplicates:
             raise ValueError(f"each model once; repeated: {', '.join(duplicates)}")
         return models
+
+    @model_validator(mode="after")
+    def _checks_name_models(self) -> Scenario:
+        ids = {m.id for m in self.models}
+        for section in ("thresholds", "requirements"):
+            for spec in getattr(self, section):
+                if spec.model is not None and spec.model not in ids:
+                    raise ValueError(
+                        f"{section}: {spec.check!r} names model {spec.model!r}, which is not "
+                        f"in models ({', '.join(sorted(ids))})"
+                    )
+        return self
 
 
 # Command-line flags and the scenario paths they override, so errors name the flag.
