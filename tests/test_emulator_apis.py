@@ -47,6 +47,11 @@ def _config() -> EmulatorConfig:
             "latency_optimized": {"ttft_ms": 5, "description": "quicker"},
         },
     }
+    profiles["anthropic.slow_trickle-v1:0"] = {
+        **FAST,
+        "itl_ms": 20,
+        "faults": {"slow_trickle": 1.0, "trickle_factor": 4},
+    }
     for kind in (*HTTP, *MIDSTREAM, "cut_stream", "drop_connection", "bad_checksum"):
         for family in ("anthropic", "amazon.nova"):
             profiles[f"{family}.{kind}-v1:0"] = {
@@ -169,6 +174,18 @@ def test_converse_cut_dropped_and_garbled_bodies(client: Any) -> None:
     # A body that is not JSON: botocore's parser gives up quietly, and nothing is in it.
     response = client.converse(modelId="anthropic.bad_checksum-v1:0", **_messages())
     assert "output" not in response and "usage" not in response
+
+
+def test_converse_stream_model_error_and_slow_trickle(client: Any) -> None:
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        client.converse_stream(modelId="anthropic.model_error-v1:0", **_messages())
+    assert caught.value.response["Error"]["Code"] == "ModelErrorException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 424
+    # 4 deltas, 3 gaps of 20 ms x 4: at least 20 + 240 ms, every delta still there.
+    response = client.converse_stream(modelId="anthropic.slow_trickle-v1:0", **_messages())
+    events = list(response["stream"])
+    assert events[-1]["metadata"]["usage"]["outputTokens"] == 7
+    assert events[-1]["metadata"]["metrics"]["latencyMs"] >= 20 + 3 * 80
 
 
 # --- InvokeModel ---------------------------------------------------------------------------
@@ -418,6 +435,16 @@ async def test_openai_errors(url: str) -> None:
         events = await _sse(session, url, body)
     assert "[DONE]" not in events  # the error event ends the stream
     assert events[-1]["error"]["type"] == "server_error"
+
+
+async def test_openai_stream_cut_dropped_and_garbled(url: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        cut = await _sse(session, url, _chat("anthropic.cut_stream-v1:0", stream=True))
+        assert cut and "[DONE]" not in cut  # ends cleanly, but early
+        with pytest.raises(aiohttp.ClientPayloadError):
+            await _sse(session, url, _chat("anthropic.drop_connection-v1:0", stream=True))
+        with pytest.raises(json.JSONDecodeError):
+            await _sse(session, url, _chat("anthropic.bad_checksum-v1:0", stream=True))
 
 
 async def test_stats_count_each_api(url: str) -> None:
