@@ -158,3 +158,21 @@ def _info(api: str, compared: str | None = None) -> RunInfo:
         wall_s=1.0,
         compared_api=compared,
     )
+
+
+def test_console_shows_server_timings_and_the_comparison() -> None:
+    from rich.console import Console
+
+    from loadgen.console import print_summary
+
+    recorder = Recorder(compared_api="bedrock-converse")
+    for i in range(4):
+        recorder.add(sample(i, "bedrock-converse-stream"))
+        recorder.add(sample(10 + i, "bedrock-converse", first_token_us=None))
+    report = build_report(_info("bedrock-converse-stream", "bedrock-converse"), recorder)
+    console = Console(record=True, width=200)
+    print_summary(report, console)
+    text = console.export_text()
+    assert "server timings" in text and "990" in text  # the server's p50 beside TTLT
+    assert "streaming (bedrock-converse-stream) vs not (bedrock-converse)" in text
+    assert "n/a" in text  # the non-streaming API's TTFT is not shown as measured

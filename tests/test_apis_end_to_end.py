@@ -198,3 +198,20 @@ async def test_compare_streaming_runs_the_same_prompts_through_both(
     for sample in sorted(samples, key=lambda s: s["request_id"]):
         by_api.setdefault(sample["api"], []).append(sample["row_id"])
     assert by_api["bedrock-invoke-stream"] == by_api["bedrock-invoke"]  # the same prompts
+
+
+async def test_emulate_serves_the_openai_api_under_v1(
+    make_scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    scenario = make_scenario(
+        emulator={"profiles": {"fixed-model": {"ttft_ms": 30, "itl_ms": 5, "output_tokens": 8}}},
+        target={"api": "openai-chat"},
+        load={"rate": 20, "arrival": "constant", "requests": 5},
+    )
+    options = RunOptions(out_dir=tmp_path, emulate=True, quiet=True, console=Console(quiet=True))
+    report = (await run_async(scenario, options)).report
+    assert report["run"]["target"]["provider"] == "openai"
+    assert report["run"]["target"]["endpoint_url"].endswith("/v1")
+    model = report["models"]["fixed-model"]
+    assert model["requests"]["ok"] == 5
+    assert model["tokens"]["output"]["total"] == 5 * 8
