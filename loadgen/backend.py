@@ -24,6 +24,7 @@ class Request:
     max_tokens: int
     temperature: float | None = None
     top_p: float | None = None
+    api: str | None = None  # which API carries it when a run uses two (compare_streaming)
 
 
 class Timeline:
@@ -49,8 +50,10 @@ class Timeline:
         "pool_queued_ns",
         "pool_wait_ns",
         "send_ns",
+        "server_first_byte_ms",
         "server_latency_ms",
         "stop_reason",
+        "whole_response",
     )
 
     def __init__(self, on_first_token: Callable[[], None] | None = None) -> None:
@@ -65,6 +68,8 @@ class Timeline:
         self.cache_read_tokens: int | None = None
         self.cache_write_tokens: int | None = None
         self.server_latency_ms: int | None = None
+        self.server_first_byte_ms: int | None = None
+        self.whole_response = False
         self.stop_reason: str | None = None
         self.error: ErrorClass | None = None
         self.error_code: str | None = None
@@ -85,6 +90,13 @@ class Timeline:
             if self.on_first_token is not None:
                 self.on_first_token()
         self.delta_ns.append(now)
+
+    def expect_whole_response(self) -> None:
+        """A non-streaming API: no token arrives before the whole answer, so there is no
+        TTFT to measure and only the total deadline applies."""
+        self.whole_response = True
+        if self.on_first_token is not None:
+            self.on_first_token()
 
     def mark_end(self) -> None:
         if self.end_ns is None:
@@ -136,6 +148,8 @@ class Timeline:
             cache_write_tokens=self.cache_write_tokens,
             tokens_estimated=False,
             server_latency_ms=self.server_latency_ms,
+            server_first_byte_ms=self.server_first_byte_ms,
+            api=request.api,
             stop_reason=self.stop_reason,
             error=self.error,
             error_code=self.error_code,

@@ -61,6 +61,16 @@ def main() -> None:
 @click.option("--endpoint-url", help="Send to this URL instead of the AWS endpoint.")
 @click.option("--region", help="AWS region, e.g. us-east-1.")
 @click.option("--profile", help="AWS named profile for credentials.")
+@click.option(
+    "--api",
+    help="bedrock-converse-stream (default), bedrock-converse, bedrock-invoke-stream, "
+    "bedrock-invoke, openai-chat or openai-chat-nostream (target.api).",
+)
+@click.option(
+    "--compare-streaming",
+    is_flag=True,
+    help="Also run the same prompts through the API's (non-)streaming twin and compare.",
+)
 @click.option("--emulate", is_flag=True, help="Start the built-in Bedrock emulator and use it.")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
 @click.option("--seed", type=int, help="Seed for arrivals and row order (default: random).")
@@ -126,7 +136,9 @@ def _overrides(flags: dict[str, Any]) -> dict[str, Any]:
         if flags[flag] is not None
     }
     target = {
-        key: flags[key] for key in ("endpoint_url", "region", "profile") if flags[key] is not None
+        key: flags[key]
+        for key in ("endpoint_url", "region", "profile", "api")
+        if flags[key] is not None
     }
     overrides: dict[str, Any] = {}
     if load:
@@ -137,6 +149,8 @@ def _overrides(flags: dict[str, Any]) -> dict[str, Any]:
         overrides["models"] = list(flags["models"])
     if flags["seed"] is not None:
         overrides["seed"] = flags["seed"]
+    if flags["compare_streaming"]:
+        overrides["compare_streaming"] = True
     cost = {
         key: flags[flag]
         for key, flag in (("max_usd", "max_cost"), ("project_rps", "project_rps"))

@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from loadgen.streaming_comparison import print_server_timings, print_streaming_comparison
 from loadgen.thresholds import METRICS, format_value
 
 
@@ -44,6 +45,8 @@ def print_summary(report: dict[str, Any], console: Console) -> None:
             _ms(data["throughput"]["output_tokens_per_s"]),
         )
     console.print(table)
+    print_server_timings(report, console)
+    print_streaming_comparison(report, console)
     _print_comparison(report, console)
     lag = generator["lag_ms"]
     console.print(

@@ -20,6 +20,9 @@ LATENCY_METRICS = (
     "schedule_lag",
     "client_prep",
     "pool_wait",
+    "server_latency",  # what Bedrock reports: latencyMs, invocationLatency
+    "server_first_byte",  # Bedrock's firstByteLatency (InvokeModelWithResponseStream)
+    "client_overhead",  # TTLT from send minus server latency
 )
 TOKEN_METRICS = ("input_tokens", "output_tokens")
 
@@ -91,6 +94,7 @@ class ModelStats:
             ("ttlt_service", sample.ttlt_service_us),
             ("ttlt_response", sample.ttlt_response_us),
             ("tpot", sample.tpot_us),
+            *_server_timings(sample),
         ):
             if value is not None:
                 latency[name].record(value)
@@ -101,6 +105,24 @@ class ModelStats:
     def out_of_range(self) -> int:
         histograms = [*self.latency.values(), *self.tokens.values()]
         return sum(h.out_of_range for h in histograms)
+
+
+def _server_timings(sample: Sample) -> list[tuple[str, int | None]]:
+    """The server's own timings in µs, and the client overhead beside them.
+
+    The overhead is clamped at 0: the server rounds its figure to whole milliseconds and can
+    read a little above what the client measured.
+    """
+    overhead = sample.client_overhead_us
+    return [
+        ("server_latency", _ms_to_us(sample.server_latency_ms)),
+        ("server_first_byte", _ms_to_us(sample.server_first_byte_ms)),
+        ("client_overhead", None if overhead is None else max(overhead, 0)),
+    ]
+
+
+def _ms_to_us(value: int | None) -> int | None:
+    return None if value is None else value * 1000
 
 
 class TimeSeries:
@@ -141,8 +163,11 @@ class TimeSeries:
 class Recorder:
     """Folds every Sample into per-model statistics (measured samples only) and the series."""
 
-    def __init__(self) -> None:
+    def __init__(self, compared_api: str | None = None) -> None:
         self.models: dict[str, ModelStats] = {}
+        # compare_streaming: samples of the second API are folded apart, per model.
+        self.compared_api = compared_api
+        self.compared: dict[str, ModelStats] = {}
         self.series = TimeSeries()
         self.schedule_lag = Histogram(LATENCY_MAX_US)  # every request, warmup included
         self.dispatched = 0
@@ -164,6 +189,9 @@ class Recorder:
                 self.last_dispatch_us = sample.dispatch_us
         if sample.warmup:
             self.warmup += 1
+            return
+        if self.compared_api is not None and sample.api == self.compared_api:
+            self.compared.setdefault(sample.model, ModelStats()).add(sample)
             return
         self.models.setdefault(sample.model, ModelStats()).add(sample)
 

@@ -15,6 +15,7 @@ from typing import Any
 from loadgen.histogram import Histogram
 from loadgen.recorder import ModelStats, Recorder
 from loadgen.sample import ErrorClass
+from loadgen.streaming_comparison import comparison_section
 
 SCHEMA_VERSION = 1
 ERROR_CLASSES = [c.value for c in ErrorClass if c is not ErrorClass.DROPPED]
@@ -49,6 +50,7 @@ class RunInfo:
     cloudwatch: dict[str, int] | None = None  # publishing counters, when enabled
     emulator: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    compared_api: str | None = None  # compare_streaming: the second API of the run
 
 
 def build_report(info: RunInfo, recorder: Recorder) -> dict[str, Any]:
@@ -95,6 +97,17 @@ def build_report(info: RunInfo, recorder: Recorder) -> dict[str, Any]:
         "models": models,
         "comparison": [_comparison_row(model, data) for model, data in models.items()],
         "timeseries": recorder.series.to_json(),
+        "streaming_comparison": comparison_section(
+            info.target.get("api", "bedrock-converse-stream"),
+            info.compared_api,
+            models,
+            {
+                model: _model_report(
+                    stats, priced=prices.get(model) is not None, project_rps=project_rps
+                )
+                for model, stats in recorder.compared.items()
+            },
+        ),
     }
 
 
@@ -127,6 +140,9 @@ def _model_report(stats: ModelStats, *, priced: bool, project_rps: float | None)
             "schedule_lag": latency["schedule_lag"].summary(1000),
             "client_prep": latency["client_prep"].summary(1000),
             "pool_wait": latency["pool_wait"].summary(1000),
+            "server_latency": latency["server_latency"].summary(1000),
+            "server_first_byte": latency["server_first_byte"].summary(1000),
+            "client_overhead": latency["client_overhead"].summary(1000),
         },
         "tokens": {
             "input": _token_summary(stats.input_tokens_total, stats.tokens["input_tokens"]),

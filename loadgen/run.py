@@ -18,7 +18,14 @@ from rich.console import Console
 
 from loadgen import __version__
 from loadgen.backend import Backend, Request
-from loadgen.backends.bedrock import EMULATOR_CREDENTIALS, BedrockBackend
+from loadgen.backends.apis import (
+    ApiRouter,
+    apis_of_run,
+    check_invoke_models,
+    is_openai,
+    make_backend,
+)
+from loadgen.backends.bedrock_client import EMULATOR_CREDENTIALS, BedrockClient
 from loadgen.clock import Clock, MonotonicClock
 from loadgen.console import print_summary
 from loadgen.cost import BudgetGuard, sample_cost, worst_case_cost
@@ -87,6 +94,8 @@ async def run_async(
     out_dir = _prepare_out_dir(options.out_dir, scenario.name)
     with contextlib.ExitStack() as stack:
         target = scenario.target
+        apis = apis_of_run(target.api, scenario.compare_streaming)
+        _check_api_setup(scenario, apis, options.emulate)
         credentials = None
         emulator = None
         if options.emulate:
@@ -94,19 +103,19 @@ async def run_async(
                 emulator = stack.enter_context(EmulatorProcess(_emulator_config(scenario)))
             except EmulatorStartError as exc:
                 raise PreflightError(f"the built-in emulator did not start: {exc}") from None
+            # The emulator serves OpenAI's API under /v1, the base URL OpenAI's SDK takes.
+            url = f"{emulator.url}/v1" if is_openai(target.api) else emulator.url
             target = target.model_copy(
-                update={"endpoint_url": emulator.url, "region": target.region or EMULATOR_REGION}
+                update={"endpoint_url": url, "region": target.region or EMULATOR_REGION}
             )
             credentials = EMULATOR_CREDENTIALS
-        backend = BedrockBackend(
-            target,
-            scenario.timeouts,
-            pool_size=target.max_connections or scenario.load.max_in_flight,
-            static_credentials=credentials,
+        backend = _backend(apis, target, scenario, credentials)
+        aws = (
+            None if is_openai(target.api) else BedrockClient(target, scenario.timeouts, pool_size=1)
         )
-        if not options.emulate:
-            await _check_aws_setup(backend, target)
-        region = target.region or backend.session().region_name or EMULATOR_REGION
+        if aws is not None and not options.emulate:
+            await _check_aws_setup(aws, target)
+        region = target.region or (aws and aws.session().region_name) or EMULATOR_REGION
         prices = resolve_prices(scenario, region)
         await backend.start()
         try:
@@ -140,7 +149,8 @@ async def _measure(
     target: TargetSpec,
     prices: dict[str, ResolvedPrice | None],
 ) -> RunResult:
-    recorder = Recorder()
+    apis = apis_of_run(scenario.target.api, scenario.compare_streaming)
+    recorder = Recorder(compared_api=apis[1] if len(apis) > 1 else None)
     for model in scenario.models:
         recorder.ensure_model(model.id)
     sink = JsonlSink(out_dir / "samples.jsonl")
@@ -205,11 +215,26 @@ async def _measure(
         await cloudwatch.start()
     try:
         with stop.on_signals():
-            for phase_index, models in enumerate(_phases(scenario)):
+            phases = _phases(scenario)
+            first_ids: list[int] = []
+            for phase_index, (api, models) in enumerate(_api_phases(apis, phases)):
                 outcome = PhaseOutcome()
                 outcomes.append(outcome)
                 start_ns = t0_ns if phase_index == 0 else clock.now_ns() + START_LEAD_NS
-                plan = _plan(scenario, models, prompts, seed, first_id=_planned_so_far(outcomes))
+                first_ids.append(_planned_so_far(outcomes))
+                # A second API replays the first one's phases: same prompts, same arrivals.
+                replay = (
+                    first_ids[phase_index - len(phases)] if phase_index >= len(phases) else None
+                )
+                plan = _plan(
+                    scenario,
+                    models,
+                    prompts,
+                    seed,
+                    first_id=first_ids[-1],
+                    api=api,
+                    replay_from=replay,
+                )
                 if stop.status is not None:
                     break
                 stop.current = asyncio.create_task(runner.run_phase(plan, start_ns, outcome))
@@ -261,6 +286,7 @@ async def _measure(
             for model, price in prices.items()
             if price is None
         ],
+        compared_api=recorder.compared_api,
     )
     report = build_report(info, recorder)
     report["thresholds"] = _thresholds(scenario, report)
@@ -335,8 +361,17 @@ def _phases(scenario: Scenario) -> list[list[str]]:
 
 
 def _plan(
-    scenario: Scenario, models: list[str], prompts: PromptSource, seed: int, first_id: int
+    scenario: Scenario,
+    models: list[str],
+    prompts: PromptSource,
+    seed: int,
+    first_id: int,
+    api: str | None = None,
+    replay_from: int | None = None,
 ) -> Iterator[Planned]:
+    """The phase's requests. `replay_from` (the first id of an earlier phase) repeats that
+    phase's arrivals and prompts under new request ids."""
+    origin = first_id if replay_from is None else replay_from
     load = scenario.load
     specs = {m.id: m for m in scenario.models}
     picker = WeightedRoundRobin(models, [specs[m].weight for m in models])
@@ -344,7 +379,7 @@ def _plan(
     end_ns = None if load.duration is None else warmup_ns + round(load.duration * 1e9)
     measured = 0
     # Phases of a sequential run get different seeds, so each model sees its own arrivals.
-    offsets = arrival_offsets_ns(load.arrival, load.rate, seed + first_id)
+    offsets = arrival_offsets_ns(load.arrival, load.rate, seed + origin)
     for index, offset in enumerate(offsets):
         if end_ns is not None and offset >= end_ns:
             return
@@ -361,7 +396,7 @@ def _plan(
             request=Request(
                 request_id=request_id,
                 model=model,
-                prompt=prompts.prompt(request_id),
+                prompt=prompts.prompt(origin + index),
                 max_tokens=spec.max_tokens or scenario.inference.max_tokens,
                 temperature=(
                     spec.temperature
@@ -369,6 +404,7 @@ def _plan(
                     else scenario.inference.temperature
                 ),
                 top_p=scenario.inference.top_p,
+                api=api,
             ),
             warmup=warmup,
         )
@@ -404,7 +440,44 @@ def _emulator_config(scenario: Scenario) -> EmulatorConfig:
     return given.model_copy(update={"profiles": {**builtin.profiles, **given.profiles}})
 
 
-async def _check_aws_setup(backend: BedrockBackend, target: TargetSpec) -> None:
+def _api_phases(apis: list[str], phases: list[list[str]]) -> Iterator[tuple[str, list[str]]]:
+    """Every phase through the first API, then (compare_streaming) every phase again through
+    the second: one API at a time, so neither's latency is load from the other."""
+    for api in apis:
+        for models in phases:
+            yield api, models
+
+
+def _check_api_setup(scenario: Scenario, apis: list[str], emulated: bool) -> None:
+    source = str(scenario.base_dir)
+    check_invoke_models(apis, [m.id for m in scenario.models], source)
+    if is_openai(scenario.target.api) and scenario.target.endpoint_url is None and not emulated:
+        raise ConfigError(
+            [
+                f"target.endpoint_url: api {scenario.target.api} needs the server's base URL, "
+                "e.g. http://127.0.0.1:8000/v1 (or add --emulate)"
+            ],
+            source,
+        )
+
+
+def _backend(
+    apis: list[str], target: TargetSpec, scenario: Scenario, credentials: dict[str, str] | None
+) -> Backend:
+    backends = {
+        api: make_backend(
+            api,
+            target,
+            scenario.timeouts,
+            pool_size=target.max_connections or scenario.load.max_in_flight,
+            static_credentials=credentials,
+        )
+        for api in apis
+    }
+    return backends[apis[0]] if len(apis) == 1 else ApiRouter(backends)
+
+
+async def _check_aws_setup(backend: BedrockClient, target: TargetSpec) -> None:
     session = backend.session()
     try:
         credentials = await session.get_credentials()
@@ -425,8 +498,8 @@ async def _check_aws_setup(backend: BedrockBackend, target: TargetSpec) -> None:
 
 def _describe_target(target: TargetSpec, emulated: bool) -> dict[str, Any]:
     return {
-        "provider": target.provider,
-        "api": "converse_stream",
+        "provider": "openai" if is_openai(target.api) else target.provider,
+        "api": target.api,
         "region": target.region,
         "endpoint_url": redact_url(target.endpoint_url),
         "emulated": emulated,

@@ -124,7 +124,8 @@ class Runner:
                 timeline.on_first_token = lambda: deadline.reschedule(total_deadline)
                 await self._backend.execute(planned.request, timeline)
         except TimeoutError:
-            code = "FirstTokenTimeout" if timeline.first_token_ns is None else "TotalTimeout"
+            first_pending = timeline.first_token_ns is None and not timeline.whole_response
+            code = "FirstTokenTimeout" if first_pending else "TotalTimeout"
             timeline.fail(
                 ErrorClass.TIMEOUT, code, "a deadline from the scenario's timeouts passed"
             )

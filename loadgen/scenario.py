@@ -123,6 +123,17 @@ class CostSpec(_Strict):
     allow_unpriced: bool = False
 
 
+# Which API carries the requests (docs/scenario.md, "APIs"); loadgen/backends/apis.py.
+ApiName = Literal[
+    "bedrock-converse-stream",
+    "bedrock-converse",
+    "bedrock-invoke-stream",
+    "bedrock-invoke",
+    "openai-chat",
+    "openai-chat-nostream",
+]
+
+
 class TargetSpec(_Strict):
     provider: Literal["bedrock"] = "bedrock"
     region: str | None = None
@@ -131,6 +142,9 @@ class TargetSpec(_Strict):
     # Size of the HTTP connection pool. Default: load.max_in_flight, so no request waits for
     # a connection. Smaller pools queue requests before they are sent (measured as pool wait).
     max_connections: int | None = Field(None, ge=1, le=100_000)
+    api: ApiName = "bedrock-converse-stream"
+    # The environment variable holding the OpenAI-compatible API key (never the key itself).
+    api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
 
     @field_validator("endpoint_url")
     @classmethod
@@ -199,6 +213,9 @@ class Scenario(_Strict):
         default_factory=list, description="the verdict per model; never changes the exit code"
     )
     seed: int | None = Field(None, ge=0, lt=2**63)
+    # Run the same prompts through the streaming and the non-streaming API of target.api's
+    # family, one after the other, and compare them in the report.
+    compare_streaming: bool = False
     base_dir: Path = Field(Path("."), exclude=True)
 
     @field_validator("models")
@@ -238,6 +255,7 @@ FLAG_PATHS: dict[str, tuple[str, ...]] = {
     "--seed": ("seed",),
     "--max-cost": ("cost", "max_usd"),
     "--project-rps": ("cost", "project_rps"),
+    "--api": ("target", "api"),
 }
 
 

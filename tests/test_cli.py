@@ -164,6 +164,7 @@ def test_no_credentials_gives_one_clear_message(no_aws_env: dict[str, str]) -> N
         (["run", "scenarios/email_summary.yaml", "--max-cost", "-1", "--emulate"], "--max-cost:"),
         (["run", "scenarios/email_summary.yaml", "--max-cost", "inf", "--emulate"], "--max-cost:"),
         (["run", "scenarios/email_summary.yaml", "--seed", "-1", "--emulate"], "--seed:"),
+        (["run", "scenarios/email_summary.yaml", "--api", "bedrock-chat", "--emulate"], "--api:"),
         (["run", "scenarios/email_summary.yaml", "--duration", "inf", "--emulate"], "--duration:"),
         (["run", "scenarios/email_summary.yaml", "--rps", "1e-300", "--emulate"], "--rps:"),
     ],
