@@ -7,6 +7,7 @@ commands add to the report (quality, verdict, sweep, ...) are shown when present
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -50,6 +51,7 @@ LATENCY_ROWS = {
 }
 SWEEP_X_KEYS = ("rate", "target_rps", "offered_rps", "rps", "concurrency")
 LAG_LIMIT_MS = 10.0
+MAX_SERIES_ROWS = 600
 
 
 def _environment() -> Environment:
@@ -99,6 +101,7 @@ def render(report: dict[str, Any]) -> str:
             lag_limit=fmt(LAG_LIMIT_MS),
             models=[_model(name, data, series) for name, data in models.items()],
             series_columns=_series_columns(series),
+            series_step=math.ceil(len(series.get("sends", [])) / MAX_SERIES_ROWS) or 1,
             series_rows=_series_rows(series),
             everything=table(_without_bulk(report)),
         )
@@ -305,7 +308,9 @@ def _series_rows(series: dict[str, Any]) -> list[list[str]]:
 
     flight = html_charts.in_flight(series)
     rows = []
-    for i in range(count):
+    # A long run would make this table the bulk of the page: past MAX_SERIES_ROWS seconds it
+    # shows every n-th second (report.json keeps them all).
+    for i in range(0, count, math.ceil(count / MAX_SERIES_ROWS) if count else 1):
         row = [
             series.get("start_s", 0) + i,
             sends[i],

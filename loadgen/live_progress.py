@@ -14,24 +14,26 @@ import contextlib
 import os
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.live import Live
-from rich.progress_bar import ProgressBar
-from rich.table import Table
 from rich.text import Text
 
 from loadgen.clock import Clock
 from loadgen.recorder import Recorder
 
 if TYPE_CHECKING:  # only for annotations: run.py imports this module
-    from loadgen.runner import PhaseOutcome, Runner
     from loadgen.scenario import Scenario
+
+# (sent, dropped, in flight) so far, as the runner counts them.
+SendCounts = tuple[int, int, int]
 
 REFRESH_S = 0.5
 TTFT_WINDOW_S = 10  # TTFT percentiles over the last 10 whole seconds
 RATE_WINDOW_S = 5.0
+BAR_WIDTH = 40
 FORCE_ENV = "LOADGEN_PROGRESS"  # "1": show it even when stdout is not a terminal
 
 
@@ -47,8 +49,7 @@ class LiveProgress:
         console: Console,
         scenario: Scenario,
         recorder: Recorder,
-        runner: Runner,
-        outcomes: list[PhaseOutcome],
+        counts: Callable[[], SendCounts],
         clock: Clock,
         t0_ns: int,
         phases: int,
@@ -60,11 +61,11 @@ class LiveProgress:
         self._planned_s = None if load.duration is None else phases * (load.warmup + load.duration)
         self._planned_requests = None if load.requests is None else phases * load.requests
         self._recorder = recorder
-        self._runner = runner
-        self._outcomes = outcomes
+        self._counts = counts
         self._clock = clock
         self._t0_ns = t0_ns
         self._sends: deque[tuple[float, int]] = deque()
+        self._ttft_cache: dict[str, tuple[int, list[float | None]]] = {}
         self._live = Live(console=console, auto_refresh=False, transient=False)
         self._task: asyncio.Task[None] | None = None
 
@@ -74,8 +75,7 @@ class LiveProgress:
         options: DisplayOptions,
         scenario: Scenario,
         recorder: Recorder,
-        runner: Runner,
-        outcomes: list[PhaseOutcome],
+        counts: Callable[[], SendCounts],
         clock: Clock,
         t0_ns: int,
         phases: int,
@@ -87,7 +87,7 @@ class LiveProgress:
             wanted = not options.quiet and (options.console.is_terminal or forced)
         if not wanted:
             return None
-        progress = cls(options.console, scenario, recorder, runner, outcomes, clock, t0_ns, phases)
+        progress = cls(options.console, scenario, recorder, counts, clock, t0_ns, phases)
         progress._live.start()
         progress._task = asyncio.create_task(progress._loop(), name="loadgen-live-progress")
         return progress
@@ -109,58 +109,61 @@ class LiveProgress:
             except Exception:  # a display problem must never end the run
                 return
 
-    def render(self) -> Group:
+    def render(self) -> Text:
+        """The view as one Text of fixed-width lines: a rich Table would cost several
+        milliseconds of layout per redraw, on the event loop."""
         elapsed_s = max(self._clock.now_ns() - self._t0_ns, 0) / 1e9
-        sent = sum(o.dispatched for o in self._outcomes)
-        dropped = sum(o.dropped for o in self._outcomes)
-        in_flight = self._runner.in_flight
+        sent, dropped, in_flight = self._counts()
         completed = self._recorder.dispatched
         errors: Counter[str] = Counter()
         for stats in self._recorder.models.values():
             errors.update(stats.errors)
         errors.pop("dropped", None)
 
-        head = Text()
-        head.append(f"{self._name} ", style="bold")
-        head.append(f"{elapsed_s:6.1f} s")
-        total: float | None = None
-        done: float = 0.0
+        view = Text(no_wrap=True, overflow="ellipsis")
+        view.append(f"{self._name} ", style="bold")
+        view.append(f"{elapsed_s:6.1f} s")
+        share: float | None = None
         if self._planned_s:
             left = max(self._planned_s - elapsed_s, 0)
-            head.append(f" of {self._planned_s:g} s, {left:.0f} s left")
-            total, done = self._planned_s, min(elapsed_s, self._planned_s)
+            view.append(f" of {self._planned_s:g} s, {left:.0f} s left ")
+            share = min(elapsed_s / self._planned_s, 1.0)
         elif self._planned_requests:
-            head.append(f", {sent} of {self._planned_requests} requests")
-            total, done = self._planned_requests, min(sent, self._planned_requests)
-
-        counts = Text()
-        counts.append(f"sent {sent:,}  in flight {in_flight:,}  completed {completed:,}")
-        counts.append(f"  dropped {dropped:,}", style="yellow" if dropped else "")
+            view.append(f", {sent:,} of {self._planned_requests:,} requests ")
+            share = min(sent / self._planned_requests, 1.0)
+        if share is not None:
+            filled = round(share * BAR_WIDTH)
+            view.append("━" * filled, style="green")
+            view.append("━" * (BAR_WIDTH - filled), style="bright_black")
+        view.append(f"\nsent {sent:,}  in flight {in_flight:,}  completed {completed:,}  ")
+        view.append(f"dropped {dropped:,}", style="yellow" if dropped else "")
         error_text = ", ".join(f"{name} {count:,}" for name, count in sorted(errors.items()))
-        counts.append(f"  errors: {error_text or 'none'}", style="red" if errors else "")
-        counts.append(
+        view.append(f"  errors: {error_text or 'none'}", style="red" if errors else "")
+        view.append(
             f"\nrate: target {self._target_rps:g} req/s, achieved {self._achieved_rps(sent):.2f}"
-            f" req/s (last {RATE_WINDOW_S:g} s)"
+            f" req/s (last {RATE_WINDOW_S:g} s)\n"
         )
-
-        table = Table(box=None, padding=(0, 2), show_edge=False, pad_edge=False)
-        table.add_column("model", no_wrap=True)
-        for column in ("done", "errors", f"TTFT p50 ms (last {TTFT_WINDOW_S} s)", "TTFT p99 ms"):
-            table.add_column(column, justify="right")
-        last_second = int(elapsed_s)
-        detail = self._recorder.series.detail
+        width = max((len(model) for model in self._recorder.models), default=5)
+        view.append(
+            f"{'model':<{width}}  {'done':>7}  {'errors':>6}  "
+            f"TTFT p50 / p99 ms (last {TTFT_WINDOW_S} s)",
+            style="bold",
+        )
         for model, stats in self._recorder.models.items():
-            p50, p99 = detail.recent_ttft_ms(model, last_second, TTFT_WINDOW_S)
-            table.add_row(
-                model,
-                f"{stats.sent:,}",
-                f"{stats.sent - stats.ok:,}",
-                "-" if p50 is None else f"{p50:,.1f}",
-                "-" if p99 is None else f"{p99:,.1f}",
+            p50, p99 = self._ttft(model, int(elapsed_s))
+            view.append(
+                f"\n{model:<{width}}  {stats.sent:>7,}  {stats.sent - stats.ok:>6,}  "
+                f"{_ms(p50):>8} / {_ms(p99)}"
             )
-        top = Table.grid(padding=(0, 2))
-        top.add_row(head, ProgressBar(total=total, completed=done, width=40) if total else "")
-        return Group(top, counts, table)
+        return view
+
+    def _ttft(self, model: str, second: int) -> list[float | None]:
+        """TTFT p50/p99 over the last seconds; recomputed once a second, not every redraw."""
+        cached = self._ttft_cache.get(model)
+        if cached is None or cached[0] != second:
+            values = self._recorder.series.detail.recent_ttft_ms(model, second, TTFT_WINDOW_S)
+            cached = self._ttft_cache[model] = (second, values)
+        return cached[1]
 
     def _achieved_rps(self, sent: int) -> float:
         """Sends per second over the last few seconds, from the runner's own counter."""
@@ -171,3 +174,7 @@ class LiveProgress:
         first_time, first_sent = self._sends[0]
         span = now - first_time
         return (sent - first_sent) / span if span > 0 else 0.0
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}"

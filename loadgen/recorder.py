@@ -9,7 +9,7 @@ from typing import Any
 from loadgen.cost import CostStats
 from loadgen.histogram import LATENCY_MAX_US, TOKENS_MAX, Histogram
 from loadgen.sample import ErrorClass, Sample
-from loadgen.second_stats import LogBuckets, percentile_of
+from loadgen.second_stats import LogBuckets, percentiles_of
 
 LATENCY_METRICS = (
     "ttft_service",
@@ -188,7 +188,7 @@ class SecondDetail:
             for second in range(last_second - window + 1, last_second + 1)
             if (buckets := self.ttft.get(name, {}).get(second)) is not None
         ]
-        return [_ms(percentile_of(parts, 50)), _ms(percentile_of(parts, 99))]
+        return [_ms(value) for value in percentiles_of(parts, [50.0, 99.0])]
 
     def to_json(self, first: int, last: int) -> dict[str, Any]:
         seconds = range(first, last + 1)
@@ -259,7 +259,10 @@ class Recorder:
         if sample.warmup:
             self.warmup += 1
             return
-        self.models.setdefault(sample.model, ModelStats()).add(sample)
+        stats = self.models.get(sample.model)
+        if stats is None:  # not setdefault: a ModelStats (a dozen histograms) is costly to make
+            stats = self.models[sample.model] = ModelStats()
+        stats.add(sample)
 
     def ensure_model(self, model: str) -> None:
         self.models.setdefault(model, ModelStats())

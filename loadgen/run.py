@@ -219,7 +219,17 @@ async def _measure(
     if cloudwatch is not None:
         await cloudwatch.start()
     progress = LiveProgress.start_if_wanted(
-        options, scenario, recorder, runner, outcomes, clock, t0_ns, len(_phases(scenario))
+        options,
+        scenario,
+        recorder,
+        lambda: (
+            sum(o.dispatched for o in outcomes),
+            sum(o.dropped for o in outcomes),
+            runner.in_flight,
+        ),
+        clock,
+        t0_ns,
+        len(_phases(scenario)),
     )
     try:
         with stop.on_signals():

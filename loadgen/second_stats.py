@@ -39,6 +39,11 @@ class LogBuckets:
 
 def percentile_of(parts: Iterable[LogBuckets], percent: float) -> float | None:
     """The percentile over several LogBuckets together (e.g. the last few seconds)."""
+    return percentiles_of(parts, [percent])[0]
+
+
+def percentiles_of(parts: Iterable[LogBuckets], percents: list[float]) -> list[float | None]:
+    """Several percentiles (ascending) over several LogBuckets, in one pass."""
     merged: dict[int, int] = {}
     total = 0
     maximum = 0
@@ -48,12 +53,13 @@ def percentile_of(parts: Iterable[LogBuckets], percent: float) -> float | None:
         for bucket, count in part.counts.items():
             merged[bucket] = merged.get(bucket, 0) + count
     if total == 0:
-        return None
-    rank = max(1, math.ceil(total * percent / 100))
+        return [None] * len(percents)
+    ranks = [max(1, math.ceil(total * percent / 100)) for percent in percents]
+    results: list[float | None] = []
     seen = 0
     for bucket in sorted(merged):
         seen += merged[bucket]
-        if seen >= rank:
+        while len(results) < len(ranks) and seen >= ranks[len(results)]:
             middle = 2 ** ((bucket + 0.5) / BUCKETS_PER_DOUBLING)
-            return float(min(middle, maximum))
-    return float(maximum)  # pragma: no cover - the ranks add up to total
+            results.append(float(min(middle, maximum)))
+    return results + [float(maximum)] * (len(ranks) - len(results))
