@@ -91,9 +91,10 @@ def main() -> None:
     "--skip-preflight", is_flag=True, help="Skip the one-call-per-model check before load."
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option("--no-html", is_flag=True, help="Do not write report.html beside report.json.")
 @_friendly_errors
 def run(scenario: Path, **flags: Any) -> None:
-    """Run SCENARIO (a YAML file) and write report.json and samples.jsonl."""
+    """Run SCENARIO (a YAML file) and write report.json, report.html and samples.jsonl."""
     from loadgen.run import RunOptions
     from loadgen.run import run as run_scenario
     from loadgen.scenario import load_scenario
@@ -108,6 +109,7 @@ def run(scenario: Path, **flags: Any) -> None:
         quiet=flags["quiet"],
         grace_s=flags["grace"],
         preflight=not flags["skip_preflight"],
+        html=not flags["no_html"],
         # Logs and CI capture are not terminals: give the table room rather than wrap it.
         console=Console(width=None if sys.stdout.isatty() else 160),
     )

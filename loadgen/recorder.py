@@ -9,6 +9,7 @@ from typing import Any
 from loadgen.cost import CostStats
 from loadgen.histogram import LATENCY_MAX_US, TOKENS_MAX, Histogram
 from loadgen.sample import ErrorClass, Sample
+from loadgen.second_stats import LogBuckets, percentiles_of
 
 LATENCY_METRICS = (
     "ttft_service",
@@ -132,6 +133,7 @@ class TimeSeries:
 
     def __init__(self) -> None:
         self._seconds: dict[int, list[int]] = {}
+        self.detail = SecondDetail()
 
     def _bucket(self, instant_us: int) -> list[int]:
         second = max(instant_us, 0) // 1_000_000
@@ -141,6 +143,7 @@ class TimeSeries:
         return bucket
 
     def add(self, sample: Sample) -> None:
+        self.detail.add(sample)
         if sample.error is ErrorClass.DROPPED:
             self._bucket(sample.intended_us)[2] += 1
             return
@@ -153,11 +156,102 @@ class TimeSeries:
 
     def to_json(self) -> dict[str, Any]:
         if not self._seconds:
-            return {"interval_s": 1, "start_s": 0, **{name: [] for name in self.FIELDS}}
+            empty: dict[str, list[int]] = {name: [] for name in self.FIELDS}
+            return {"interval_s": 1, "start_s": 0, **empty, **self.detail.to_json(0, -1)}
         first, last = min(self._seconds), max(self._seconds)
         rows = [self._seconds.get(s, [0, 0, 0, 0]) for s in range(first, last + 1)]
         series = {name: [row[i] for row in rows] for i, name in enumerate(self.FIELDS)}
-        return {"interval_s": 1, "start_s": first, **series}
+        return {"interval_s": 1, "start_s": first, **series, **self.detail.to_json(first, last)}
+
+
+class SecondDetail:
+    """Per second: throttles, schedule lag and, per model, TTFT/TTLT percentiles and errors.
+
+    Each value goes into the second in which it became known (TTFT at the first token, TTLT
+    and errors at the end, lag at dispatch), so the latest seconds are not biased towards
+    the fast requests; the live progress view reads the same buckets.
+    """
+
+    def __init__(self) -> None:
+        self.throttled: dict[int, int] = {}
+        self.lag: dict[int, LogBuckets] = {}
+        self.ttft: dict[str, dict[int, LogBuckets]] = {}
+        self.ttlt: dict[str, dict[int, LogBuckets]] = {}
+        self.errors: dict[str, dict[int, int]] = {}
+
+    def add(self, sample: Sample) -> None:
+        model = sample.model
+        if sample.error is not None:
+            second = _second(sample.end_us if sample.end_us is not None else sample.intended_us)
+            errors = self.errors.setdefault(model, {})
+            errors[second] = errors.get(second, 0) + 1
+            if sample.error is ErrorClass.THROTTLED:
+                self.throttled[second] = self.throttled.get(second, 0) + 1
+            if sample.error is ErrorClass.DROPPED:
+                return
+        _buckets(self.lag, _second(sample.dispatch_us)).add(sample.schedule_lag_us)
+        if sample.error is not None:
+            return
+        if sample.ttft_service_us is not None and sample.first_token_us is not None:
+            seconds = self.ttft.setdefault(model, {})
+            _buckets(seconds, _second(sample.first_token_us)).add(sample.ttft_service_us)
+        if sample.ttlt_service_us is not None and sample.end_us is not None:
+            seconds = self.ttlt.setdefault(model, {})
+            _buckets(seconds, _second(sample.end_us)).add(sample.ttlt_service_us)
+
+    def recent_ttft_ms(
+        self, model: str | None, last_second: int, window: int
+    ) -> list[float | None]:
+        """TTFT p50 and p99 (ms) over seconds (last_second - window, last_second]."""
+        models = [model] if model is not None else list(self.ttft)
+        parts = [
+            buckets
+            for name in models
+            for second in range(last_second - window + 1, last_second + 1)
+            if (buckets := self.ttft.get(name, {}).get(second)) is not None
+        ]
+        return [_ms(value) for value in percentiles_of(parts, [50.0, 99.0])]
+
+    def to_json(self, first: int, last: int) -> dict[str, Any]:
+        seconds = range(first, last + 1)
+
+        def percentiles(by_second: dict[int, LogBuckets]) -> dict[str, list[float | None]]:
+            return {
+                name: [
+                    _ms(None if (b := by_second.get(s)) is None else b.percentile(percent))
+                    for s in seconds
+                ]
+                for name, percent in (("p50", 50.0), ("p99", 99.0), ("max", 100.0))
+            }
+
+        models = sorted({*self.ttft, *self.ttlt, *self.errors})
+        return {
+            "throttled": [self.throttled.get(s, 0) for s in seconds],
+            "lag_ms": percentiles(self.lag),
+            "models": {
+                model: {
+                    "ttft_ms": percentiles(self.ttft.get(model, {})),
+                    "ttlt_ms": percentiles(self.ttlt.get(model, {})),
+                    "errors": [self.errors.get(model, {}).get(s, 0) for s in seconds],
+                }
+                for model in models
+            },
+        }
+
+
+def _second(instant_us: int) -> int:
+    return max(instant_us, 0) // 1_000_000
+
+
+def _buckets(by_second: dict[int, LogBuckets], second: int) -> LogBuckets:
+    buckets = by_second.get(second)
+    if buckets is None:
+        buckets = by_second[second] = LogBuckets()
+    return buckets
+
+
+def _ms(value_us: float | None) -> float | None:
+    return None if value_us is None else round(value_us / 1000, 3)
 
 
 class Recorder:
@@ -193,7 +287,10 @@ class Recorder:
         if self.compared_api is not None and sample.api == self.compared_api:
             self.compared.setdefault(sample.model, ModelStats()).add(sample)
             return
-        self.models.setdefault(sample.model, ModelStats()).add(sample)
+        stats = self.models.get(sample.model)
+        if stats is None:  # not setdefault: a ModelStats (a dozen histograms) is costly to make
+            stats = self.models[sample.model] = ModelStats()
+        stats.add(sample)
 
     def ensure_model(self, model: str) -> None:
         self.models.setdefault(model, ModelStats())

@@ -33,6 +33,7 @@ from loadgen.emulator import EmulatorConfig, EmulatorProcess
 from loadgen.emulator.process import EmulatorStartError
 from loadgen.errors import ConfigError, PreflightError
 from loadgen.guards import CircuitBreaker
+from loadgen.live_progress import LiveProgress
 from loadgen.preflight import check_models
 from loadgen.pricing import ResolvedPrice
 from loadgen.pricing_check import describe_price, resolve_prices
@@ -65,6 +66,8 @@ class RunOptions:
     grace_s: float = 10.0  # after an interrupt, how long requests in flight may finish
     preflight: bool = True  # one cheap call per model before load
     console: Console = field(default_factory=Console)
+    html: bool = True  # write report.html beside report.json (--no-html: off)
+    progress: bool | None = None  # live progress; None: on a terminal unless quiet
 
 
 @dataclass
@@ -132,9 +135,23 @@ async def run_async(
         if emulator is not None:
             result.report["run"]["emulator"] = await asyncio.to_thread(emulator.stats)
             write_json_atomically(out_dir / "report.json", result.report)
+    html_path, html_error = None, None
+    if options.html:
+        # Imported here: matplotlib takes a second or two to load, which a run needs only now.
+        from loadgen.html_report import save_report_html
+
+        html_path, html_error = save_report_html(result.report, out_dir)
+        if html_error is not None:
+            options.console.print(
+                f"[red]report.html could not be written ({html_error}); "
+                f"report.json is complete[/red]",
+                highlight=False,
+            )
     if not options.quiet:
         print_summary(result.report, options.console)
         options.console.print(f"report: {out_dir / 'report.json'}")
+        if html_path is not None:
+            options.console.print(f"report: {html_path}")
     return result
 
 
@@ -213,6 +230,19 @@ async def _measure(
     sink.start()
     if cloudwatch is not None:
         await cloudwatch.start()
+    progress = LiveProgress.start_if_wanted(
+        options,
+        scenario,
+        recorder,
+        lambda: (
+            sum(o.dispatched for o in outcomes),
+            sum(o.dropped for o in outcomes),
+            runner.in_flight,
+        ),
+        clock,
+        t0_ns,
+        len(_phases(scenario)),
+    )
     try:
         with stop.on_signals():
             phases = _phases(scenario)
@@ -250,6 +280,8 @@ async def _measure(
         stop.request(ABORTED, f"internal error: {type(exc).__name__}: {exc}"[:300])
         await runner.drain(0, outcomes[-1] if outcomes else PhaseOutcome())
     finally:
+        if progress is not None:
+            await progress.stop()
         sink.stop()
         if cloudwatch is not None:
             await cloudwatch.stop()  # publishes the last interval, within its own timeout

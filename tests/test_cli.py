@@ -46,6 +46,10 @@ def report_shape(report: dict[str, Any]) -> Any:
     folded = dict(report)
     first_model = next(iter(report["models"].values()))
     folded["models"] = {"<model id>": first_model}
+    series_models = report["timeseries"].get("models") or {}
+    if series_models:  # per-model time series, keyed by model id too
+        first_series = next(iter(series_models.values()))
+        folded["timeseries"] = {**report["timeseries"], "models": {"<model id>": first_series}}
     result = shape(folded)
     result["models"]["<model id>"]["hdr"] = {"<metric>": "str"}
     result["run"]["emulator"] = "dict | null"
