@@ -48,6 +48,7 @@ STYLE: dict[str, Any] = {
 
 # The percentile spectrum's x axis: 1 / (1 - p), log-scaled, to p99.9.
 SPECTRUM_TICKS = {1.0: "", 2.0: "50%", 10.0: "90%", 100.0: "99%", 1000.0: "99.9%"}
+TICK_PERCENTS = {2.0: 50.0, 10.0: 90.0, 100.0: 99.0, 1000.0: 99.9}
 SPECTRUM_STEPS = 90
 _CHART_NUMBERS = itertools.count()
 
@@ -132,7 +133,8 @@ def spectrum(histogram: HdrHistogram, scale: float = 1000.0) -> tuple[list[float
     xs = sorted(grid | set(SPECTRUM_TICKS))
     ys = []
     for x in xs:
-        target = max(int(total * (1 - 1 / x) + 0.5), 1)  # hdrh's rounding of the rank
+        percent = TICK_PERCENTS.get(x, 100 * (1 - 1 / x))
+        target = max(int(percent * total / 100 + 0.5), 1)  # hdrh's own arithmetic for the rank
         index = int(numpy.searchsorted(cumulative, target))
         ys.append(values[min(index, len(values) - 1)] / scale)
     return xs, ys

@@ -98,7 +98,7 @@ def test_live_progress_shows_the_run_as_it_goes(html_run: tuple[Any, Path]) -> N
     completed, _ = html_run
     out = completed.stdout
     assert "in flight" in out
-    assert "TTFT p50 ms (last 10 s)" in out
+    assert "TTFT p50 / p99 ms (last 10 s)" in out
     assert re.search(r"rate: target 12 req/s, achieved \d+\.\d\d req/s", out)
     assert "throttled" in out  # errors by class, as they happen
 
