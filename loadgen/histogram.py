@@ -50,3 +50,10 @@ class Histogram:
     def merge(self, other: Histogram) -> None:
         self.hdr.add(other.hdr)
         self.out_of_range += other.out_of_range
+
+    @classmethod
+    def decode(cls, encoded: str, highest: int) -> Histogram:
+        """The inverse of `encode`, into a histogram of our own range (so merges line up)."""
+        histogram = cls(highest)
+        histogram.hdr.add(HdrHistogram.decode(encoded))
+        return histogram
