@@ -27,8 +27,8 @@ from loadgen.bootstrap import (
 )
 from loadgen.errors import ConfigError
 from loadgen.recorder import ModelStats
-from loadgen.report import model_stats_from_section
 from loadgen.sample import ErrorClass
+from loadgen.saved_run import read_model_stats
 
 EXIT_REGRESSION = 4
 REGRESSION, IMPROVEMENT, NO_CHANGE, NOT_TESTED = "regression", "improvement", "no change", "-"
@@ -136,7 +136,10 @@ def compare_reports(
             comparison.notes.append(f"{model}: only in {labels[0]}")
             continue
         sections = (base["models"][model], new["models"][model])
-        stats = (model_stats_from_section(sections[0]), model_stats_from_section(sections[1]))
+        stats = (
+            read_model_stats(sections[0], model, labels[0]),
+            read_model_stats(sections[1], model, labels[1]),
+        )
         comparison.rows.extend(_model_rows(model, sections, stats, options, rng))
     comparison.notes.extend(
         f"{model}: only in {labels[1]}" for model in new["models"] if model not in base["models"]

@@ -54,6 +54,10 @@ class Histogram:
     @classmethod
     def decode(cls, encoded: str, highest: int) -> Histogram:
         """The inverse of `encode`, into a histogram of our own range (so merges line up)."""
+        try:
+            decoded = HdrHistogram.decode(encoded)
+        except Exception as exc:  # hdrh raises its own classes, and binascii's and zlib's
+            raise ValueError(f"not an HDR histogram encoding ({type(exc).__name__})") from None
         histogram = cls(highest)
-        histogram.hdr.add(HdrHistogram.decode(encoded))
+        histogram.hdr.add(decoded)
         return histogram

@@ -21,10 +21,9 @@ from loadgen.report import (
     SCHEMA_VERSION,
     comparison_rows,
     model_sections,
-    model_stats_from_section,
     write_json_atomically,
 )
-from loadgen.saved_run import REPORT_FILE, SAMPLES_FILE, SavedRun
+from loadgen.saved_run import REPORT_FILE, SAMPLES_FILE, SavedRun, read_model_stats
 
 # When parts ended differently, the merged status is the most serious of theirs.
 STATUS_ORDER = ("completed", "interrupted", "aborted")
@@ -84,13 +83,7 @@ def _merged_model_stats(runs: list[SavedRun]) -> dict[str, ModelStats]:
     merged: dict[str, ModelStats] = {}
     for run in runs:
         for model, section in run.report["models"].items():
-            try:
-                stats = model_stats_from_section(section)
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ConfigError(
-                    [f"models.{model}: cannot read it back ({type(exc).__name__}: {exc})"],
-                    str(run.report_path),
-                ) from None
+            stats = read_model_stats(section, model, str(run.report_path))
             if model in merged:
                 merged[model].merge(stats)
             else:

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from loadgen.errors import ConfigError
+from loadgen.recorder import ModelStats
+from loadgen.report import model_stats_from_section
 
 REPORT_FILE = "report.json"
 SAMPLES_FILE = "samples.jsonl"
@@ -49,3 +51,13 @@ def load_run(path: Path) -> SavedRun:
             ["not a loadgen report (schema_version, run and models missing)"], str(report_path)
         )
     return SavedRun(report=report, report_path=report_path)
+
+
+def read_model_stats(section: dict[str, Any], model: str, source: str) -> ModelStats:
+    """A model's histograms and counters from its report section; a clear error if damaged."""
+    try:
+        return model_stats_from_section(section)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ConfigError(
+            [f"models.{model}: cannot read it back ({type(exc).__name__}: {exc})"], source
+        ) from None

@@ -177,6 +177,27 @@ def test_a_path_without_a_report_is_a_clear_error(command: list[str], tmp_path: 
     assert "Traceback" not in completed.stderr
 
 
+def test_damaged_reports_and_unsafe_outputs_are_refused(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    report = json.loads((runs["base"] / "report.json").read_text())
+    report["models"][MODEL]["hdr"]["ttft_service"] = "not a histogram"
+    damaged = tmp_path / "damaged.json"
+    damaged.write_text(json.dumps(report))
+    for command in (
+        ["compare", str(runs["base"]), str(damaged)],
+        ["merge", str(runs["base"]), str(damaged), "-o", str(tmp_path / "m")],
+    ):
+        completed = loadgen(*command)
+        assert completed.returncode == 2, completed.stderr
+        assert f"models.{MODEL}: cannot read it back" in completed.stderr
+        assert "Traceback" not in completed.stderr
+
+    into_input = loadgen("merge", str(runs["base"]), str(runs["rerun"]), "-o", str(runs["base"]))
+    assert into_input.returncode == 2
+    assert "is one of the runs being merged" in into_input.stderr
+
+
 def make(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["make", "--no-print-directory", *args],
