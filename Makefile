@@ -37,7 +37,8 @@ NIGHTLY_SCENARIOS ?= scenarios/email_summary.yaml
 NIGHTLY_RPS ?= 4
 NIGHTLY_DURATION ?= 30s
 NIGHTLY_FLAGS ?=
-NIGHTLY_DIR ?= reports/nightly/$(shell date -u +%Y-%m-%d)
+NIGHTLY_DATE := $(shell date -u +%Y-%m-%d)
+NIGHTLY_DIR ?= reports/nightly/$(NIGHTLY_DATE)
 BASELINE_DIR ?= baselines
 ifeq ($(BEDROCK),1)
 NIGHTLY_TARGET := bedrock
