@@ -256,9 +256,9 @@ def _cost_per_1k(
 ) -> Row:
     """Mean cost per priced request (free ones count as 0), x 1000, scaled to the exact mean."""
     costs = [s["cost"] for s in sections]
-    if None in costs or any("hdr" not in c for c in costs):
+    if None in costs:
         values = [None if c is None else c["per_1k_requests"] for c in costs]
-        return Row(model, "cost per 1k", "USD", *_pair(values), reason="no cost distribution")
+        return Row(model, "cost per 1k", "USD", *_pair(values), reason="not priced")
     distributions = tuple(
         Distribution.for_means(s.cost.histogram, zeros=s.cost.zero) for s in stats
     )
