@@ -130,6 +130,14 @@ def compare_reports(
         comparison.notes.append(
             f"different scenarios: {base['run']['scenario']!r} and {new['run']['scenario']!r}"
         )
+    for label, report in zip(labels, (base, new), strict=True):
+        generator = report["run"].get("generator", {})
+        if generator.get("limited"):
+            comparison.notes.append(
+                f"{label} was generator-limited ({'; '.join(generator['limited_reasons'])}): "
+                "its latencies include the generator's own delays, so a change may come from "
+                "the machine, not the endpoint; rerun where the generator keeps up"
+            )
     rng = np.random.default_rng(options.seed)
     for model in base["models"]:
         if model not in new["models"]:
