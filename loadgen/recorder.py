@@ -48,6 +48,8 @@ class ModelStats:
     cost: CostStats = field(default_factory=CostStats)
     first_intended_us: int | None = None
     last_end_us: int | None = None
+    # Out-of-range values of a report read back from disk: the report keeps only their total.
+    carried_out_of_range: int = 0
 
     def add(self, sample: Sample) -> None:
         if sample.error is ErrorClass.DROPPED:
@@ -105,7 +107,26 @@ class ModelStats:
     @property
     def out_of_range(self) -> int:
         histograms = [*self.latency.values(), *self.tokens.values()]
-        return sum(h.out_of_range for h in histograms)
+        return sum(h.out_of_range for h in histograms) + self.carried_out_of_range
+
+    def merge(self, other: ModelStats) -> None:
+        """Add another run's statistics of the same model: exact, as HDR histograms add."""
+        for mine, theirs in ((self.latency, other.latency), (self.tokens, other.tokens)):
+            for name, histogram in theirs.items():
+                mine[name].merge(histogram)
+        self.sent += other.sent
+        self.ok += other.ok
+        self.errors.update(other.errors)
+        self.error_codes.update(other.error_codes)
+        self.input_tokens_total += other.input_tokens_total
+        self.output_tokens_total += other.output_tokens_total
+        self.tokens_estimated += other.tokens_estimated
+        self.cost.merge(other.cost)
+        self.carried_out_of_range += other.carried_out_of_range
+        starts = [s for s in (self.first_intended_us, other.first_intended_us) if s is not None]
+        ends = [e for e in (self.last_end_us, other.last_end_us) if e is not None]
+        self.first_intended_us = min(starts) if starts else None
+        self.last_end_us = max(ends) if ends else None
 
 
 def _server_timings(sample: Sample) -> list[tuple[str, int | None]]:
