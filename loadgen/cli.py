@@ -271,8 +271,9 @@ def emulate(
 @main.command()
 @click.argument("run_path", metavar="RUN", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the tables.")
+@click.option("--html", is_flag=True, help="Also build report.html again beside report.json.")
 @_friendly_errors
-def report(run_path: Path, as_json: bool) -> None:
+def report(run_path: Path, as_json: bool, html: bool) -> None:
     """Print the summary of a finished RUN (its folder or report.json) from its saved files."""
     import json
 
@@ -282,8 +283,18 @@ def report(run_path: Path, as_json: bool) -> None:
     saved = load_run(run_path)
     if as_json:
         click.echo(json.dumps(saved.report, indent=2))
-        return
-    print_summary(saved.report, Console(width=None if sys.stdout.isatty() else 160))
+    else:
+        print_summary(saved.report, Console(width=None if sys.stdout.isatty() else 160))
+    if html:
+        _write_html(saved.report, saved.report_path.parent)
+
+
+def _write_html(report: dict[str, Any], folder: Path) -> None:
+    """report.html from a report already on disk; a failure is an error here (exit 1 is a bug)."""
+    from loadgen.html_report import render, write_html
+
+    path = write_html(render(report), folder / "report.html")
+    click.echo(f"report: {path}", err=True)
 
 
 @main.command()
@@ -305,6 +316,7 @@ def merge(runs: tuple[Path, ...], out: Path, force: bool, quiet: bool) -> None:
     from loadgen.saved_run import load_run
 
     merged = merge_runs([load_run(path) for path in runs], out, force=force)
+    _write_html(merged, out)
     if not quiet:
         console = Console(width=None if sys.stdout.isatty() else 160)
         print_summary(merged, console)
@@ -339,9 +351,22 @@ def merge(runs: tuple[Path, ...], out: Path, force: bool, quiet: bool) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the comparison as JSON here.",
 )
+@click.option(
+    "--html",
+    "html_out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write an HTML page comparing the two runs here.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @_friendly_errors
-def compare(base: Path, new: Path, json_out: Path | None, quiet: bool, **method: Any) -> None:
+def compare(
+    base: Path,
+    new: Path,
+    json_out: Path | None,
+    html_out: Path | None,
+    quiet: bool,
+    **method: Any,
+) -> None:
     """Compare run NEW with run BASE (folders or report.json); exit 4 on a regression."""
     from loadgen.compare import CompareOptions, compare_reports, print_comparison
     from loadgen.report import write_json_atomically
@@ -354,6 +379,10 @@ def compare(base: Path, new: Path, json_out: Path | None, quiet: bool, **method:
     )
     if json_out is not None:
         write_json_atomically(json_out, comparison.to_json())
+    if html_out is not None:
+        from loadgen.html_report import render_comparison, write_html
+
+        write_html(render_comparison(base_run.report, new_run.report), html_out)
     if not quiet:
         print_comparison(comparison, Console(width=None if sys.stdout.isatty() else 160))
     sys.exit(comparison.exit_code)

@@ -278,3 +278,25 @@ def test_two_proportion_p_value() -> None:
     assert two_proportion_p_value(10, 100, 30, 100) == pytest.approx(0.000407, rel=0.01)
     assert two_proportion_p_value(0, 100, 0, 100) == 1.0
     assert two_proportion_p_value(5, 100, 6, 100) > 0.5
+
+
+def test_report_and_compare_write_html_from_saved_files(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    import shutil
+
+    copy = tmp_path / "base"
+    shutil.copytree(runs["base"], copy)
+    (copy / "report.html").unlink(missing_ok=True)
+    completed = loadgen("report", str(copy), "--html")
+    assert completed.returncode == 0, completed.stderr
+    page = (copy / "report.html").read_text()
+    assert page.lstrip().lower().startswith("<!doctype html") and MODEL in page
+    assert "<svg" in page  # the charts are drawn from the saved histograms
+
+    comparison = tmp_path / "compare.html"
+    completed = loadgen(
+        "compare", str(runs["base"]), str(runs["slow"]), "--html", str(comparison), "--quiet"
+    )
+    assert completed.returncode == 4, completed.stderr
+    assert MODEL in comparison.read_text()
