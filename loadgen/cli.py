@@ -80,6 +80,9 @@ def main() -> None:
 @click.option(
     "--skip-preflight", is_flag=True, help="Skip the one-call-per-model check before load."
 )
+@click.option(
+    "--no-quality", is_flag=True, help="Skip scoring the responses' quality (docs/quality.md)."
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @_friendly_errors
 def run(scenario: Path, **flags: Any) -> None:
@@ -98,6 +101,7 @@ def run(scenario: Path, **flags: Any) -> None:
         quiet=flags["quiet"],
         grace_s=flags["grace"],
         preflight=not flags["skip_preflight"],
+        quality=not flags["no_quality"],
         # Logs and CI capture are not terminals: give the table room rather than wrap it.
         console=Console(width=None if sys.stdout.isatty() else 160),
     )

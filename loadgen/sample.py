@@ -48,6 +48,7 @@ class Sample:
     error_code: str | None = None  # e.g. ThrottlingException, ClientPayloadError
     error_message: str | None = None
     http_status: int | None = None
+    response_text: str | None = None  # only when quality scoring is on (docs/quality.md)
 
     @property
     def ok(self) -> bool:
