@@ -5,8 +5,8 @@ A model rarely copies a fact verbatim: "$1.92M" comes back as "1.92 million" or 
 (a value, a calendar day, a clock time, a set of content words) and compared on that:
 
 - people: any part of the name, as a whole word, accents ignored ("Ibáñez" = "Ibanez");
-- dates: the calendar day if the fact has one, else the clock time, else the weekday, else
-  the month, else the year, else its content words;
+- dates: the calendar day and the clock time the fact names (the weekday where it names no
+  day); failing those, the month, else the year, else its content words;
 - amounts: every number in the fact, by value (k, M, million, thousand expanded; commas
   ignored), percentages only against percentages, a currency symbol only against the same one
   (or none);
@@ -202,13 +202,17 @@ class Summary:
         return any(part in self.words for part in parts)
 
     def has_date(self, fact: str) -> bool:
-        if days := calendar_days(fact):
-            # A range ("April 22-24") or a date with a weekday: its first day is the one named.
-            return _first_day(fact, days) in self.days
+        checks = []
+        days = calendar_days(fact)
+        if days:
+            # A range ("April 22-24") or a list: the first day named is the one that counts.
+            checks.append(_first_day(fact, days) in self.days)
         if times := clock_times(fact):
-            return bool(times & self.times)
-        if days_of_week := weekdays(fact):
-            return bool(days_of_week & self.weekdays)
+            checks.append(bool(times & self.times))
+        if not days and (days_of_week := weekdays(fact)):
+            checks.append(bool(days_of_week & self.weekdays))
+        if checks:
+            return all(checks)
         if named_months := months(fact):
             return bool(named_months & self.months)
         if years := {m["y"] for m in _YEAR.finditer(fold(fact))}:
