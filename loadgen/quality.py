@@ -15,9 +15,13 @@ and `score`, their weighted mean (weights in the scenario's `quality:` block).
 
 from __future__ import annotations
 
+import itertools
+import multiprocessing
+import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +29,7 @@ from typing import Any
 import numpy as np
 from rouge_score.rouge_scorer import RougeScorer
 
-from loadgen.keyfacts import Summary, coverage
+from loadgen.keyfacts import StemmingTokenizer, Summary, coverage
 from loadgen.quality_spec import QualitySpec
 from loadgen.scenario import Scenario
 from loadgen.sinks.jsonl import read_samples
@@ -93,7 +97,7 @@ class Scorer:
     def __init__(self, spec: QualitySpec, sections: list[str]) -> None:
         self._spec = spec
         self._sections = [(name, _heading_pattern(name)) for name in sections]
-        self._rouge = RougeScorer(["rougeL"], use_stemmer=True)
+        self._rouge = RougeScorer(["rougeL"], tokenizer=StemmingTokenizer())
 
     def score(self, model: str, row_id: str, row: Mapping[str, Any], text: str) -> ResponseScore:
         key_facts = row.get("key_facts")
@@ -144,23 +148,65 @@ def rows_with_references(rows_by_id: Mapping[str, Mapping[str, Any]]) -> dict[st
     return {row_id: row for row_id, row in rows_by_id.items() if _references(row)}
 
 
+# Below this many responses one thread scores them in seconds; above it, worker processes
+# share the work (a long run at a high rate holds hundreds of thousands).
+PARALLEL_FROM = 2000
+_BATCH = 10_000  # responses read into memory at a time
+
+
 def score_samples(
     samples_path: Path,
     rows_by_id: Mapping[str, Mapping[str, Any]],
     spec: QualitySpec,
     sections: list[str],
+    *,
+    parallel_from: int = PARALLEL_FROM,
+    workers: int | None = None,
 ) -> list[ResponseScore]:
     """Score every measured, successful response in samples.jsonl whose row has references."""
     references = rows_with_references(rows_by_id)
-    scorer = Scorer(spec, sections)
-    scores = []
-    for sample in read_samples(samples_path):
-        if sample.warmup or not sample.ok or sample.response_text is None:
-            continue
-        row = references.get(sample.row_id)
-        if row is not None:
-            scores.append(scorer.score(sample.model, sample.row_id, row, sample.response_text))
+    items = (
+        (sample.model, sample.row_id, sample.response_text)
+        for sample in read_samples(samples_path)
+        if not sample.warmup
+        and sample.ok
+        and sample.response_text is not None
+        and sample.row_id in references
+    )
+    first = list(itertools.islice(items, parallel_from))
+    if len(first) < parallel_from:
+        scorer = Scorer(spec, sections)
+        return [scorer.score(model, row, references[row], text) for model, row, text in first]
+    scores: list[ResponseScore] = []
+    with ProcessPoolExecutor(
+        max_workers=workers or os.cpu_count() or 1,
+        # spawn: a fork of this process (threads of the SDK and the loop) could deadlock.
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(references, spec, sections),
+    ) as pool:
+        batch = first
+        while batch:
+            scores.extend(pool.map(_score_in_worker, batch, chunksize=100))
+            batch = list(itertools.islice(items, _BATCH))
     return scores
+
+
+_worker: tuple[Scorer, Mapping[str, Mapping[str, Any]]] | None = None
+
+
+def _start_worker(
+    references: Mapping[str, Mapping[str, Any]], spec: QualitySpec, sections: list[str]
+) -> None:
+    global _worker
+    _worker = (Scorer(spec, sections), references)
+
+
+def _score_in_worker(item: tuple[str, str, str]) -> ResponseScore:
+    assert _worker is not None, "the pool's initializer sets up each worker"
+    scorer, references = _worker
+    model, row_id, text = item
+    return scorer.score(model, row_id, references[row_id], text)
 
 
 def model_sections(

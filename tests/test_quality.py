@@ -254,3 +254,36 @@ def test_the_quality_block_is_validated(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"quality\.weights\.key_facts") as caught:
         load_scenario(path)
     assert "quality" in str(caught.value)
+
+
+def _samples_file(path: Path, texts: list[tuple[str, str]]) -> Path:
+    from loadgen.sample import Sample
+    from loadgen.sinks.jsonl import JsonlSink
+
+    sink = JsonlSink(path)
+    sink.start()
+    for index, (row_id, text) in enumerate(texts):
+        sink.add(
+            Sample(
+                request_id=index,
+                model="m" if index % 2 else "n",
+                row_id=row_id,
+                warmup=index == 0,  # warmup: never scored
+                intended_us=0,
+                dispatch_us=0,
+                response_text=text,
+            )
+        )
+    sink.stop()
+    return path
+
+
+def test_worker_processes_score_as_one_thread_does(tmp_path: Path) -> None:
+    from loadgen.quality import score_samples
+
+    written = [("email-026", GOOD), ("email-026", MEDIOCRE), ("email-026", BAD), ("x", GOOD)] * 3
+    path = _samples_file(tmp_path / "samples.jsonl", written)
+    one = score_samples(path, ROWS, QualitySpec(), SECTIONS)
+    pooled = score_samples(path, ROWS, QualitySpec(), SECTIONS, parallel_from=2, workers=2)
+    assert len(one) == 8  # not the warmup one, not row "x" (no such row)
+    assert pooled == one
