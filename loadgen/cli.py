@@ -90,6 +90,9 @@ def main() -> None:
 @click.option(
     "--skip-preflight", is_flag=True, help="Skip the one-call-per-model check before load."
 )
+@click.option(
+    "--no-quality", is_flag=True, help="Skip scoring the responses' quality (docs/quality.md)."
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--no-html", is_flag=True, help="Do not write report.html beside report.json.")
 @_friendly_errors
@@ -110,6 +113,7 @@ def run(scenario: Path, **flags: Any) -> None:
         grace_s=flags["grace"],
         preflight=not flags["skip_preflight"],
         html=not flags["no_html"],
+        quality=not flags["no_quality"],
         # Logs and CI capture are not terminals: give the table room rather than wrap it.
         console=Console(width=None if sys.stdout.isatty() else 160),
     )

@@ -38,6 +38,7 @@ from loadgen.preflight import check_models
 from loadgen.pricing import ResolvedPrice
 from loadgen.pricing_check import describe_price, resolve_prices
 from loadgen.prompts import PromptSource, estimate_input_tokens, load_rows
+from loadgen.quality import report_sections, scoring_wanted
 from loadgen.recorder import Recorder
 from loadgen.redact import redact_url
 from loadgen.report import RunInfo, build_report, write_json_atomically
@@ -49,6 +50,7 @@ from loadgen.sinks.cloudwatch import CloudWatchSink
 from loadgen.sinks.jsonl import JsonlSink
 from loadgen.stopping import ABORTED, INTERRUPTED, RunStop
 from loadgen.thresholds import evaluate, report_section
+from loadgen.verdict import build_verdict
 
 EXIT_OK = 0
 EXIT_ABORTED = 3
@@ -65,6 +67,7 @@ class RunOptions:
     quiet: bool = False
     grace_s: float = 10.0  # after an interrupt, how long requests in flight may finish
     preflight: bool = True  # one cheap call per model before load
+    quality: bool = True  # score responses after the run, where rows have references
     console: Console = field(default_factory=Console)
     html: bool = True  # write report.html beside report.json (--no-html: off)
     progress: bool | None = None  # live progress; None: on a terminal unless quiet
@@ -212,6 +215,8 @@ async def _measure(
         if (reason := breaker.observe(sample)) is not None:
             stop.request(ABORTED, reason)
 
+    # Response text is kept only when it will be scored.
+    score_quality = scoring_wanted(scenario, prompts.rows_by_id().values(), options.quality)
     started_at = _utc_now()
     wall_start, cpu_start = time.perf_counter(), time.process_time()
     t0_ns = clock.now_ns() + START_LEAD_NS
@@ -224,6 +229,7 @@ async def _measure(
         t0_ns=t0_ns,
         admit=admit if budget is not None else None,
         on_cancel=on_cancel,
+        capture_text=score_quality,
     )
     outcomes: list[PhaseOutcome] = []
     failure: Exception | None = None
@@ -321,7 +327,18 @@ async def _measure(
         compared_api=recorder.compared_api,
     )
     report = build_report(info, recorder)
+    # After the run, off the event loop: scoring must not delay what is being timed.
+    quality = (
+        await asyncio.to_thread(report_sections, scenario, prompts.rows_by_id(), sink.path)
+        if score_quality
+        else {}
+    )
+    for model, section in report["models"].items():
+        section["quality"] = quality.get(model)
     report["thresholds"] = _thresholds(scenario, report)
+    report["verdict"] = build_verdict(
+        [spec.parsed() for spec in scenario.requirements], report["models"]
+    )
     write_json_atomically(out_dir / "report.json", report)
     if failure is not None:
         raise failure

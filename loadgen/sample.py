@@ -52,6 +52,8 @@ class Sample:
     server_first_byte_ms: int | None = None
     api: str | None = None  # set when the run used more than one API (compare_streaming)
 
+    response_text: str | None = None  # only when quality scoring is on (docs/quality.md)
+
     @property
     def ok(self) -> bool:
         return self.error is None

@@ -25,6 +25,7 @@ from pydantic import (
 from loadgen.durations import parse_duration
 from loadgen.errors import ConfigError
 from loadgen.pricing import PriceOverride
+from loadgen.quality_spec import QualitySpec
 from loadgen.thresholds import Check, parse_check
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
@@ -211,6 +212,9 @@ class Scenario(_Strict):
     )
     requirements: Checks = Field(
         default_factory=list, description="the verdict per model; never changes the exit code"
+    )
+    quality: QualitySpec = Field(
+        default_factory=QualitySpec, description="quality scoring of responses (docs/quality.md)"
     )
     seed: int | None = Field(None, ge=0, lt=2**63)
     # Run the same prompts through the streaming and the non-streaming API of target.api's

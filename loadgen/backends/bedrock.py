@@ -32,7 +32,7 @@ class BedrockBackend(BedrockClient):
                 async for event in stream:
                     if "contentBlockDelta" in event:
                         if event["contentBlockDelta"]["delta"].get("text"):
-                            timeline.mark_content()
+                            timeline.mark_content(event["contentBlockDelta"]["delta"]["text"])
                     elif "messageStop" in event:
                         saw_stop = True
                         timeline.stop_reason = event["messageStop"].get("stopReason")

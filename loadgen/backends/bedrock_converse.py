@@ -10,6 +10,7 @@ from loadgen.backend import Request, Timeline
 from loadgen.backends.bedrock import read_converse_metadata
 from loadgen.backends.bedrock_client import BedrockClient, classify, converse_arguments
 from loadgen.backends.classify import describe
+from loadgen.backends.invoke_bodies import texts_of
 from loadgen.backends.tracing import bound
 from loadgen.sample import ErrorClass
 
@@ -22,6 +23,8 @@ class BedrockConverseBackend(BedrockClient):
                 response = await self._client.converse(**converse_arguments(request))
             timeline.mark_end()
             read_converse_metadata(response, timeline)
+            message = (response.get("output") or {}).get("message") or {}
+            timeline.keep_text(texts_of(message.get("content")))
             timeline.stop_reason = response.get("stopReason")
             if "output" not in response or "usage" not in response:
                 timeline.fail(

@@ -71,14 +71,28 @@ def read_response(family: ModelFamily, body: dict[str, Any], timeline: Timeline)
     """Fill usage and stop reason from an InvokeModel body; False if it is not a full answer."""
     usage = body.get("usage")
     if family is ModelFamily.ANTHROPIC:
+        timeline.keep_text(texts_of(body.get("content")))
         timeline.stop_reason = body.get("stop_reason")
         if isinstance(usage, dict):
             _anthropic_usage(usage, timeline)
         return isinstance(body.get("content"), list) and isinstance(usage, dict)
     timeline.stop_reason = body.get("stopReason")
+    output = body.get("output")
+    if isinstance(output, dict):
+        timeline.keep_text(texts_of((output.get("message") or {}).get("content")))
     if isinstance(usage, dict):
         _nova_usage(usage, timeline)
-    return isinstance(body.get("output"), dict) and isinstance(usage, dict)
+    return isinstance(output, dict) and isinstance(usage, dict)
+
+
+def texts_of(content: Any) -> str:
+    """The text of a content list ([{"text": ...}, ...]) as both Converse and the native bodies
+    write it; other blocks (tool use, images) have none."""
+    if not isinstance(content, list):
+        return ""
+    return "".join(
+        b["text"] for b in content if isinstance(b, dict) and isinstance(b.get("text"), str)
+    )
 
 
 @dataclass
@@ -133,8 +147,9 @@ def read_invocation_metrics(metrics: dict[str, Any], timeline: Timeline) -> None
 def _anthropic_chunk(state: StreamState, chunk: dict[str, Any], timeline: Timeline) -> None:
     kind = chunk.get("type")
     if kind == "content_block_delta":
-        if (chunk.get("delta") or {}).get("text"):
-            timeline.mark_content()
+        text = (chunk.get("delta") or {}).get("text")
+        if text:
+            timeline.mark_content(text)
     elif kind == "message_start":
         usage = (chunk.get("message") or {}).get("usage")
         if isinstance(usage, dict):
@@ -150,8 +165,9 @@ def _anthropic_chunk(state: StreamState, chunk: dict[str, Any], timeline: Timeli
 
 def _nova_chunk(state: StreamState, chunk: dict[str, Any], timeline: Timeline) -> None:
     if "contentBlockDelta" in chunk:
-        if ((chunk["contentBlockDelta"] or {}).get("delta") or {}).get("text"):
-            timeline.mark_content()
+        text = ((chunk["contentBlockDelta"] or {}).get("delta") or {}).get("text")
+        if text:
+            timeline.mark_content(text)
     elif "messageStop" in chunk:
         state.stopped = True
         timeline.stop_reason = (chunk["messageStop"] or {}).get("stopReason")

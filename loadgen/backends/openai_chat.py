@@ -107,8 +107,9 @@ async def _read_stream(response: aiohttp.ClientResponse, timeline: Timeline) -> 
             _fail_from_error(chunk["error"], None, timeline)
             return
         for choice in chunk.get("choices") or ():
-            if (choice.get("delta") or {}).get("content"):
-                timeline.mark_content()
+            content = (choice.get("delta") or {}).get("content")
+            if content:
+                timeline.mark_content(content)
             if choice.get("finish_reason"):
                 timeline.stop_reason = choice["finish_reason"]
         if chunk.get("usage"):
@@ -125,6 +126,7 @@ def _read_completion(body: dict[str, Any], timeline: Timeline) -> None:
         timeline.fail(ErrorClass.PROTOCOL, "IncompleteResponse", "response without choices")
         return
     timeline.stop_reason = choices[0].get("finish_reason")
+    timeline.keep_text((choices[0].get("message") or {}).get("content") or "")
     if body.get("usage"):
         _read_usage(body["usage"], timeline)
 
