@@ -24,6 +24,7 @@ from loadgen.report import (
     write_json_atomically,
 )
 from loadgen.saved_run import REPORT_FILE, SAMPLES_FILE, SavedRun, read_model_stats
+from loadgen.thresholds import evaluate, parse_check, report_section
 
 # When parts ended differently, the merged status is the most serious of theirs.
 STATUS_ORDER = ("completed", "interrupted", "aborted")
@@ -42,6 +43,7 @@ def merge_runs(runs: list[SavedRun], out_dir: Path, *, force: bool = False) -> d
         "models": models,
         "comparison": comparison_rows(models),
         "timeseries": merge_timeseries(r["timeseries"] for r in reports),
+        "thresholds": _merged_thresholds(reports, models),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     samples = [run.samples_path for run in runs]
@@ -52,6 +54,22 @@ def merge_runs(runs: list[SavedRun], out_dir: Path, *, force: bool = False) -> d
         run_section["notes"].append(f"no {SAMPLES_FILE} written: {', '.join(missing)} had none")
     write_json_atomically(out_dir / REPORT_FILE, report)
     return report
+
+
+def _merged_thresholds(
+    reports: list[dict[str, Any]], models: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The parts' thresholds judged again on the merged figures: a part passing on its own
+    half of the load says nothing about the whole. Each (check, model) pair is kept as the
+    parts recorded it; None when no part had thresholds."""
+    pairs: dict[tuple[str, str], None] = {}
+    for report in reports:
+        for result in (report.get("thresholds") or {}).get("results", []):
+            pairs[(result["check"], result["model"])] = None
+    if not pairs:
+        return None
+    checks = [parse_check(text, model) for text, model in pairs]
+    return report_section(evaluate(checks, models))
 
 
 def _check_compatible(runs: list[SavedRun], out_dir: Path, force: bool) -> None:

@@ -300,3 +300,38 @@ def test_report_and_compare_write_html_from_saved_files(
     )
     assert completed.returncode == 4, completed.stderr
     assert MODEL in comparison.read_text()
+
+
+def test_merge_judges_the_parts_thresholds_on_the_merged_figures(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    import shutil
+
+    parts = []
+    for name in ("base", "rerun"):
+        part = tmp_path / name
+        shutil.copytree(runs[name], part)
+        report = json.loads((part / "report.json").read_text())
+        # as a run of a scenario with these thresholds would have written them
+        report["thresholds"] = {
+            "passed": False,
+            "failed": 1,
+            "results": [
+                {"check": "ttft.p50 < 10s", "model": MODEL, "passed": True},
+                {"check": "ttft.p50 < 1ms", "model": MODEL, "passed": False},
+            ],
+        }
+        (part / "report.json").write_text(json.dumps(report))
+        parts.append(str(part))
+    out = tmp_path / "merged"
+    completed = loadgen("merge", *parts, "-o", str(out), "-q")
+    assert completed.returncode == 0, completed.stderr
+    merged = json.loads((out / "report.json").read_text())
+    section = merged["thresholds"]
+    ttft_p50 = merged["models"][MODEL]["latency_ms"]["ttft"]["service"]["p50"]
+    assert [(r["check"], r["passed"]) for r in section["results"]] == [
+        ("ttft.p50 < 10s", True),
+        ("ttft.p50 < 1ms", False),
+    ]
+    assert all(r["measured"] == ttft_p50 for r in section["results"])
+    assert section["passed"] is False
