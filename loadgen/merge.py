@@ -81,7 +81,7 @@ def _check_compatible(runs: list[SavedRun], out_dir: Path, force: bool) -> None:
     if unknown:
         problems.append(f"schema_version {unknown} is not the {SCHEMA_VERSION} this loadgen reads")
     if problems and not force:
-        problems.append("different scenarios or schemas make no one report; --force merges anyway")
+        problems.append("these runs do not belong in one report; --force merges them anyway")
         raise ConfigError(problems, "loadgen merge")
 
 
