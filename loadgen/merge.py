@@ -35,14 +35,20 @@ def merge_runs(runs: list[SavedRun], out_dir: Path, *, force: bool = False) -> d
     _check_compatible(runs, out_dir, force)
     reports = [run.report for run in runs]
     stats = _merged_model_stats(runs)
-    run_section = _merged_run_section(runs, stats)
+    try:
+        run_section = _merged_run_section(runs, stats)
+        timeseries = merge_timeseries(r["timeseries"] for r in reports)
+    except (KeyError, TypeError, ValueError) as exc:  # a report of another shape (--force)
+        raise ConfigError(
+            [f"cannot merge the run sections ({type(exc).__name__}: {exc})"], "loadgen merge"
+        ) from None
     models = model_sections(stats, run_section["cost"])
     report = {
         "schema_version": SCHEMA_VERSION,
         "run": run_section,
         "models": models,
         "comparison": comparison_rows(models),
-        "timeseries": merge_timeseries(r["timeseries"] for r in reports),
+        "timeseries": timeseries,
         "thresholds": _merged_thresholds(reports, models),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -93,7 +99,7 @@ def _check_compatible(runs: list[SavedRun], out_dir: Path, force: bool) -> None:
     if unknown:
         problems.append(f"schema_version {unknown} is not the {SCHEMA_VERSION} this loadgen reads")
     if problems and not force:
-        problems.append("merging different scenarios mixes populations; --force merges anyway")
+        problems.append("these runs do not belong in one report; --force merges them anyway")
         raise ConfigError(problems, "loadgen merge")
 
 
