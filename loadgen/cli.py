@@ -201,11 +201,19 @@ def prices(scenario_path: Path | None) -> None:
     help="YAML or JSON file of emulator profiles (default: the built-in estimates).",
 )
 @click.option("--seed", type=int, help="Seed for jitter, lengths and faults.")
-@click.option("--rpm", type=int, help="Requests-per-minute quota for every model.")
-@click.option("--tpm", type=int, help="Tokens-per-minute quota for every model.")
+@click.option(
+    "--rpm", type=click.IntRange(min=1), help="Requests-per-minute quota for every model."
+)
+@click.option("--tpm", type=click.IntRange(min=1), help="Tokens-per-minute quota for every model.")
 @click.option("--no-quotas", is_flag=True, help="Enforce no quotas at all.")
-@click.option("--slots", type=int, help="Concurrent requests each model serves; more queue.")
-@click.option("--queue-limit", type=int, help="Waiting requests per model before 503.")
+@click.option(
+    "--slots",
+    type=click.IntRange(min=1),
+    help="Concurrent requests each model serves; more queue.",
+)
+@click.option(
+    "--queue-limit", type=click.IntRange(min=0), help="Waiting requests per model before 503."
+)
 @click.option(
     "--fault",
     "faults",
@@ -259,8 +267,8 @@ def emulate(
             queue_limit=queue_limit,
             faults=faults,
         )
-    except ValidationError as exc:
-        problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+    except ValidationError as exc:  # the flags' ranges are checked by click: --fault rates
+        problems = sorted({f"--fault: {e['msg']}" for e in exc.errors()})
         raise ConfigError(problems, "the command line") from None
     except ValueError as exc:
         raise ConfigError([f"--fault {exc}"], "the command line") from None

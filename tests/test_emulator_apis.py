@@ -464,3 +464,34 @@ async def test_stats_count_each_api(url: str) -> None:
         "openai-chat",
     }
     assert snapshot["requests"] == sum(snapshot["apis"].values())
+
+
+# --- the prompt each API hands to the text generator ----------------------------------------
+
+
+def test_every_api_reads_the_prompt_text() -> None:
+    from loadgen.emulator.apis.converse import ConverseApi
+    from loadgen.emulator.apis.invoke import InvokeApi
+    from loadgen.emulator.apis.openai_chat import OpenAIChatApi
+
+    expected = f"{SYSTEM}\n{USER}"
+    converse = json.dumps(_messages()).encode()
+    anthropic_plain = json.loads(_anthropic_body())
+    anthropic_plain["messages"][0]["content"] = USER  # a plain string is allowed too
+    parsed = [
+        ConverseApi(stream=True).parse(converse, "m", {}),
+        ConverseApi(stream=False).parse(converse, "m", {}),
+        InvokeApi(stream=False).parse(_anthropic_body().encode(), "anthropic.x", {}),
+        InvokeApi(stream=True).parse(json.dumps(anthropic_plain).encode(), "us.anthropic.x", {}),
+        InvokeApi(stream=False).parse(_nova_body().encode(), "amazon.nova-x", {}),
+        OpenAIChatApi().parse(json.dumps(_chat("m")).encode(), None, {}),
+    ]
+    for request in parsed:
+        assert request.prompt == expected
+        assert request.input_tokens == INPUT_TOKENS
+        assert request.max_tokens == 100
+    assert [request.native for request in parsed[2:5]] == ["anthropic", "anthropic", "nova"]
+    headers = {"X-Amzn-Bedrock-PerformanceConfig-Latency": "optimized"}
+    assert InvokeApi(stream=False).parse(_nova_body().encode(), "m", headers).latency_optimized
+    with pytest.raises(ValueError, match="max_tokens"):
+        InvokeApi(stream=False).parse(b'{"anthropic_version": "x", "messages": []}', "m", {})

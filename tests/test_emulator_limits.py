@@ -329,3 +329,31 @@ def test_emulate_command_refuses_bad_flags() -> None:
     )
     assert completed.returncode == 2
     assert "meltdown" in completed.stderr and "Traceback" not in completed.stderr
+
+
+async def test_loadgen_run_counts_quota_refusals_as_throttled(
+    aws_env: dict[str, str], make_scenario: Any, tmp_path: Path
+) -> None:
+    from rich.console import Console
+
+    from loadgen.run import RunOptions, run_async
+
+    # 600 RPM with one second of burst: 10 at once, then 10 a second; 20/s offered for 2 s.
+    profile = {"ttft_ms": 5, "itl_ms": 1, "output_tokens": 3, "quota": {"rpm": 600, "burst_s": 1}}
+    config = EmulatorConfig.model_validate({"profiles": {"limited-model": profile}})
+    async with EmulatorProcess(config) as process:
+        scenario = make_scenario(
+            models=["limited-model"],
+            target={"endpoint_url": process.url},
+            load={"rate": 20, "arrival": "constant", "requests": 40},
+        )
+        options = RunOptions(
+            out_dir=tmp_path, quiet=True, console=Console(quiet=True), preflight=False
+        )
+        result = await run_async(scenario, options)
+        stats = await asyncio.to_thread(_stats, process)
+    requests = result.report["models"]["limited-model"]["requests"]
+    throttled = stats["models"]["limited-model"]["quota"]["throttled"]["rpm"]
+    assert requests["errors"]["throttled"] == throttled
+    assert requests["ok"] == 40 - throttled
+    assert throttled == pytest.approx(40 - (10 + 10 * 1.95), abs=4)
