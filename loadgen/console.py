@@ -91,7 +91,10 @@ def _print_comparison(report: dict[str, Any], console: Console) -> None:
         )
     console.print(table)
     spent = report["run"]["cost"].get("spent_usd")
-    total = sum((m["cost"] or {}).get("total_usd") or 0 for m in report["models"].values())
+    # compare_streaming: the second API's requests cost money too.
+    compared = (report.get("streaming_comparison") or {}).get("compared_models") or {}
+    models = [*report["models"].values(), *compared.values()]
+    total = sum((m["cost"] or {}).get("total_usd") or 0 for m in models)
     budget = report["run"]["cost"].get("budget_usd")
     line = f"cost of this run: ${total:,.6f}"
     if budget is not None:

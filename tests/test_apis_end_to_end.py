@@ -26,13 +26,26 @@ API_KEY = "sk-loadgen-test-secret-0123456789"
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
+def emulator() -> Iterator[EmulatorProcess]:
     profiles: dict[str, Any] = {ANTHROPIC: TIMING, NOVA: TIMING}
     for fault in FAULTS:
         profiles[_fault_model(fault)] = {**TIMING, "faults": {fault: 1.0, "stall_ms": 600}}
     config = EmulatorConfig.model_validate({"seed": 5, "profiles": profiles})
     with EmulatorProcess(config) as process:
-        yield process.url
+        yield process
+
+
+@pytest.fixture
+def endpoint(emulator: EmulatorProcess) -> str:
+    return emulator.url
+
+
+def _emulator_lateness_ms(emulator: EmulatorProcess) -> float:
+    """How late the emulator's own writes were, at worst, so far: on a loaded machine the
+    endpoint's lateness is part of what the client sees (DESIGN.md), and it is not the
+    client's error."""
+    stats = emulator.stats() or {}
+    return float((stats.get("lateness") or {}).get("max_us") or 0) / 1000
 
 
 def _fault_model(fault: str) -> str:
@@ -70,6 +83,7 @@ async def test_every_api_measures_what_the_emulator_did(
     api: str,
     model: str,
     endpoint: str,
+    emulator: EmulatorProcess,
     aws_env: dict[str, str],
     make_scenario: ScenarioFactory,
     tmp_path: Path,
@@ -93,11 +107,13 @@ async def test_every_api_measures_what_the_emulator_did(
     assert data["requests"]["ok"] == requests, data["requests"]
     assert data["tokens"]["output"]["total"] == requests * TOKENS
     assert data["tokens"]["input"]["total"] > 0
+    # The tail may carry the emulator's own lateness on a loaded machine, never more.
+    late_ms = _emulator_lateness_ms(emulator)
     assert latency["ttlt"]["service"]["p50"] == pytest.approx(TTLT_MS, abs=10)
-    assert latency["ttlt"]["service"]["p99"] == pytest.approx(TTLT_MS, abs=15)
+    assert TTLT_MS - 1 <= latency["ttlt"]["service"]["p99"] <= TTLT_MS + 10 + late_ms
     if api in STREAMING:
         assert latency["ttft"]["service"]["p50"] == pytest.approx(TTFT_MS, abs=5)
-        assert latency["ttft"]["service"]["p99"] == pytest.approx(TTFT_MS, abs=8)
+        assert TTFT_MS - 1 <= latency["ttft"]["service"]["p99"] <= TTFT_MS + 5 + late_ms
         assert latency["itl"]["p50"] == pytest.approx(ITL_MS, abs=2)
     else:  # the answer came whole: no first token was measured
         assert latency["ttft"]["service"]["count"] == 0
