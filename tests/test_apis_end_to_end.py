@@ -231,3 +231,57 @@ async def test_emulate_serves_the_openai_api_under_v1(
     model = report["models"]["fixed-model"]
     assert model["requests"]["ok"] == 5
     assert model["tokens"]["output"]["total"] == 5 * 8
+
+
+EMAIL_ROW = {
+    "id": "e1",
+    "subject": "Budget",
+    "from": "Lena Fischer <lena@example.com>",
+    "date": "2026-04-03",
+    "body": "Omar, the March close is done. Final opex came in at $1.92M, about 3% under plan.",
+    "key_facts": {"people": ["Omar", "Lena"], "amounts": ["$1.92M"]},
+    "reference_summary": "Lena tells Omar the March close is done: opex $1.92M, 3% under plan.",
+}
+
+
+@pytest.mark.parametrize(
+    ("api", "model"),
+    [
+        ("bedrock-converse-stream", NOVA),
+        ("bedrock-converse", ANTHROPIC),
+        ("bedrock-invoke-stream", ANTHROPIC),
+        ("bedrock-invoke", NOVA),
+        ("openai-chat", NOVA),
+        ("openai-chat-nostream", ANTHROPIC),
+    ],
+)
+async def test_every_api_keeps_the_answer_text_for_quality_scoring(
+    api: str,
+    model: str,
+    endpoint: str,
+    aws_env: dict[str, str],
+    make_scenario: ScenarioFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LOADGEN_TEST_API_KEY", API_KEY)
+    scenario = make_scenario(
+        models=[model],
+        target={
+            "endpoint_url": _base_url(api, endpoint),
+            "api": api,
+            "api_key_env": "LOADGEN_TEST_API_KEY",
+        },
+        prompt={
+            "template": "Summarise the email.\n\nSubject: {subject}\nFrom: {from}\n"
+            "Date: {date}\n\n{body}"
+        },
+        dataset={"rows": [EMAIL_ROW]},
+        load={"rate": 20, "arrival": "constant", "requests": 3},
+    )
+    report = await _run(scenario, tmp_path)
+    samples = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
+    # The emulator answers an email prompt with an extractive summary of it.
+    assert all("1.92M" in (s["response_text"] or "") for s in samples), samples[0]
+    assert all(len(s["response_text"].split()) == s["output_tokens"] for s in samples)
+    assert report["models"][model]["quality"]["scored"] == 3

@@ -48,7 +48,8 @@ def response_text(
     (one gap per delta follows from the texts). `prompt` is all the request's text (system and
     messages, joined by newlines); `rng` is the emulator's seeded generator."""
     summary = extractive_summary(prompt, output_tokens, profile.fidelity, rng)
-    words = _WORD.findall(summary) if summary else []
+    # The summary's own cap counts headings and bullets differently: the drawn length rules.
+    words = _WORD.findall(summary)[:output_tokens] if summary else []
     if not words:
         return filler_deltas(output_tokens, profile.tokens_per_delta)
     per = profile.tokens_per_delta
