@@ -51,7 +51,7 @@ LATENCY_ROWS = {
 }
 SWEEP_X_KEYS = ("rate", "target_rps", "offered_rps", "rps", "concurrency")
 LAG_LIMIT_MS = 10.0
-MAX_SERIES_ROWS = 600
+MAX_SERIES_ROWS = 300
 
 
 def _environment() -> Environment:
