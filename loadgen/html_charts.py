@@ -279,10 +279,12 @@ def latency_over_time(series: dict[str, Any], model: str) -> str:
             if index == 0:
                 axes.set_ylabel("ms")
             values = detail.get(key, {})
+            drawn = 0
             for name, color, style in (("p50", SERVICE, "-"), ("p99", RESPONSE, "-")):
                 ys = [float("nan") if v is None else v for v in values.get(name, [])]
-                if ys:
+                if any(v == v for v in ys):  # not all NaN
                     axes.plot(seconds[: len(ys)], ys, style, color=color, label=name, marker=marker)
+                    drawn += 1
             if any(errors):
                 twin = axes.twinx()
                 twin.bar(seconds[: len(errors)], errors, color=ERROR, alpha=0.35, width=width)
@@ -294,8 +296,11 @@ def latency_over_time(series: dict[str, Any], model: str) -> str:
                 twin.yaxis.set_major_locator(MaxNLocator(integer=True))
             axes.set_ylim(bottom=0)
             if seconds:
-                axes.set_xlim(seconds[0] - 0.5, seconds[-1] + 0.5)
-            axes.legend(loc="lower right")
+                axes.set_xlim(seconds[0] - width / 2, seconds[-1] + width / 2)
+            if drawn:
+                axes.legend(loc="lower right")
+            else:
+                _note(axes, "nothing measured")
         return to_svg(figure)
 
 
@@ -371,15 +376,20 @@ def schedule_lag(series: dict[str, Any], lag: HdrHistogram | None) -> str:
         figure = _figure(2.7)
         axes = figure.add_subplot(1, 2, 1)
         axes.set_title("Schedule lag per second")
+        drawn = 0
         for name, color in (("p50", SERVICE), ("p99", RESPONSE), ("max", ERROR)):
             ys = [float("nan") if v is None else v for v in values.get(name, [])]
-            if ys:
+            if any(v == v for v in ys):  # not all NaN
                 axes.plot(seconds[: len(ys)], ys, color=color, label=name, linewidth=1.2)
+                drawn += 1
         axes.set_xlabel("seconds since start")
         _whole_seconds(axes)
         axes.set_ylabel("ms")
         axes.set_ylim(bottom=0)
-        axes.legend(loc="upper right")
+        if drawn:
+            axes.legend(loc="upper right")
+        else:
+            _note(axes, "nothing measured")
         tail = figure.add_subplot(1, 2, 2)
         tail.set_title("Schedule lag percentiles")
         _spectrum_axis(tail)
