@@ -4,10 +4,13 @@ The emulator runs in its own process (raised priority where allowed) with a fixe
 TTFT 200 ms, then 50 deltas 20 ms apart (TTLT 1180 ms), at a constant 20 req/s. The emulator
 records how late each of its own writes was, so "what the endpoint did" is known.
 
-    .venv/bin/python benchmarks/accuracy_w1.py [--duration 30] [--rps 20] [--progress]
+    .venv/bin/python benchmarks/accuracy_w1.py [--duration 30] [--rps 20] [--progress] [--quality]
 
 --progress draws the live progress view all the run (into /dev/null, as on a terminal), to
 show that it costs the measurement nothing.
+
+--quality gives the row key facts and a reference summary, so the run keeps every response's
+text and scores it after the run (docs/quality.md): the figures must not move.
 
 Target (DESIGN.md): TTFT within +1 ms (p50) and +2 ms (p99); ITL exact to 0.5 ms; tokens exact.
 """
@@ -34,6 +37,8 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--rps", type=float, default=20.0)
     parser.add_argument("--progress", action="store_true", help="draw live progress meanwhile")
+
+    parser.add_argument("--quality", action="store_true", help="capture and score responses")
     args = parser.parse_args()
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
@@ -50,7 +55,7 @@ def main() -> None:
                 "name": "w1",
                 "models": ["w1"],
                 "prompt": {"template": "{body}"},
-                "dataset": {"rows": [{"body": "hello " * 50}]},
+                "dataset": {"rows": [_row(args.quality)]},
                 "inference": {"max_tokens": 1000},
                 "load": {"rate": args.rps, "arrival": "constant", "duration": args.duration},
                 "target": {"endpoint_url": emulator.url, "region": "us-east-1"},
@@ -96,7 +101,17 @@ def main() -> None:
         f"generator lag p99 {generator['lag_ms']['p99']} ms, CPU {generator['cpu_percent']} %, "
         f"achieved {generator['achieved_rps']} req/s"
     )
+    if model.get("quality"):
+        console.print(f"quality scored {model['quality']['scored']} responses")
     console.print(f"emulator write lateness: {stats.get('lateness') if stats else 'unavailable'}")
+
+
+def _row(quality: bool) -> dict[str, object]:
+    row: dict[str, object] = {"id": "w1", "body": "hello " * 50}
+    if quality:
+        row["key_facts"] = {"people": ["Ada"], "dates": ["March 13"], "amounts": ["$1.92M"]}
+        row["reference_summary"] = "Ada reports $1.92M by March 13."
+    return row
 
 
 if __name__ == "__main__":

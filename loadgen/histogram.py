@@ -50,3 +50,14 @@ class Histogram:
     def merge(self, other: Histogram) -> None:
         self.hdr.add(other.hdr)
         self.out_of_range += other.out_of_range
+
+    @classmethod
+    def decode(cls, encoded: str, highest: int) -> Histogram:
+        """The inverse of `encode`, into a histogram of our own range (so merges line up)."""
+        try:
+            decoded = HdrHistogram.decode(encoded)
+        except Exception as exc:  # hdrh raises its own classes, and binascii's and zlib's
+            raise ValueError(f"not an HDR histogram encoding ({type(exc).__name__})") from None
+        histogram = cls(highest)
+        histogram.hdr.add(decoded)
+        return histogram

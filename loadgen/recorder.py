@@ -21,6 +21,9 @@ LATENCY_METRICS = (
     "schedule_lag",
     "client_prep",
     "pool_wait",
+    "server_latency",  # what Bedrock reports: latencyMs, invocationLatency
+    "server_first_byte",  # Bedrock's firstByteLatency (InvokeModelWithResponseStream)
+    "client_overhead",  # TTLT from send minus server latency
 )
 TOKEN_METRICS = ("input_tokens", "output_tokens")
 
@@ -45,6 +48,8 @@ class ModelStats:
     cost: CostStats = field(default_factory=CostStats)
     first_intended_us: int | None = None
     last_end_us: int | None = None
+    # Out-of-range values of a report read back from disk: the report keeps only their total.
+    carried_out_of_range: int = 0
 
     def add(self, sample: Sample) -> None:
         if sample.error is ErrorClass.DROPPED:
@@ -92,6 +97,7 @@ class ModelStats:
             ("ttlt_service", sample.ttlt_service_us),
             ("ttlt_response", sample.ttlt_response_us),
             ("tpot", sample.tpot_us),
+            *_server_timings(sample),
         ):
             if value is not None:
                 latency[name].record(value)
@@ -101,7 +107,44 @@ class ModelStats:
     @property
     def out_of_range(self) -> int:
         histograms = [*self.latency.values(), *self.tokens.values()]
-        return sum(h.out_of_range for h in histograms)
+        return sum(h.out_of_range for h in histograms) + self.carried_out_of_range
+
+    def merge(self, other: ModelStats) -> None:
+        """Add another run's statistics of the same model: exact, as HDR histograms add."""
+        for mine, theirs in ((self.latency, other.latency), (self.tokens, other.tokens)):
+            for name, histogram in theirs.items():
+                mine[name].merge(histogram)
+        self.sent += other.sent
+        self.ok += other.ok
+        self.errors.update(other.errors)
+        self.error_codes.update(other.error_codes)
+        self.input_tokens_total += other.input_tokens_total
+        self.output_tokens_total += other.output_tokens_total
+        self.tokens_estimated += other.tokens_estimated
+        self.cost.merge(other.cost)
+        self.carried_out_of_range += other.carried_out_of_range
+        starts = [s for s in (self.first_intended_us, other.first_intended_us) if s is not None]
+        ends = [e for e in (self.last_end_us, other.last_end_us) if e is not None]
+        self.first_intended_us = min(starts) if starts else None
+        self.last_end_us = max(ends) if ends else None
+
+
+def _server_timings(sample: Sample) -> list[tuple[str, int | None]]:
+    """The server's own timings in µs, and the client overhead beside them.
+
+    The overhead is clamped at 0: the server rounds its figure to whole milliseconds and can
+    read a little above what the client measured.
+    """
+    overhead = sample.client_overhead_us
+    return [
+        ("server_latency", _ms_to_us(sample.server_latency_ms)),
+        ("server_first_byte", _ms_to_us(sample.server_first_byte_ms)),
+        ("client_overhead", None if overhead is None else max(overhead, 0)),
+    ]
+
+
+def _ms_to_us(value: int | None) -> int | None:
+    return None if value is None else value * 1000
 
 
 class TimeSeries:
@@ -235,8 +278,11 @@ def _ms(value_us: float | None) -> float | None:
 class Recorder:
     """Folds every Sample into per-model statistics (measured samples only) and the series."""
 
-    def __init__(self) -> None:
+    def __init__(self, compared_api: str | None = None) -> None:
         self.models: dict[str, ModelStats] = {}
+        # compare_streaming: samples of the second API are folded apart, per model.
+        self.compared_api = compared_api
+        self.compared: dict[str, ModelStats] = {}
         self.series = TimeSeries()
         self.schedule_lag = Histogram(LATENCY_MAX_US)  # every request, warmup included
         self.dispatched = 0
@@ -258,6 +304,9 @@ class Recorder:
                 self.last_dispatch_us = sample.dispatch_us
         if sample.warmup:
             self.warmup += 1
+            return
+        if self.compared_api is not None and sample.api == self.compared_api:
+            self.compared.setdefault(sample.model, ModelStats()).add(sample)
             return
         stats = self.models.get(sample.model)
         if stats is None:  # not setdefault: a ModelStats (a dozen histograms) is costly to make

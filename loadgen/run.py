@@ -18,7 +18,14 @@ from rich.console import Console
 
 from loadgen import __version__
 from loadgen.backend import Backend, Request
-from loadgen.backends.bedrock import EMULATOR_CREDENTIALS, BedrockBackend
+from loadgen.backends.apis import (
+    ApiRouter,
+    apis_of_run,
+    check_invoke_models,
+    is_openai,
+    make_backend,
+)
+from loadgen.backends.bedrock_client import EMULATOR_CREDENTIALS, BedrockClient
 from loadgen.clock import Clock, MonotonicClock
 from loadgen.console import print_summary
 from loadgen.cost import BudgetGuard, sample_cost, worst_case_cost
@@ -31,6 +38,7 @@ from loadgen.preflight import check_models
 from loadgen.pricing import ResolvedPrice
 from loadgen.pricing_check import describe_price, resolve_prices
 from loadgen.prompts import PromptSource, estimate_input_tokens, load_rows
+from loadgen.quality import report_sections, scoring_wanted
 from loadgen.recorder import Recorder
 from loadgen.redact import redact_url
 from loadgen.report import RunInfo, build_report, write_json_atomically
@@ -41,10 +49,13 @@ from loadgen.schedule import WeightedRoundRobin, arrival_offsets_ns
 from loadgen.sinks.cloudwatch import CloudWatchSink
 from loadgen.sinks.jsonl import JsonlSink
 from loadgen.stopping import ABORTED, INTERRUPTED, RunStop
+from loadgen.thresholds import evaluate, report_section
+from loadgen.verdict import build_verdict
 
 EXIT_OK = 0
 EXIT_ABORTED = 3
 EXIT_INTERRUPTED = 130
+EXIT_THRESHOLDS = 99  # as k6: the run finished, but a threshold of the scenario failed
 EMULATOR_REGION = "us-east-1"
 START_LEAD_NS = 100_000_000  # the first request leaves 100 ms after setup, not during it
 
@@ -56,6 +67,7 @@ class RunOptions:
     quiet: bool = False
     grace_s: float = 10.0  # after an interrupt, how long requests in flight may finish
     preflight: bool = True  # one cheap call per model before load
+    quality: bool = True  # score responses after the run, where rows have references
     console: Console = field(default_factory=Console)
     html: bool = True  # write report.html beside report.json (--no-html: off)
     progress: bool | None = None  # live progress; None: on a terminal unless quiet
@@ -88,6 +100,8 @@ async def run_async(
     out_dir = _prepare_out_dir(options.out_dir, scenario.name)
     with contextlib.ExitStack() as stack:
         target = scenario.target
+        apis = apis_of_run(target.api, scenario.compare_streaming)
+        _check_api_setup(scenario, apis, options.emulate)
         credentials = None
         emulator = None
         if options.emulate:
@@ -95,19 +109,19 @@ async def run_async(
                 emulator = stack.enter_context(EmulatorProcess(_emulator_config(scenario)))
             except EmulatorStartError as exc:
                 raise PreflightError(f"the built-in emulator did not start: {exc}") from None
+            # The emulator serves OpenAI's API under /v1, the base URL OpenAI's SDK takes.
+            url = f"{emulator.url}/v1" if is_openai(target.api) else emulator.url
             target = target.model_copy(
-                update={"endpoint_url": emulator.url, "region": target.region or EMULATOR_REGION}
+                update={"endpoint_url": url, "region": target.region or EMULATOR_REGION}
             )
             credentials = EMULATOR_CREDENTIALS
-        backend = BedrockBackend(
-            target,
-            scenario.timeouts,
-            pool_size=target.max_connections or scenario.load.max_in_flight,
-            static_credentials=credentials,
+        backend = _backend(apis, target, scenario, credentials)
+        aws = (
+            None if is_openai(target.api) else BedrockClient(target, scenario.timeouts, pool_size=1)
         )
-        if not options.emulate:
-            await _check_aws_setup(backend, target)
-        region = target.region or backend.session().region_name or EMULATOR_REGION
+        if aws is not None and not options.emulate:
+            await _check_aws_setup(aws, target)
+        region = target.region or (aws and aws.session().region_name) or EMULATOR_REGION
         prices = resolve_prices(scenario, region)
         await backend.start()
         try:
@@ -155,7 +169,8 @@ async def _measure(
     target: TargetSpec,
     prices: dict[str, ResolvedPrice | None],
 ) -> RunResult:
-    recorder = Recorder()
+    apis = apis_of_run(scenario.target.api, scenario.compare_streaming)
+    recorder = Recorder(compared_api=apis[1] if len(apis) > 1 else None)
     for model in scenario.models:
         recorder.ensure_model(model.id)
     sink = JsonlSink(out_dir / "samples.jsonl")
@@ -200,6 +215,8 @@ async def _measure(
         if (reason := breaker.observe(sample)) is not None:
             stop.request(ABORTED, reason)
 
+    # Response text is kept only when it will be scored.
+    score_quality = scoring_wanted(scenario, prompts.rows_by_id().values(), options.quality)
     started_at = _utc_now()
     wall_start, cpu_start = time.perf_counter(), time.process_time()
     t0_ns = clock.now_ns() + START_LEAD_NS
@@ -212,6 +229,7 @@ async def _measure(
         t0_ns=t0_ns,
         admit=admit if budget is not None else None,
         on_cancel=on_cancel,
+        capture_text=score_quality,
     )
     outcomes: list[PhaseOutcome] = []
     failure: Exception | None = None
@@ -233,11 +251,26 @@ async def _measure(
     )
     try:
         with stop.on_signals():
-            for phase_index, models in enumerate(_phases(scenario)):
+            phases = _phases(scenario)
+            first_ids: list[int] = []
+            for phase_index, (api, models) in enumerate(_api_phases(apis, phases)):
                 outcome = PhaseOutcome()
                 outcomes.append(outcome)
                 start_ns = t0_ns if phase_index == 0 else clock.now_ns() + START_LEAD_NS
-                plan = _plan(scenario, models, prompts, seed, first_id=_planned_so_far(outcomes))
+                first_ids.append(_planned_so_far(outcomes))
+                # A second API replays the first one's phases: same prompts, same arrivals.
+                replay = (
+                    first_ids[phase_index - len(phases)] if phase_index >= len(phases) else None
+                )
+                plan = _plan(
+                    scenario,
+                    models,
+                    prompts,
+                    seed,
+                    first_id=first_ids[-1],
+                    api=api,
+                    replay_from=replay,
+                )
                 if stop.status is not None:
                     break
                 stop.current = asyncio.create_task(runner.run_phase(plan, start_ns, outcome))
@@ -291,13 +324,36 @@ async def _measure(
             for model, price in prices.items()
             if price is None
         ],
+        compared_api=recorder.compared_api,
     )
     report = build_report(info, recorder)
+    # After the run, off the event loop: scoring must not delay what is being timed.
+    quality = (
+        await asyncio.to_thread(report_sections, scenario, prompts.rows_by_id(), sink.path)
+        if score_quality
+        else {}
+    )
+    for model, section in report["models"].items():
+        section["quality"] = quality.get(model)
+    report["thresholds"] = _thresholds(scenario, report)
+    report["verdict"] = build_verdict(
+        [spec.parsed() for spec in scenario.requirements], report["models"]
+    )
     write_json_atomically(out_dir / "report.json", report)
     if failure is not None:
         raise failure
     exit_code = {INTERRUPTED: EXIT_INTERRUPTED, ABORTED: EXIT_ABORTED}.get(status, EXIT_OK)
+    if exit_code == EXIT_OK and report["thresholds"] and not report["thresholds"]["passed"]:
+        exit_code = EXIT_THRESHOLDS
     return RunResult(report=report, out_dir=out_dir, exit_code=exit_code)
+
+
+def _thresholds(scenario: Scenario, report: dict[str, Any]) -> dict[str, Any] | None:
+    """The scenario's thresholds against the report; None when the scenario sets none."""
+    if not scenario.thresholds:
+        return None
+    checks = [spec.parsed() for spec in scenario.thresholds]
+    return report_section(evaluate(checks, report["models"]))
 
 
 async def _drain(runner: Runner, outcome: PhaseOutcome, stop: RunStop, grace_s: float) -> None:
@@ -354,8 +410,17 @@ def _phases(scenario: Scenario) -> list[list[str]]:
 
 
 def _plan(
-    scenario: Scenario, models: list[str], prompts: PromptSource, seed: int, first_id: int
+    scenario: Scenario,
+    models: list[str],
+    prompts: PromptSource,
+    seed: int,
+    first_id: int,
+    api: str | None = None,
+    replay_from: int | None = None,
 ) -> Iterator[Planned]:
+    """The phase's requests. `replay_from` (the first id of an earlier phase) repeats that
+    phase's arrivals and prompts under new request ids."""
+    origin = first_id if replay_from is None else replay_from
     load = scenario.load
     specs = {m.id: m for m in scenario.models}
     picker = WeightedRoundRobin(models, [specs[m].weight for m in models])
@@ -363,7 +428,7 @@ def _plan(
     end_ns = None if load.duration is None else warmup_ns + round(load.duration * 1e9)
     measured = 0
     # Phases of a sequential run get different seeds, so each model sees its own arrivals.
-    offsets = arrival_offsets_ns(load.arrival, load.rate, seed + first_id)
+    offsets = arrival_offsets_ns(load.arrival, load.rate, seed + origin)
     for index, offset in enumerate(offsets):
         if end_ns is not None and offset >= end_ns:
             return
@@ -380,7 +445,7 @@ def _plan(
             request=Request(
                 request_id=request_id,
                 model=model,
-                prompt=prompts.prompt(request_id),
+                prompt=prompts.prompt(origin + index),
                 max_tokens=spec.max_tokens or scenario.inference.max_tokens,
                 temperature=(
                     spec.temperature
@@ -388,6 +453,7 @@ def _plan(
                     else scenario.inference.temperature
                 ),
                 top_p=scenario.inference.top_p,
+                api=api,
             ),
             warmup=warmup,
         )
@@ -423,7 +489,44 @@ def _emulator_config(scenario: Scenario) -> EmulatorConfig:
     return given.model_copy(update={"profiles": {**builtin.profiles, **given.profiles}})
 
 
-async def _check_aws_setup(backend: BedrockBackend, target: TargetSpec) -> None:
+def _api_phases(apis: list[str], phases: list[list[str]]) -> Iterator[tuple[str, list[str]]]:
+    """Every phase through the first API, then (compare_streaming) every phase again through
+    the second: one API at a time, so neither's latency is load from the other."""
+    for api in apis:
+        for models in phases:
+            yield api, models
+
+
+def _check_api_setup(scenario: Scenario, apis: list[str], emulated: bool) -> None:
+    source = str(scenario.base_dir)
+    check_invoke_models(apis, [m.id for m in scenario.models], source)
+    if is_openai(scenario.target.api) and scenario.target.endpoint_url is None and not emulated:
+        raise ConfigError(
+            [
+                f"target.endpoint_url: api {scenario.target.api} needs the server's base URL, "
+                "e.g. http://127.0.0.1:8000/v1 (or add --emulate)"
+            ],
+            source,
+        )
+
+
+def _backend(
+    apis: list[str], target: TargetSpec, scenario: Scenario, credentials: dict[str, str] | None
+) -> Backend:
+    backends = {
+        api: make_backend(
+            api,
+            target,
+            scenario.timeouts,
+            pool_size=target.max_connections or scenario.load.max_in_flight,
+            static_credentials=credentials,
+        )
+        for api in apis
+    }
+    return backends[apis[0]] if len(apis) == 1 else ApiRouter(backends)
+
+
+async def _check_aws_setup(backend: BedrockClient, target: TargetSpec) -> None:
     session = backend.session()
     try:
         credentials = await session.get_credentials()
@@ -444,8 +547,8 @@ async def _check_aws_setup(backend: BedrockBackend, target: TargetSpec) -> None:
 
 def _describe_target(target: TargetSpec, emulated: bool) -> dict[str, Any]:
     return {
-        "provider": target.provider,
-        "api": "converse_stream",
+        "provider": "openai" if is_openai(target.api) else target.provider,
+        "api": target.api,
         "region": target.region,
         "endpoint_url": redact_url(target.endpoint_url),
         "emulated": emulated,

@@ -25,6 +25,8 @@ from pydantic import (
 from loadgen.durations import parse_duration
 from loadgen.errors import ConfigError
 from loadgen.pricing import PriceOverride
+from loadgen.quality_spec import QualitySpec
+from loadgen.thresholds import Check, parse_check
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
 
@@ -122,6 +124,17 @@ class CostSpec(_Strict):
     allow_unpriced: bool = False
 
 
+# Which API carries the requests (docs/scenario.md, "APIs"); loadgen/backends/apis.py.
+ApiName = Literal[
+    "bedrock-converse-stream",
+    "bedrock-converse",
+    "bedrock-invoke-stream",
+    "bedrock-invoke",
+    "openai-chat",
+    "openai-chat-nostream",
+]
+
+
 class TargetSpec(_Strict):
     provider: Literal["bedrock"] = "bedrock"
     region: str | None = None
@@ -130,6 +143,9 @@ class TargetSpec(_Strict):
     # Size of the HTTP connection pool. Default: load.max_in_flight, so no request waits for
     # a connection. Smaller pools queue requests before they are sent (measured as pool wait).
     max_connections: int | None = Field(None, ge=1, le=100_000)
+    api: ApiName = "bedrock-converse-stream"
+    # The environment variable holding the OpenAI-compatible API key (never the key itself).
+    api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
 
     @field_validator("endpoint_url")
     @classmethod
@@ -146,6 +162,30 @@ class TargetSpec(_Strict):
         except ValueError as exc:
             raise ValueError(f"bad port in {value!r}") from exc
         return value.rstrip("/")
+
+
+class CheckSpec(_Strict):
+    """A threshold or requirement: `check` in the loadgen/thresholds.py language, for one
+    model or (without `model`) for each model."""
+
+    check: str
+    model: str | None = None
+
+    @field_validator("check")
+    @classmethod
+    def _readable(cls, text: str) -> str:
+        parse_check(text)  # raises ValueError naming what is wrong
+        return text
+
+    def parsed(self) -> Check:
+        return parse_check(self.check, self.model)
+
+
+def _check_from_string(value: Any) -> Any:
+    return {"check": value} if isinstance(value, str) else value
+
+
+Checks = list[Annotated[CheckSpec, BeforeValidator(_check_from_string)]]
 
 
 class Scenario(_Strict):
@@ -167,7 +207,19 @@ class Scenario(_Strict):
     emulator: dict[str, Any] | None = Field(
         None, description="emulator profiles, used only with --emulate"
     )
+    thresholds: Checks = Field(
+        default_factory=list, description="a failed one makes the run exit 99"
+    )
+    requirements: Checks = Field(
+        default_factory=list, description="the verdict per model; never changes the exit code"
+    )
+    quality: QualitySpec = Field(
+        default_factory=QualitySpec, description="quality scoring of responses (docs/quality.md)"
+    )
     seed: int | None = Field(None, ge=0, lt=2**63)
+    # Run the same prompts through the streaming and the non-streaming API of target.api's
+    # family, one after the other, and compare them in the report.
+    compare_streaming: bool = False
     base_dir: Path = Field(Path("."), exclude=True)
 
     @field_validator("models")
@@ -178,6 +230,18 @@ class Scenario(_Strict):
         if duplicates:
             raise ValueError(f"each model once; repeated: {', '.join(duplicates)}")
         return models
+
+    @model_validator(mode="after")
+    def _checks_name_models(self) -> Scenario:
+        ids = {m.id for m in self.models}
+        for section in ("thresholds", "requirements"):
+            for spec in getattr(self, section):
+                if spec.model is not None and spec.model not in ids:
+                    raise ValueError(
+                        f"{section}: {spec.check!r} names model {spec.model!r}, which is not "
+                        f"in models ({', '.join(sorted(ids))})"
+                    )
+        return self
 
 
 # Command-line flags and the scenario paths they override, so errors name the flag.
@@ -195,6 +259,7 @@ FLAG_PATHS: dict[str, tuple[str, ...]] = {
     "--seed": ("seed",),
     "--max-cost": ("cost", "max_usd"),
     "--project-rps": ("cost", "project_rps"),
+    "--api": ("target", "api"),
 }
 
 
