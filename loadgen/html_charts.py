@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -50,6 +51,8 @@ STYLE: dict[str, Any] = {
 SPECTRUM_TICKS = {1.0: "", 2.0: "50%", 10.0: "90%", 100.0: "99%", 1000.0: "99.9%"}
 TICK_PERCENTS = {2.0: 50.0, 10.0: 90.0, 100.0: 99.0, 1000.0: 99.9}
 SPECTRUM_STEPS = 90
+MAX_POINTS = 240  # per time-series line: a long run's page stays small
+MEAN_SERIES = {"sends", "completions", "output_tokens", "p50"}
 _CHART_NUMBERS = itertools.count()
 
 
@@ -218,15 +221,53 @@ def cdfs(panels: Sequence[tuple[str, Sequence[tuple[str, str | None]]]]) -> str:
         return to_svg(figure)
 
 
-def _seconds(series: dict[str, Any]) -> list[int]:
-    start = int(series.get("start_s", 0))
-    return [start + i for i in range(len(series.get("sends", [])))]
+def _seconds(series: dict[str, Any]) -> list[float]:
+    start = float(series.get("start_s", 0))
+    step = float(series.get("interval_s", 1))
+    return [start + i * step for i in range(len(series.get("sends", [])))]
+
+
+def thin(series: dict[str, Any], max_points: int = MAX_POINTS) -> dict[str, Any]:
+    """The per-second series in at most max_points bins, for charts of long runs.
+
+    Rates and medians are averaged over a bin (they stay "per second"); tails, maxima,
+    in-flight counts and errors keep the bin's worst second, so a spike still shows.
+    """
+    count = len(series.get("sends", []))
+    series = {**series, "in_flight": in_flight(series)}
+    if count <= max_points:
+        return series
+    size = math.ceil(count / max_points)
+
+    def binned(values: list[Any], worst: bool) -> list[Any]:
+        out: list[Any] = []
+        for start in range(0, len(values), size):
+            chunk = [v for v in values[start : start + size] if v is not None]
+            if not chunk:
+                out.append(None)
+            else:
+                out.append(max(chunk) if worst else sum(chunk) / len(chunk))
+        return out
+
+    def walk(value: Any, key: str) -> Any:
+        if isinstance(value, dict):
+            return {k: walk(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return binned(value, worst=key not in MEAN_SERIES)
+        return value
+
+    thinned = {k: walk(v, k) for k, v in series.items() if k not in ("interval_s", "start_s")}
+    step = float(series.get("interval_s", 1)) * size
+    return {**thinned, "interval_s": step, "start_s": series.get("start_s", 0)}
 
 
 def latency_over_time(series: dict[str, Any], model: str) -> str:
     """TTFT and TTLT p50/p99 per second for one model, with its errors as red bars."""
+    series = thin(series)
     detail = series.get("models", {}).get(model, {})
     seconds = _seconds(series)
+    marker = "." if len(seconds) <= 60 else None
+    width = 0.9 * float(series.get("interval_s", 1))
     with _style():
         errors = detail.get("errors") or [0] * len(seconds)
         figure = _figure(3.0, right=0.94 if any(errors) else 0.97)
@@ -238,13 +279,15 @@ def latency_over_time(series: dict[str, Any], model: str) -> str:
             if index == 0:
                 axes.set_ylabel("ms")
             values = detail.get(key, {})
+            drawn = 0
             for name, color, style in (("p50", SERVICE, "-"), ("p99", RESPONSE, "-")):
                 ys = [float("nan") if v is None else v for v in values.get(name, [])]
-                if ys:
-                    axes.plot(seconds[: len(ys)], ys, style, color=color, label=name, marker=".")
+                if any(v == v for v in ys):  # not all NaN
+                    axes.plot(seconds[: len(ys)], ys, style, color=color, label=name, marker=marker)
+                    drawn += 1
             if any(errors):
                 twin = axes.twinx()
-                twin.bar(seconds[: len(errors)], errors, color=ERROR, alpha=0.35, width=0.9)
+                twin.bar(seconds[: len(errors)], errors, color=ERROR, alpha=0.35, width=width)
                 twin.set_ylabel("errors / s", color=ERROR)
                 twin.tick_params(axis="y", colors=ERROR)
                 twin.grid(False)
@@ -253,13 +296,18 @@ def latency_over_time(series: dict[str, Any], model: str) -> str:
                 twin.yaxis.set_major_locator(MaxNLocator(integer=True))
             axes.set_ylim(bottom=0)
             if seconds:
-                axes.set_xlim(seconds[0] - 0.5, seconds[-1] + 0.5)
-            axes.legend(loc="lower right")
+                axes.set_xlim(seconds[0] - width / 2, seconds[-1] + width / 2)
+            if drawn:
+                axes.legend(loc="lower right")
+            else:
+                _note(axes, "nothing measured")
         return to_svg(figure)
 
 
 def in_flight(series: dict[str, Any]) -> list[int]:
     """Requests sent but not finished at the end of each second."""
+    if "in_flight" in series:
+        return list(series["in_flight"])
     sends = list(accumulate(series.get("sends", [])))
     done = list(accumulate(series.get("completions", [])))
     return [s - d for s, d in zip(sends, done, strict=False)]
@@ -267,6 +315,7 @@ def in_flight(series: dict[str, Any]) -> list[int]:
 
 def throughput(series: dict[str, Any], target_rps: float | None) -> str:
     """Sends and completions per second with the target rate; output tokens/s; in flight."""
+    series = thin(series)
     seconds = _seconds(series)
     with _style():
         figure = _figure(2.9)
@@ -295,6 +344,7 @@ def throughput(series: dict[str, Any], target_rps: float | None) -> str:
 
 def error_timeline(series: dict[str, Any]) -> str:
     """Throttles and other errors per second, stacked."""
+    series = thin(series)
     seconds = _seconds(series)
     throttled = series.get("throttled") or [0] * len(seconds)
     errors = series.get("errors", [])
@@ -303,12 +353,12 @@ def error_timeline(series: dict[str, Any]) -> str:
         figure = _figure(2.2)
         axes = figure.add_subplot(1, 1, 1)
         axes.set_title("Throttles and errors per second")
-        axes.bar(seconds, throttled, color=PALETTE[6], label="throttled", width=0.9)
-        axes.bar(seconds, other, bottom=throttled, color=ERROR, label="other errors", width=0.9)
+        width = 0.9 * float(series.get("interval_s", 1))
+        axes.bar(seconds, throttled, color=PALETTE[6], label="throttled", width=width)
+        axes.bar(seconds, other, bottom=throttled, color=ERROR, label="other errors", width=width)
         axes.set_xlabel("seconds since start")
-        axes.set_xlim(min(seconds, default=0) - 0.5, max(seconds, default=0) + 0.5)
+        axes.set_xlim(min(seconds, default=0) - width / 2, max(seconds, default=0) + width / 2)
         _whole_seconds(axes)
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         if any(errors):
             axes.legend(loc="upper left")
         else:
@@ -319,21 +369,27 @@ def error_timeline(series: dict[str, Any]) -> str:
 
 def schedule_lag(series: dict[str, Any], lag: HdrHistogram | None) -> str:
     """The generator's own lateness: per second (p50/p99/max) and its percentile spectrum."""
+    series = thin(series)
     seconds = _seconds(series)
     values = series.get("lag_ms", {})
     with _style():
         figure = _figure(2.7)
         axes = figure.add_subplot(1, 2, 1)
         axes.set_title("Schedule lag per second")
+        drawn = 0
         for name, color in (("p50", SERVICE), ("p99", RESPONSE), ("max", ERROR)):
             ys = [float("nan") if v is None else v for v in values.get(name, [])]
-            if ys:
+            if any(v == v for v in ys):  # not all NaN
                 axes.plot(seconds[: len(ys)], ys, color=color, label=name, linewidth=1.2)
+                drawn += 1
         axes.set_xlabel("seconds since start")
         _whole_seconds(axes)
         axes.set_ylabel("ms")
         axes.set_ylim(bottom=0)
-        axes.legend(loc="upper right")
+        if drawn:
+            axes.legend(loc="upper right")
+        else:
+            _note(axes, "nothing measured")
         tail = figure.add_subplot(1, 2, 2)
         tail.set_title("Schedule lag percentiles")
         _spectrum_axis(tail)

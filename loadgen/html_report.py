@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from loadgen import __version__, html_charts
+from loadgen import __version__, html_charts, html_sections
 from loadgen.html_tables import fmt, percent, table
 
 KNOWN_TOP = {"schema_version", "run", "models", "comparison", "timeseries"}
@@ -51,7 +51,7 @@ LATENCY_ROWS = {
 }
 SWEEP_X_KEYS = ("rate", "target_rps", "offered_rps", "rps", "concurrency")
 LAG_LIMIT_MS = 10.0
-MAX_SERIES_ROWS = 600
+MAX_SERIES_ROWS = 300
 
 
 def _environment() -> Environment:
@@ -103,7 +103,7 @@ def render(report: dict[str, Any]) -> str:
             series_columns=_series_columns(series),
             series_step=math.ceil(len(series.get("sends", [])) / MAX_SERIES_ROWS) or 1,
             series_rows=_series_rows(series),
-            everything=table(_without_bulk(report)),
+            everything=table(html_sections.without_hdr(_without_bulk(report))),
         )
     )
     return str(page)
@@ -216,11 +216,17 @@ def _extras(report: dict[str, Any]) -> list[dict[str, Any]]:
         if value is None:
             continue
         charts = _sweep_charts(value) if key == "sweep" else []
+        if key == "verdict" and isinstance(value, dict):
+            shown = html_sections.verdict(value)
+        elif key == "streaming_comparison" and isinstance(value, dict):
+            shown = html_sections.streaming(value)
+        else:
+            shown = table(html_sections.without_hdr(value))
         extras.append(
             {
                 "id": f"extra-{_anchor(key)}",
                 "title": EXTRA_TITLES.get(key, key.replace("_", " ").capitalize()),
-                "table": table(value),
+                "table": shown,
                 "charts": [_safe(c) for c in charts],
             }
         )
@@ -249,7 +255,7 @@ def _model(name: str, data: dict[str, Any], series: dict[str, Any]) -> dict[str,
         ("ITL (every gap)", [("ITL", hdr.get("itl"))]),
     ]
     extra_tables = [
-        (key.replace("_", " ").capitalize(), table(value))
+        (key.replace("_", " ").capitalize(), table(html_sections.without_hdr(value)))
         for key, value in data.items()
         if key not in KNOWN_MODEL
     ]
@@ -269,7 +275,11 @@ def _model(name: str, data: dict[str, Any], series: dict[str, Any]) -> dict[str,
                 "out of range": data.get("out_of_range"),
             }
         ),
-        "cost": table(cost) if cost is not None else Markup('<span class="muted">unpriced</span>'),
+        "cost": (
+            table(html_sections.without_hdr(cost))
+            if cost is not None
+            else Markup('<span class="muted">unpriced</span>')
+        ),
         "latency": table(_latency_matrix(latency)),
         "extra_tables": extra_tables,
     }

@@ -81,15 +81,38 @@ def table(value: Any) -> Markup:
 
 
 def _kv_rows(value: dict[str, Any], prefix: str) -> Markup:
-    """Key/value rows; a nested map that is not a matrix is flattened ("errors · server")."""
+    """Key/value rows; a nested map that is not a matrix is flattened ("errors · server").
+
+    Entries that are maps of scalars with the same keys (quality's score, coverage, ... each
+    with mean/p10/p50) are shown together as one matrix first."""
+    alike = _alike_entries(value)
     rows = []
+    if alike:
+        rows.append(
+            Markup('<tr><td colspan="2">{}</td></tr>').format(
+                _matrix({f"{prefix}{k}": value[k] for k in alike})
+            )
+        )
     for key, item in value.items():
+        if key in alike:
+            continue
         name = f"{prefix}{key}"
         if isinstance(item, dict) and item and not _is_matrix(item):
             rows.append(_kv_rows(item, f"{name} · "))
         else:
             rows.append(Markup("<tr><th>{}</th>{}</tr>").format(name, _cell(item)))
     return Markup("").join(rows)
+
+
+def _alike_entries(value: dict[str, Any]) -> list[str]:
+    """Keys of the entries that are non-empty maps of scalars sharing one key set (at least
+    two of them), when they are not the whole map (that is a matrix already)."""
+    shapes: dict[tuple[str, ...], list[str]] = {}
+    for key, item in value.items():
+        if isinstance(item, dict) and item and all(_is_scalar(v) for v in item.values()):
+            shapes.setdefault(tuple(item), []).append(key)
+    best = max(shapes.values(), key=len, default=[])
+    return best if 2 <= len(best) < len(value) else []
 
 
 def _is_matrix(value: dict[str, Any]) -> bool:

@@ -198,9 +198,30 @@ def test_the_spectrum_passes_through_hdr_percentiles(html_run: tuple[Any, Path])
 def test_sections_from_other_commands_render_when_present(html_run: tuple[Any, Path]) -> None:
     _, out = html_run
     report = json.loads((out / "report.json").read_text())
+    for key in ("verdict", "quality", "thresholds", "sweep", "streaming_comparison"):
+        report.pop(key, None)
     plain = render(report)
     assert "Verdict" not in plain and "Sweep" not in plain
-    report["verdict"] = {MODELS[0]: {"ttft_p95 <= 1s": "met (812 ms)", "pareto": True}}
+    check = {"check": "ttft_p95 <= 1s", "unit": "ms", "measured": 812.5, "passed": True}
+    report["verdict"] = {
+        "requirements": ["ttft_p95 <= 1s"],
+        "models": {MODELS[0]: {"quality_mean": 0.81, "meets_all": True, "requirements": [check]}},
+        "meeting_all": [MODELS[0]],
+        "pareto": {"axes": ["cost_per_1k", "quality_mean"], "front": [MODELS[0]]},
+    }
+    report["streaming_comparison"] = {
+        "streaming_api": "bedrock-converse-stream",
+        "non_streaming_api": "bedrock-converse",
+        "models": [
+            {
+                "model": MODELS[0],
+                "streaming": {"ttlt_p50_ms": 400.0},
+                "non_streaming": {"ttlt_p50_ms": 441.25},
+                "ttlt_p50_difference_ms": 41.25,
+            }
+        ],
+        "compared_models": {MODELS[0]: {"hdr": {"ttft_service": "HISTFAAAA"}}},
+    }
     report["quality"] = {
         MODELS[0]: {"mean": 0.81, "p10": 0.62},
         MODELS[1]: {"mean": 0.9, "p10": 0.7},
@@ -213,7 +234,9 @@ def test_sections_from_other_commands_render_when_present(html_run: tuple[Any, P
         }
     }
     page = render(report)
-    assert "Verdict" in page and "met (812 ms)" in page
+    assert "Verdict" in page and "✓ 812.5 ms" in page and "meets all" in page
+    assert "Streaming vs non-streaming" in page and "441.2" in page
+    assert "HISTFAAAA" not in page  # HDR encodings stay out of the tables
     assert "Quality" in page and "0.62" in page
     assert page.count('<svg class="chart"') == plain.count('<svg class="chart"') + 2
 
@@ -230,3 +253,51 @@ def test_tables_show_every_figure_of_nested_sections() -> None:
     assert "a · b" in html and "a · c" in html
     assert "<th>x</th><th>y</th>" in html
     assert "1.5" in html and "z" in html
+
+
+def test_long_series_are_binned_for_charts_keeping_spikes() -> None:
+    seconds = 1000
+    series: dict[str, Any] = {
+        "interval_s": 1,
+        "start_s": 0,
+        "sends": [10] * seconds,
+        "completions": [10] * seconds,
+        "errors": [0] * seconds,
+        "output_tokens": [100] * seconds,
+        "throttled": [0] * seconds,
+        "lag_ms": {"p50": [1.0] * seconds, "p99": [2.0] * seconds, "max": [3.0] * seconds},
+        "models": {"m": {"ttft_ms": {"p50": [100.0] * seconds, "p99": [150.0] * seconds}}},
+    }
+    series["errors"][777] = 9
+    series["models"]["m"]["ttft_ms"]["p99"][123] = 5000.0
+    thinned = html_charts.thin(series)
+    assert len(thinned["sends"]) <= html_charts.MAX_POINTS
+    assert thinned["interval_s"] * len(thinned["sends"]) >= seconds
+    assert set(thinned["sends"]) == {10}  # a rate stays per second
+    assert max(thinned["errors"]) == 9
+    assert max(thinned["models"]["m"]["ttft_ms"]["p99"]) == 5000.0
+    assert max(thinned["models"]["m"]["ttft_ms"]["p50"]) == 100.0
+    assert html_charts.latency_over_time(series, "m").count("<path") < 400
+
+
+def test_a_run_that_measured_nothing_still_renders(html_run: tuple[Any, Path]) -> None:
+    _, out = html_run
+    report = json.loads((out / "report.json").read_text())
+    report["run"]["status"] = "interrupted"
+    report["run"]["status_reason"] = "stopped by SIGINT"
+    for data in report["models"].values():
+        data["hdr"] = {}
+    report["timeseries"] = {
+        "interval_s": 1,
+        "start_s": 0,
+        "sends": [],
+        "completions": [],
+        "errors": [],
+        "output_tokens": [],
+        "throttled": [],
+        "lag_ms": {"p50": [], "p99": [], "max": []},
+        "models": {},
+    }
+    page = render(report)
+    assert "interrupted: stopped by SIGINT" in page
+    assert "nothing measured" in page
