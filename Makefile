@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The emulator as Bedrock and moto as CloudWatch, both local: no AWS account needed.
 demo: $(STAMP)
-	$(BIN)/loadgen run scenarios/email_summary.yaml --rps 5 --duration 20s --emulate
+	$(BIN)/python -m loadgen.demo_cloudwatch
 
 test: $(STAMP)
 	$(BIN)/pytest -q
