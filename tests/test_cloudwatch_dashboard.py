@@ -147,9 +147,7 @@ def test_an_unreachable_cloudwatch_exits_5(aws_env: dict[str, str], tmp_path: Pa
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(SCENARIO))
     closed = "http://127.0.0.1:9"  # discard port: nothing listens there
-    result = CliRunner().invoke(
-        main, ["dashboard", str(path), "--cloudwatch-endpoint-url", closed]
-    )
+    result = CliRunner().invoke(main, ["dashboard", str(path), "--cloudwatch-endpoint-url", closed])
     assert result.exit_code == 5
     assert "PutDashboard loadgen-dash_board failed" in result.output
     assert "Traceback" not in result.output

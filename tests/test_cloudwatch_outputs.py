@@ -213,3 +213,44 @@ async def test_many_models_are_batched_within_cloudwatch_limits() -> None:
         assert serialized_size("LLM/LoadTest", data) <= 1_000_000
     published = {d["Dimensions"][0]["Value"] for data in calls for d in data}
     assert published == set(models)
+
+
+def test_run_flags_reach_the_cloudwatch_block(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from loadgen.cli import main
+    from loadgen.demo_cloudwatch import demo_scenario
+    from loadgen.scenario import load_scenario
+
+    # The demo's scenario is valid and has thresholds to make alarms of.
+    demo = load_scenario(demo_scenario(tmp_path))
+    assert demo.thresholds and demo.dataset.path and Path(demo.dataset.path).is_absolute()
+    # A bad value is named by its flag; nothing runs.
+    result = CliRunner().invoke(
+        main, ["run", str(demo_scenario(tmp_path)), "--emulate", "--cloudwatch-interval", "0s"]
+    )
+    assert result.exit_code == 2
+    assert "--cloudwatch-interval" in result.output
+    result = CliRunner().invoke(
+        main, ["run", str(demo_scenario(tmp_path)), "--emulate", "--sns-topic", "not-an-arn"]
+    )
+    assert result.exit_code == 2 and "--sns-topic" in result.output
+
+
+def test_cli_dry_run_with_dashboard_and_alarms(tmp_path: Path, no_aws_env: dict[str, str]) -> None:
+    from click.testing import CliRunner
+
+    from loadgen.cli import main
+    from loadgen.demo_cloudwatch import demo_scenario
+
+    out = tmp_path / "out"
+    flags = ["--emulate", "--rps", "20", "--requests", "6", "--out", str(out), "--quiet"]
+    flags += ["--dashboard", "--alarms", "--dry-run", "--skip-preflight"]
+    result = CliRunner().invoke(main, ["run", str(demo_scenario(tmp_path)), *flags])
+    assert result.exit_code == 0, result.output
+    calls = [json.loads(line)["call"] for line in result.stdout.splitlines() if line]
+    # The dashboard, 3 thresholds x 3 models, then the metrics (--dashboard implies publishing).
+    assert calls[:10] == ["PutDashboard"] + ["PutMetricAlarm"] * 9
+    assert set(calls[10:]) == {"PutMetricData"}
+    section = json.loads((out / "report.json").read_text())["run"]["cloudwatch"]
+    assert section["dry_run"] and section["complete"] and section["alarms"]["put"] == 9
