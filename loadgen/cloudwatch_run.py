@@ -8,6 +8,8 @@ import sys
 from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
 
+from botocore.exceptions import ProfileNotFound
+
 from loadgen.cloudwatch_alarms import alarm_period, alarm_requests
 from loadgen.cloudwatch_dashboard import dashboard_body, dashboard_name
 from loadgen.cloudwatch_setup import (
@@ -23,13 +25,23 @@ from loadgen.sinks.cloudwatch import CloudWatchSink
 
 
 def cloudwatch_target(
-    spec: CloudWatchSpec, default_region: str, profile: str | None
+    spec: CloudWatchSpec, default_region: str | None, profile: str | None
 ) -> CloudWatchTarget:
-    return CloudWatchTarget(
+    """Region: the cloudwatch block's, the target's, the AWS configuration's, us-east-1."""
+    target = CloudWatchTarget(
         region=spec.region or default_region,
         profile=spec.profile or profile,
         endpoint_url=spec.endpoint_url,
     )
+    if target.region is None:
+        try:
+            found = target.session().region_name
+        except ProfileNotFound:
+            raise ConfigError(
+                [f"cloudwatch.profile: no AWS profile named {target.profile!r}"]
+            ) from None
+        target = replace(target, region=found or "us-east-1")
+    return target
 
 
 def make_sink(
@@ -145,7 +157,10 @@ def command_target(
         endpoint_url=endpoint_url or spec.endpoint_url,
     )
     if target.region is None and not dry_run:
-        found = target.session().region_name
+        try:
+            found = target.session().region_name
+        except ProfileNotFound:
+            raise ConfigError([f"no AWS profile named {target.profile!r}"], "--profile") from None
         if found is None:
             raise ConfigError(
                 ["no AWS region: pass --region, set AWS_REGION, or set cloudwatch.region"],

@@ -319,8 +319,8 @@ async def _drain(runner: Runner, outcome: PhaseOutcome, stop: RunStop, grace_s: 
 
 
 def _cloudwatch_target(scenario: Scenario, target: TargetSpec) -> CloudWatchTarget:
-    region = target.region or EMULATOR_REGION
-    return cloudwatch_run.cloudwatch_target(scenario.cloudwatch, region, target.profile)
+    # No region given: the AWS configuration's (AWS_REGION, the profile's), as for Bedrock.
+    return cloudwatch_run.cloudwatch_target(scenario.cloudwatch, target.region, target.profile)
 
 
 def _dry_run(options: RunOptions) -> TextIO | None:
