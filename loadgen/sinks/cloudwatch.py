@@ -4,7 +4,9 @@
 histograms); it never awaits and never does I/O, so the runner is never slowed by CloudWatch.
 Two background tasks do the rest: a ticker closes each interval at its boundary and turns its
 aggregates into MetricData on a bounded queue; a sender drains the queue in PutMetricData calls,
-backing off with jitter when CloudWatch throttles or fails. docs/cloudwatch.md lists the metrics.
+backing off with jitter when CloudWatch throttles or fails. The aggregates and the metric
+data they become are loadgen/interval_metrics.py's, shared with the EMF writer.
+docs/cloudwatch.md lists the metrics.
 """
 
 from __future__ import annotations
