@@ -24,8 +24,9 @@ chromium:
 		apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
 	fi
 
+# The emulator as Bedrock and moto as CloudWatch, both local: no AWS account needed.
 demo: $(STAMP)
-	$(BIN)/loadgen run scenarios/email_summary.yaml --rps 5 --duration 20s --emulate
+	$(BIN)/python -m loadgen.demo_cloudwatch
 
 test: $(STAMP) chromium
 	$(BIN)/pytest -q

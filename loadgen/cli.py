@@ -82,6 +82,18 @@ def main() -> None:
     help="Seconds in-flight requests may finish after Ctrl-C.",
 )
 @click.option("--cloudwatch", is_flag=True, help="Publish metrics to CloudWatch during the run.")
+@click.option("--cloudwatch-endpoint-url", help="CloudWatch endpoint (e.g. a local moto server).")
+@click.option("--cloudwatch-region", help="CloudWatch region (default: the target's).")
+@click.option("--cloudwatch-profile", help="AWS profile for CloudWatch (default: --profile).")
+@click.option("--cloudwatch-interval", help="Publish every D, e.g. 10s (cloudwatch.interval).")
+@click.option(
+    "--dashboard", is_flag=True, help="Put the scenario's dashboard (implies --cloudwatch)."
+)
+@click.option("--alarms", is_flag=True, help="Put thresholds as alarms (implies --cloudwatch).")
+@click.option("--sns-topic", help="SNS topic ARN the alarms notify (cloudwatch.alarm_topic).")
+@click.option("--emf", help="Write the metrics as CloudWatch EMF lines to FILE ('-': stdout).")
+@click.option("--dry-run", is_flag=True, help="Print the CloudWatch calls instead of making them.")
+@click.option("--require-cloudwatch", is_flag=True, help="Exit 5 when anything was not published.")
 @click.option("--max-cost", type=float, help="Budget in USD: stop sending before passing it.")
 @click.option("--project-rps", type=float, help="Also project the bill at this request rate.")
 @click.option(
@@ -116,6 +128,9 @@ def run(scenario: Path, **flags: Any) -> None:
         quality=not flags["no_quality"],
         # Logs and CI capture are not terminals: give the table room rather than wrap it.
         console=Console(width=None if sys.stdout.isatty() else 160),
+        emf=flags["emf"],
+        cloudwatch_dry_run=flags["dry_run"],
+        require_cloudwatch=flags["require_cloudwatch"],
     )
     # Until the run installs its own handlers (and after it removes them), SIGTERM unwinds like
     # Ctrl-C, so the emulator process and open files are cleaned up rather than orphaned.
@@ -162,8 +177,24 @@ def _overrides(flags: dict[str, Any]) -> dict[str, Any]:
         for key, flag in (("max_usd", "max_cost"), ("project_rps", "project_rps"))
         if flags[flag] is not None
     }
-    if flags["cloudwatch"]:
-        overrides["cloudwatch"] = {"enabled": True}
+    cloudwatch = {
+        key: flags[flag]
+        for key, flag in (
+            ("endpoint_url", "cloudwatch_endpoint_url"),
+            ("region", "cloudwatch_region"),
+            ("profile", "cloudwatch_profile"),
+            ("interval", "cloudwatch_interval"),
+            ("alarm_topic", "sns_topic"),
+        )
+        if flags[flag] is not None
+    }
+    for key in ("dashboard", "alarms"):
+        if flags[key]:
+            cloudwatch[key] = True
+    if flags["cloudwatch"] or flags["dashboard"] or flags["alarms"]:
+        cloudwatch["enabled"] = True
+    if cloudwatch:
+        overrides["cloudwatch"] = cloudwatch
     if flags["allow_unpriced"]:
         cost["allow_unpriced"] = True
     if cost:
@@ -188,6 +219,86 @@ def prices(scenario_path: Path | None) -> None:
     if scenario_path is not None:
         book = book.with_overrides(load_scenario(scenario_path).pricing)
     Console(width=None if sys.stdout.isatty() else 160).print(render_price_table(book))
+
+
+def _cloudwatch_command_options(function: F) -> F:
+    """SCENARIO and where to send: the options `dashboard` and `alarms` share."""
+    for option in reversed(
+        (
+            click.argument("scenario", type=click.Path(path_type=Path, dir_okay=False)),
+            click.option(
+                "--region", help="CloudWatch region (default: the scenario's, AWS_REGION)."
+            ),
+            click.option("--profile", help="AWS named profile for credentials."),
+            click.option("--cloudwatch-endpoint-url", help="CloudWatch endpoint, e.g. moto."),
+            click.option("--dry-run", is_flag=True, help="Print the calls instead of making them."),
+        )
+    ):
+        function = option(function)
+    return function
+
+
+@main.command()
+@_cloudwatch_command_options
+@_friendly_errors
+def dashboard(scenario: Path, **flags: Any) -> None:
+    """Put SCENARIO's CloudWatch dashboard: its metrics and AWS/Bedrock's, per model."""
+    import asyncio
+
+    from loadgen.cloudwatch_run import command_target, dashboard_for
+    from loadgen.cloudwatch_setup import put_dashboard
+    from loadgen.scenario import load_scenario
+
+    loaded = load_scenario(scenario)
+    target = command_target(
+        loaded,
+        region=flags["region"],
+        profile=flags["profile"],
+        endpoint_url=flags["cloudwatch_endpoint_url"],
+        dry_run=flags["dry_run"],
+    )
+    name, body = dashboard_for(loaded, target.region or "us-east-1")
+    out = sys.stdout if flags["dry_run"] else None
+    messages = asyncio.run(put_dashboard(target, name, body, out))
+    for message in messages:
+        click.echo(f"CloudWatch: {message}", err=True)
+    if not flags["dry_run"]:
+        click.echo(f"dashboard {name} put in {target.region}: {len(body['widgets'])} widgets")
+
+
+@main.command()
+@_cloudwatch_command_options
+@click.option("--sns-topic", help="SNS topic ARN to notify (default: cloudwatch.alarm_topic).")
+@_friendly_errors
+def alarms(scenario: Path, **flags: Any) -> None:
+    """Put SCENARIO's thresholds as CloudWatch alarms, one per threshold and model."""
+    import asyncio
+
+    from loadgen.cloudwatch_run import alarms_for, command_target
+    from loadgen.cloudwatch_setup import put_alarms
+    from loadgen.errors import ConfigError
+    from loadgen.scenario import load_scenario
+
+    overrides = {"cloudwatch": {"alarm_topic": flags["sns_topic"]}} if flags["sns_topic"] else {}
+    loaded = load_scenario(scenario, overrides)
+    if not loaded.thresholds:
+        raise ConfigError(["no thresholds: to make alarms, add a thresholds: list"], str(scenario))
+    target = command_target(
+        loaded,
+        region=flags["region"],
+        profile=flags["profile"],
+        endpoint_url=flags["cloudwatch_endpoint_url"],
+        dry_run=flags["dry_run"],
+    )
+    requests, refused = alarms_for(loaded)
+    for refusal in refused:
+        click.echo(str(refusal), err=True)
+    out = sys.stdout if flags["dry_run"] else None
+    put = asyncio.run(put_alarms(target, requests, out))
+    if not flags["dry_run"]:
+        for request in requests:
+            click.echo(request["AlarmName"])
+        click.echo(f"{put} alarms put in {target.region}; {len(refused)} thresholds refused")
 
 
 @main.command()

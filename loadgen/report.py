@@ -49,7 +49,7 @@ class RunInfo:
     wall_s: float
     status_reason: str | None = None
     cost: dict[str, Any] = field(default_factory=dict)  # budget, spend, prices used
-    cloudwatch: dict[str, int] | None = None  # publishing counters, when enabled
+    cloudwatch: dict[str, Any] | None = None  # what was published, and not, when enabled
     emulator: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
     compared_api: str | None = None  # compare_streaming: the second API of the run

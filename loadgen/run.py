@@ -6,17 +6,18 @@ import asyncio
 import contextlib
 import gc
 import random
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 from rich.console import Console
 
-from loadgen import __version__
+from loadgen import __version__, cloudwatch_run
 from loadgen.backend import Backend, Request
 from loadgen.backends.apis import (
     ApiRouter,
@@ -27,6 +28,7 @@ from loadgen.backends.apis import (
 )
 from loadgen.backends.bedrock_client import EMULATOR_CREDENTIALS, BedrockClient
 from loadgen.clock import Clock, MonotonicClock
+from loadgen.cloudwatch_setup import CloudWatchTarget
 from loadgen.console import print_summary
 from loadgen.cost import BudgetGuard, sample_cost, worst_case_cost
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
@@ -47,6 +49,7 @@ from loadgen.sample import ErrorClass, Sample
 from loadgen.scenario import Scenario, TargetSpec
 from loadgen.schedule import WeightedRoundRobin, arrival_offsets_ns
 from loadgen.sinks.cloudwatch import CloudWatchSink
+from loadgen.sinks.emf import EmfSink
 from loadgen.sinks.jsonl import JsonlSink
 from loadgen.stopping import ABORTED, INTERRUPTED, RunStop
 from loadgen.thresholds import evaluate, report_section
@@ -56,6 +59,7 @@ EXIT_OK = 0
 EXIT_ABORTED = 3
 EXIT_INTERRUPTED = 130
 EXIT_THRESHOLDS = 99  # as k6: the run finished, but a threshold of the scenario failed
+EXIT_CLOUDWATCH = 5  # --require-cloudwatch, and not everything reached CloudWatch
 EMULATOR_REGION = "us-east-1"
 START_LEAD_NS = 100_000_000  # the first request leaves 100 ms after setup, not during it
 
@@ -71,6 +75,10 @@ class RunOptions:
     console: Console = field(default_factory=Console)
     html: bool = True  # write report.html beside report.json (--no-html: off)
     progress: bool | None = None  # live progress; None: on a terminal unless quiet
+
+    emf: str | None = None  # write EMF lines to this file ("-": stdout)
+    cloudwatch_dry_run: bool = False  # print the CloudWatch calls instead of making them
+    require_cloudwatch: bool = False  # exit 5 when something was not published
 
 
 @dataclass
@@ -174,7 +182,9 @@ async def _measure(
     for model in scenario.models:
         recorder.ensure_model(model.id)
     sink = JsonlSink(out_dir / "samples.jsonl")
-    cloudwatch = _cloudwatch_sink(scenario, target)
+    cloudwatch = _cloudwatch_sink(scenario, target, options)
+    cloudwatch_setup = None
+    emf = _emf_sink(scenario, options)
 
     stop = RunStop()
     breaker = CircuitBreaker(scenario.circuit_breaker)
@@ -212,6 +222,8 @@ async def _measure(
         sink.add(sample)
         if cloudwatch is not None:
             cloudwatch.add(sample)
+        if emf is not None:
+            emf.add(sample)
         if (reason := breaker.observe(sample)) is not None:
             stop.request(ABORTED, reason)
 
@@ -235,6 +247,9 @@ async def _measure(
     failure: Exception | None = None
     sink.start()
     if cloudwatch is not None:
+        cloudwatch_setup = await cloudwatch_run.prepare(
+            scenario, _cloudwatch_target(scenario, target), _dry_run(options), options.quiet
+        )
         await cloudwatch.start()
     progress = LiveProgress.start_if_wanted(
         options,
@@ -249,6 +264,9 @@ async def _measure(
         t0_ns,
         len(_phases(scenario)),
     )
+
+    if emf is not None:
+        await emf.start()
     try:
         with stop.on_signals():
             phases = _phases(scenario)
@@ -291,6 +309,8 @@ async def _measure(
         sink.stop()
         if cloudwatch is not None:
             await cloudwatch.stop()  # publishes the last interval, within its own timeout
+        if emf is not None:
+            await emf.stop()
     wall_s = time.perf_counter() - wall_start
     cpu_percent = 100 * (time.process_time() - cpu_start) / wall_s if wall_s else 0.0
     status = stop.status or "completed"
@@ -318,7 +338,11 @@ async def _measure(
             "project_rps": scenario.cost.project_rps,
             "prices": {model: describe_price(price) for model, price in prices.items()},
         },
-        cloudwatch=None if cloudwatch is None else cloudwatch_counters(cloudwatch),
+        cloudwatch=None
+        if cloudwatch is None
+        else cloudwatch_run.report_section(
+            cloudwatch, cloudwatch_setup or cloudwatch_run.Setup(), options.cloudwatch_dry_run
+        ),
         notes=[
             f"{model} has no price (allow_unpriced): its cost fields are null"
             for model, price in prices.items()
@@ -345,6 +369,11 @@ async def _measure(
     exit_code = {INTERRUPTED: EXIT_INTERRUPTED, ABORTED: EXIT_ABORTED}.get(status, EXIT_OK)
     if exit_code == EXIT_OK and report["thresholds"] and not report["thresholds"]["passed"]:
         exit_code = EXIT_THRESHOLDS
+    published = report["run"].get("cloudwatch")
+    if options.require_cloudwatch and published and not published["complete"]:
+        # Before 99: monitoring that was required and is missing is a setup failure, which
+        # outranks the verdict (that is in the report all the same).
+        exit_code = EXIT_CLOUDWATCH if exit_code in (EXIT_OK, EXIT_THRESHOLDS) else exit_code
     return RunResult(report=report, out_dir=out_dir, exit_code=exit_code)
 
 
@@ -366,29 +395,37 @@ async def _drain(runner: Runner, outcome: PhaseOutcome, stop: RunStop, grace_s: 
             await stop.current
 
 
-def _cloudwatch_sink(scenario: Scenario, target: TargetSpec) -> CloudWatchSink | None:
-    spec = scenario.cloudwatch
-    if not spec.enabled:
+def _cloudwatch_target(scenario: Scenario, target: TargetSpec) -> CloudWatchTarget:
+    # No region given: the AWS configuration's (AWS_REGION, the profile's), as for Bedrock.
+    return cloudwatch_run.cloudwatch_target(scenario.cloudwatch, target.region, target.profile)
+
+
+def _dry_run(options: RunOptions) -> TextIO | None:
+    return sys.stdout if options.cloudwatch_dry_run else None
+
+
+def _cloudwatch_sink(
+    scenario: Scenario, target: TargetSpec, options: RunOptions
+) -> CloudWatchSink | None:
+    if not scenario.cloudwatch.enabled:
         return None
-    return CloudWatchSink(
+    return cloudwatch_run.make_sink(
+        scenario, _cloudwatch_target(scenario, target), _dry_run(options)
+    )
+
+
+def _emf_sink(scenario: Scenario, options: RunOptions) -> EmfSink | None:
+    if options.emf is None:
+        return None
+    spec = scenario.cloudwatch
+    return EmfSink(
+        options.emf,
         scenario=scenario.name,
         namespace=spec.namespace,
         dimensions=spec.dimensions,
         interval_s=spec.interval,
         storage_resolution=spec.storage_resolution,
-        region_name=spec.region or target.region or EMULATOR_REGION,
-        endpoint_url=spec.endpoint_url,
-        profile_name=target.profile,
     )
-
-
-def cloudwatch_counters(sink: CloudWatchSink) -> dict[str, int]:
-    """What the report says of the publishing: data sent, calls failed, data given up."""
-    return {
-        "published_data": sink.published_data,
-        "failed_calls": sink.failed_calls,
-        "dropped_data": sink.dropped_data,
-    }
 
 
 def _freeze_setup_objects() -> None:

@@ -116,6 +116,10 @@ class CloudWatchSpec(_Strict):
     dimensions: dict[str, str] = Field(default_factory=dict)
     region: str | None = None  # default: the target's region
     endpoint_url: str | None = None  # e.g. a local moto server
+    profile: str | None = None  # default: the target's profile
+    dashboard: bool = False  # put the scenario's dashboard before load
+    alarms: bool = False  # put the thresholds as alarms before load
+    alarm_topic: str | None = Field(None, pattern=r"^arn:aws[a-z-]*:sns:")  # SNS topic ARN
 
 
 class CostSpec(_Strict):
@@ -260,6 +264,11 @@ FLAG_PATHS: dict[str, tuple[str, ...]] = {
     "--max-cost": ("cost", "max_usd"),
     "--project-rps": ("cost", "project_rps"),
     "--api": ("target", "api"),
+    "--cloudwatch-endpoint-url": ("cloudwatch", "endpoint_url"),
+    "--cloudwatch-region": ("cloudwatch", "region"),
+    "--cloudwatch-profile": ("cloudwatch", "profile"),
+    "--cloudwatch-interval": ("cloudwatch", "interval"),
+    "--sns-topic": ("cloudwatch", "alarm_topic"),
 }
 
 
