@@ -354,11 +354,14 @@ async def _measure(
     )
     report = build_report(info, recorder)
     # After the run, off the event loop: scoring must not delay what is being timed.
-    quality = (
-        await asyncio.to_thread(report_sections, scenario, prompts.rows_by_id(), sink.path)
-        if score_quality
-        else {}
-    )
+    quality: dict[str, Any] = {}
+    if score_quality:
+        try:
+            quality = await asyncio.to_thread(
+                report_sections, scenario, prompts.rows_by_id(), sink.path
+            )
+        except Exception as exc:  # what was measured must still be reported
+            report["run"]["notes"].append(f"quality scoring failed: {type(exc).__name__}: {exc}")
     for model, section in report["models"].items():
         section["quality"] = quality.get(model)
     report["thresholds"] = _thresholds(scenario, report)
