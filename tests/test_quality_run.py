@@ -121,6 +121,11 @@ def test_the_email_study_ends_with_comparison_and_verdict(
     assert set(verdict["pareto"]["front"]) <= set(MODELS) and verdict["pareto"]["front"]
     texts = [s.response_text for s in read_samples(out / "samples.jsonl") if s.ok]
     assert texts and all(texts)
+    # The emulator's extractive summaries follow each profile's fidelity (Nova Lite 0.6,
+    # Nova Pro 0.9, Claude 3.7 Sonnet 1.0), so the study tells the models apart by quality too.
+    means = {m: report["models"][m]["quality"]["score"]["mean"] for m in MODELS}
+    lite, pro, claude = (means[m] for m in MODELS)
+    assert lite + 0.05 < pro and lite + 0.05 < claude, means
 
 
 def test_no_quality_skips_scoring_and_keeps_no_text(tmp_path: Path) -> None:
