@@ -212,6 +212,7 @@ def test_sigint_writes_a_valid_report_with_every_completed_request(tmp_path: Pat
     lines = [json.loads(line) for line in samples.read_text().splitlines()]
     sent = sum(m["requests"]["sent"] for m in report["models"].values())
     assert sent == len(lines) >= 10
+    assert "interrupted" in (tmp_path / "report.html").read_text()  # the page is written too
 
 
 def start_run(*args: str) -> subprocess.Popen[str]:
