@@ -63,24 +63,10 @@ class Encoded:
 def recorded_buckets(histogram: Histogram) -> tuple[IntArray, IntArray, IntArray]:
     """The non-empty HDR buckets: (lowest equivalent value, highest equivalent value, count).
 
-    Reads hdrh's counts array directly, as numpy: walking hdrh's Python iterator costs tens of
+    Read from hdrh's counts array as numpy: walking hdrh's Python iterator costs tens of
     milliseconds per histogram, and this runs on the event loop at every interval.
     """
-    hdr = histogram.hdr
-    counts = np.ctypeslib.as_array(hdr.counts)[: hdr.counts_len].astype(np.int64)
-    index = np.flatnonzero(counts).astype(np.int64)
-    # hdrh's get_value_from_index and _hdr_size_of_equiv_value_range, vectorised.
-    half_mag = int(hdr.sub_bucket_half_count_magnitude)
-    half = int(hdr.sub_bucket_half_count)
-    unit_mag = int(hdr.unit_magnitude)
-    bucket = (index >> half_mag) - 1
-    sub = (index & (half - 1)) + half
-    first = bucket < 0
-    sub = np.where(first, sub - half, sub)
-    bucket = np.where(first, 0, bucket)
-    low = sub << (bucket + unit_mag)
-    size = np.left_shift(np.int64(1), bucket + unit_mag)
-    return low, low + size - 1, counts[index]
+    return histogram.buckets()
 
 
 def encode_histogram(
