@@ -55,7 +55,15 @@ def main() -> None:
 @click.option("--duration", help="How long to send after warmup, e.g. 30s, 2m (load.duration).")
 @click.option("--requests", type=int, help="Send this many measured requests (load.requests).")
 @click.option("--warmup", help="Warmup before measuring, e.g. 5s (load.warmup).")
-@click.option("--arrival", type=click.Choice(["constant", "poisson"]), help="Arrival process.")
+@click.option(
+    "--arrival", type=click.Choice(["constant", "poisson", "gamma"]), help="Arrival process."
+)
+@click.option("--cv", type=float, help="Gamma gaps' coefficient of variation (load.cv).")
+@click.option(
+    "--concurrency",
+    type=int,
+    help="Closed loop: N users, each sending when its last request ends (load.concurrency).",
+)
 @click.option("--model", "models", multiple=True, help="Model id; repeat to test several.")
 @click.option("--max-in-flight", type=int, help="Cap on requests in flight; beyond it, drop.")
 @click.option("--endpoint-url", help="Send to this URL instead of the AWS endpoint.")
@@ -122,8 +130,10 @@ def _overrides(flags: dict[str, Any]) -> dict[str, Any]:
             ("warmup", "warmup"),
             ("arrival", "arrival"),
             ("max_in_flight", "max_in_flight"),
+            ("cv", "cv"),
+            ("concurrency", "concurrency"),
         )
-        if flags[flag] is not None
+        if flags.get(flag) is not None
     }
     target = {
         key: flags[key] for key in ("endpoint_url", "region", "profile") if flags[key] is not None

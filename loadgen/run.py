@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import itertools
 import random
 import time
 from collections.abc import Iterator
@@ -26,6 +27,9 @@ from loadgen.emulator import EmulatorConfig, EmulatorProcess
 from loadgen.emulator.process import EmulatorStartError
 from loadgen.errors import ConfigError, PreflightError
 from loadgen.guards import CircuitBreaker
+from loadgen.load_models import describe as describe_load
+from loadgen.load_models import open_loop_offsets_ns
+from loadgen.load_models import target_rps as load_target_rps
 from loadgen.preflight import check_models
 from loadgen.pricing import ResolvedPrice
 from loadgen.pricing_check import describe_price, resolve_prices
@@ -36,7 +40,7 @@ from loadgen.report import RunInfo, build_report, write_json_atomically
 from loadgen.runner import PhaseOutcome, Planned, Runner
 from loadgen.sample import ErrorClass, Sample
 from loadgen.scenario import Scenario, TargetSpec
-from loadgen.schedule import WeightedRoundRobin, arrival_offsets_ns
+from loadgen.schedule import WeightedRoundRobin
 from loadgen.sinks.cloudwatch import CloudWatchSink
 from loadgen.sinks.jsonl import JsonlSink
 from loadgen.stopping import ABORTED, INTERRUPTED, RunStop
@@ -212,7 +216,9 @@ async def _measure(
                 plan = _plan(scenario, models, prompts, seed, first_id=_planned_so_far(outcomes))
                 if stop.status is not None:
                     break
-                stop.current = asyncio.create_task(runner.run_phase(plan, start_ns, outcome))
+                stop.current = asyncio.create_task(
+                    _run_phase(runner, scenario, plan, start_ns, outcome)
+                )
                 with contextlib.suppress(asyncio.CancelledError):
                     await stop.current
                 await _drain(runner, outcome, stop, options.grace_s)
@@ -239,11 +245,11 @@ async def _measure(
         status=status,
         status_reason=stop.reason,
         target=_describe_target(target, options.emulate),
-        load=scenario.load.model_dump(mode="json"),
+        load=describe_load(scenario.load),
         seed=seed,
         loadgen_version=__version__,
-        target_rps=scenario.load.rate,
-        scheduled_rps=scheduled_rps,
+        target_rps=load_target_rps(scenario.load),
+        scheduled_rps=scheduled_rps if scenario.load.concurrency is None else None,
         achieved_rps=achieved_rps,
         scheduled=sum(o.scheduled for o in outcomes),
         cancelled=sum(o.cancelled for o in outcomes),
@@ -271,6 +277,30 @@ async def _measure(
     if exit_code == EXIT_OK and report["thresholds"] and not report["thresholds"]["passed"]:
         exit_code = EXIT_THRESHOLDS
     return RunResult(report=report, out_dir=out_dir, exit_code=exit_code)
+
+
+async def _run_phase(
+    runner: Runner,
+    scenario: Scenario,
+    plan: Iterator[Planned],
+    start_ns: int,
+    outcome: PhaseOutcome,
+) -> None:
+    """Open loop sends the plan at its instants; closed loop takes its requests in turn."""
+    load = scenario.load
+    if load.concurrency is None:
+        await runner.run_phase(plan, start_ns, outcome)
+        return
+    warmup_ns = round(load.warmup * 1e9)
+    await runner.run_closed(
+        (planned.request for planned in plan),
+        start_ns,
+        outcome,
+        users=load.concurrency,
+        warmup_ns=warmup_ns,
+        end_ns=None if load.duration is None else warmup_ns + round(load.duration * 1e9),
+        measured_limit=load.requests,
+    )
 
 
 def _thresholds(scenario: Scenario, report: dict[str, Any]) -> dict[str, Any] | None:
@@ -344,7 +374,12 @@ def _plan(
     end_ns = None if load.duration is None else warmup_ns + round(load.duration * 1e9)
     measured = 0
     # Phases of a sequential run get different seeds, so each model sees its own arrivals.
-    offsets = arrival_offsets_ns(load.arrival, load.rate, seed + first_id)
+    offsets = (
+        # Closed loop: the users take requests in turn and the clock decides warmup and end.
+        itertools.repeat(0)
+        if load.concurrency is not None
+        else open_loop_offsets_ns(load, seed + first_id)
+    )
     for index, offset in enumerate(offsets):
         if end_ns is not None and offset >= end_ns:
             return

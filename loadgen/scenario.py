@@ -24,6 +24,7 @@ from pydantic import (
 
 from loadgen.durations import parse_duration
 from loadgen.errors import ConfigError
+from loadgen.load_models import check_load_model, load_model_name, replace_load_model
 from loadgen.pricing import PriceOverride
 from loadgen.thresholds import Check, parse_check
 
@@ -72,9 +73,39 @@ class DatasetSpec(_Strict):
         return self
 
 
+class StageSpec(_Strict):
+    """One stage of a staged load: hold `rate` for `duration` (0 pauses)."""
+
+    rate: float = Field(ge=0, le=100_000)
+    duration: Seconds = Field(gt=0, le=30 * 86400)
+
+
+class RampSpec(_Strict):
+    """A rate that goes linearly from `from` to `to` over load.duration."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    start: float = Field(alias="from", ge=0, le=100_000)
+    to: float = Field(ge=0, le=100_000)
+
+    @model_validator(mode="after")
+    def _not_all_zero(self) -> RampSpec:
+        if self.start == 0 and self.to == 0:
+            raise ValueError("a ramp from 0 to 0 sends nothing; give `to` > 0")
+        return self
+
+
 class LoadSpec(_Strict):
     rate: float = Field(1.0, ge=0.001, le=100_000, description="requests per second")
-    arrival: Literal["constant", "poisson"] = "poisson"
+    arrival: Literal["constant", "poisson", "gamma"] = "poisson"
+    cv: float | None = Field(
+        None, gt=0, le=20, description="gamma gaps' coefficient of variation (1: Poisson)"
+    )
+    ramp: RampSpec | None = None
+    stages: list[StageSpec] | None = Field(None, min_length=1)
+    concurrency: int | None = Field(
+        None, ge=1, le=100_000, description="closed loop: this many users, one request each"
+    )
     duration: Seconds | None = Field(None, gt=0, le=30 * 86400)
     requests: int | None = Field(None, ge=1)
     warmup: Seconds = Field(0.0, ge=0, le=86400)
@@ -83,9 +114,19 @@ class LoadSpec(_Strict):
 
     @model_validator(mode="after")
     def _how_long(self) -> LoadSpec:
-        if self.duration is None and self.requests is None:
+        if self.duration is None and self.requests is None and self.stages is None:
             raise ValueError("give load.duration (e.g. 30s) or load.requests (a count)")
         return self
+
+    @model_validator(mode="after")
+    def _one_load_model(self) -> LoadSpec:
+        check_load_model(self)
+        return self
+
+    @property
+    def model(self) -> str:
+        """The load model's name, as the report gives it."""
+        return load_model_name(self)
 
 
 class TimeoutSpec(_Strict):
@@ -236,6 +277,8 @@ FLAG_PATHS: dict[str, tuple[str, ...]] = {
     "--profile": ("target", "profile"),
     "--model": ("models",),
     "--seed": ("seed",),
+    "--concurrency": ("load", "concurrency"),
+    "--cv": ("load", "cv"),
     "--max-cost": ("cost", "max_usd"),
     "--project-rps": ("cost", "project_rps"),
 }
@@ -286,6 +329,7 @@ def _apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[st
         if isinstance(load, dict):
             load.pop("duration", None)
             load.pop("requests", None)
+    replace_load_model(merged, overrides)
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = {**merged[key], **value}
