@@ -1,4 +1,4 @@
-"""What the emulator does for each model: timing, output length, faults.
+"""What the emulator does for each model: timing, output length, faults, quotas, capacity.
 
 A profile is a description, not a recording: every value is an input the harness is then
 measured against. Random draws (jitter, lengths, faults) come from the emulator's one seeded
@@ -7,13 +7,14 @@ generator, so a run with the same seed and arrival order gets the same responses
 
 from __future__ import annotations
 
-import math
 import random
 from pathlib import Path
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from loadgen.emulator.text import WORDS, filler_deltas
 
 DEFAULT_PROFILES_PATH = Path(__file__).with_name("default_profiles.yaml")
 
@@ -30,6 +31,8 @@ FaultKind = Literal[
     "drop_connection",
     "bad_checksum",
     "stall",
+    "model_error",
+    "slow_trickle",
 ]
 # The fixed order faults are drawn in (the Literal's order); changing it changes what a seed
 # produces.
@@ -37,12 +40,7 @@ FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
-# Pseudo-words for the generated text: deterministic, so tests can check it exactly.
-WORDS = (
-    "the", "quarterly", "report", "shows", "steady", "growth", "in", "revenue", "while",
-    "costs", "remain", "under", "control", "and", "the", "team", "expects", "further",
-    "gains", "next", "year", "after", "launch",
-)  # fmt: skip
+__all__ = ["WORDS", "Capacity", "EmulatorConfig", "Faults", "Profile", "Quota", "QuotaSettings"]
 
 
 class _Strict(BaseModel):
@@ -63,8 +61,13 @@ class Faults(_Strict):
     drop_connection: Probability = 0.0
     bad_checksum: Probability = 0.0
     stall: Probability = 0.0
+    model_error: Probability = 0.0
+    slow_trickle: Probability = 0.0
     stall_ms: float = Field(
         default=2000.0, ge=0.0, description="extra delay before the first token"
+    )
+    trickle_factor: float = Field(
+        default=5.0, ge=1.0, description="slow_trickle multiplies every gap by this"
     )
 
     @model_validator(mode="after")
@@ -85,6 +88,40 @@ class Faults(_Strict):
         return None
 
 
+class Quota(_Strict):
+    """Bedrock's per-model quotas: requests and tokens per minute, as token buckets that
+    refill continuously and hold at most `burst_s` seconds of refill (60: a full minute's
+    quota may be spent at once). None: no limit."""
+
+    rpm: int | None = Field(default=None, ge=1)
+    tpm: int | None = Field(default=None, ge=1)
+    burst_s: float = Field(default=60.0, gt=0.0)
+    output_burndown: float = Field(
+        default=1.0,
+        ge=1.0,
+        description="quota tokens each output token uses (5 for Claude 3.7 Sonnet and later)",
+    )
+
+
+class QuotaSettings(_Strict):
+    """Quotas for every model at once: off altogether, or rpm/tpm/burst_s laid over each
+    profile's own values."""
+
+    enabled: bool = True
+    rpm: int | None = Field(default=None, ge=1)
+    tpm: int | None = Field(default=None, ge=1)
+    burst_s: float | None = Field(default=None, gt=0.0)
+
+
+class Capacity(_Strict):
+    """A model's serving capacity: `slots` requests generate at once; the rest wait in a FIFO
+    queue (the wait adds to their TTFT). Beyond `queue_limit` waiting requests, the emulator
+    answers 503 ServiceUnavailableException. None: unlimited."""
+
+    slots: int | None = Field(default=None, ge=1)
+    queue_limit: int | None = Field(default=None, ge=0)
+
+
 class Profile(_Strict):
     ttft_ms: float = Field(default=300.0, ge=0.0)
     ttft_jitter_ms: float = Field(default=0.0, ge=0.0, description="std dev of a normal")
@@ -93,8 +130,39 @@ class Profile(_Strict):
     output_tokens: int = Field(default=200, ge=1, description="mean output length")
     output_tokens_jitter: int = Field(default=0, ge=0, description="uniform +/- around the mean")
     tokens_per_delta: int = Field(default=1, ge=1)
+    default_max_tokens: int = Field(
+        default=4096, ge=1, description="the output limit when the request sets none"
+    )
+    fidelity: float = Field(
+        default=1.0, ge=0.0, le=1.0, description="how faithful generated text is (1: best)"
+    )
     faults: Faults = Faults()
+    quota: Quota = Quota()
+    capacity: Capacity = Capacity()
+    latency_optimized: Profile | None = Field(
+        default=None,
+        description="the variant served for performanceConfig.latency=optimized; only the "
+        "fields that differ need to be given, the rest come from this profile",
+    )
     description: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _variant_inherits(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("latency_optimized"), dict):
+            base = {key: value for key, value in data.items() if key != "latency_optimized"}
+            variant = {**base, **data["latency_optimized"]}
+            if isinstance(variant.get("latency_optimized"), dict):
+                raise ValueError("a latency_optimized variant cannot have a variant of its own")
+            return {**data, "latency_optimized": variant}
+        return data
+
+    def variant(self, latency_optimized: bool) -> Profile:
+        """The latency-optimized variant when asked for and offered; else this profile (as
+        Bedrock does when a model has no such variant: it serves standard latency)."""
+        if latency_optimized and self.latency_optimized is not None:
+            return self.latency_optimized
+        return self
 
     def draw_output_tokens(self, rng: random.Random, max_tokens: int | None) -> tuple[int, str]:
         """(output tokens, stopReason): the drawn length, bounded by the request's maxTokens."""
@@ -113,16 +181,8 @@ class Profile(_Strict):
         return _jittered_ns(rng, self.itl_ms, self.itl_jitter_ms)
 
     def deltas(self, output_tokens: int) -> list[str]:
-        """The text of each contentBlockDelta: tokens_per_delta words, the last one the rest."""
-        per = self.tokens_per_delta
-        count = math.ceil(output_tokens / per)
-        return [
-            "".join(
-                f"{WORDS[i % len(WORDS)]} "
-                for i in range(k * per, min(output_tokens, (k + 1) * per))
-            )
-            for k in range(count)
-        ]
+        """The filler text of each content delta: tokens_per_delta words, the last the rest."""
+        return filler_deltas(output_tokens, self.tokens_per_delta)
 
 
 def _jittered_ns(rng: random.Random, mean_ms: float, sd_ms: float) -> int:
@@ -134,6 +194,41 @@ class EmulatorConfig(_Strict):
     seed: int = 0
     default: Profile = Profile()
     profiles: dict[str, Profile] = {}
+    quotas: QuotaSettings = QuotaSettings()
+    capacity: Capacity | None = Field(
+        default=None, description="laid over every profile's capacity when set"
+    )
+
+    def quota_for(self, profile: Profile) -> Quota | None:
+        """The quota a model is held to, with the global settings laid over; None when off."""
+        if not self.quotas.enabled:
+            return None
+        quota = profile.quota
+        overrides = {
+            key: value
+            for key, value in (
+                ("rpm", self.quotas.rpm),
+                ("tpm", self.quotas.tpm),
+                ("burst_s", self.quotas.burst_s),
+            )
+            if value is not None
+        }
+        if overrides:
+            quota = quota.model_copy(update=overrides)
+        return quota if quota.rpm is not None or quota.tpm is not None else None
+
+    def capacity_for(self, profile: Profile) -> Capacity:
+        return self.capacity if self.capacity is not None else profile.capacity
+
+    def with_faults(self, rates: dict[str, float]) -> EmulatorConfig:
+        """The same config with these fault rates set on every profile (the --fault flag).
+        Raises pydantic's ValidationError for an unknown kind or a sum above 1."""
+        data = self.model_dump(mode="json")
+        for profile in [data["default"], *data["profiles"].values()]:
+            profile["faults"].update(rates)
+            if profile.get("latency_optimized"):
+                profile["latency_optimized"]["faults"].update(rates)
+        return EmulatorConfig.model_validate(data)
 
     def profile_for(self, model_id: str) -> Profile:
         """Exact id first, then the id without its cross-region prefix, then the default."""

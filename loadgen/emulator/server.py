@@ -1,69 +1,128 @@
-"""The HTTP side: Bedrock's ConverseStream over aiohttp, every frame written on schedule.
+"""The HTTP side: every Bedrock runtime API and OpenAI's chat completions over aiohttp, every
+byte written on schedule.
 
-The TTFT clock starts when the handler begins. Deltas are due at absolute instants
-(t0 + ttft + the sum of the gaps so far), never after chained relative sleeps, so one late
-write does not push back the ones after it.
+Each request goes through the same steps whatever its API: read the body (the API's parser),
+draw one plan (plan.py), check the model's quotas (quotas.py), draw the HTTP-level fault, wait
+for a serving slot (capacity.py), then write the plan with the API's encoder, on time. The TTFT
+clock starts when the handler begins, so time spent queueing for a slot is part of it. Deltas
+are due at absolute instants (start + ttft + the sum of the gaps so far), never after chained
+relative sleeps, so one late write does not push back the ones after it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import random
 import signal
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from loadgen.emulator.eventstream import event_frame, exception_frame
+from loadgen.emulator.apis.base import Api, StreamEncoder, Timing
+from loadgen.emulator.apis.converse import ConverseApi
+from loadgen.emulator.apis.invoke import InvokeApi
+from loadgen.emulator.apis.openai_chat import OpenAIChatApi
+from loadgen.emulator.capacity import Slots
 from loadgen.emulator.pacing import Pacer
+from loadgen.emulator.plan import ParsedRequest, ResponsePlan, draw_plan
 from loadgen.emulator.priority import raise_priority
-from loadgen.emulator.profiles import FAULT_KINDS, EmulatorConfig, FaultKind
+from loadgen.emulator.profiles import FAULT_KINDS, EmulatorConfig, FaultKind, Profile
+from loadgen.emulator.quotas import QuotaGate
+from loadgen.emulator.request_log import RequestLog
 from loadgen.emulator.wire import (
-    EVENTSTREAM_CONTENT_TYPE,
     HTTP_FAULTS,
+    MIDWAY_HTTP_ERRORS,
+    OVERLOADED,
+    RPM_THROTTLED,
     STREAM_EXCEPTIONS,
-    error_response,
-    input_tokens,
-    max_tokens,
+    TPM_THROTTLED,
 )
 
 _MIDSTREAM: frozenset[FaultKind] = frozenset(
     {*STREAM_EXCEPTIONS, "cut_stream", "drop_connection", "bad_checksum"}
 )
+# `.+` lets an ARN's encoded '/' through; aiohttp hands the label over decoded (%3A → :).
+ROUTES: tuple[tuple[str, Api], ...] = (
+    ("/model/{modelId:.+}/converse-stream", ConverseApi(stream=True)),
+    ("/model/{modelId:.+}/converse", ConverseApi(stream=False)),
+    ("/model/{modelId:.+}/invoke-with-response-stream", InvokeApi(stream=True)),
+    ("/model/{modelId:.+}/invoke", InvokeApi(stream=False)),
+    ("/v1/chat/completions", OpenAIChatApi()),
+)
+
+
+def _ms(ns: int) -> int:
+    return round(ns / 1_000_000)
+
+
+@dataclass
+class ModelState:
+    """Per model id, as the client names it: its quota buckets and its serving slots."""
+
+    gate: QuotaGate | None
+    slots: Slots
 
 
 class BedrockEmulator:
     """The application and its state: one seeded generator, one pacer, counters."""
 
-    def __init__(self, config: EmulatorConfig) -> None:
+    def __init__(
+        self,
+        config: EmulatorConfig,
+        *,
+        log_path: str | Path | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.config = config
         self.rng = random.Random(config.seed)
         self.pacer = Pacer()
+        self.clock = clock
+        self.log = RequestLog(log_path) if log_path is not None else None
         self.requests = 0
         self.completed = 0
         self.in_flight = 0
         self.faults: Counter[str] = Counter()
+        self.by_api: Counter[str] = Counter()
+        self.models: dict[str, ModelState] = {}
 
     def app(self) -> web.Application:
         app = web.Application()
-        # `.+` lets an ARN's encoded '/' through; aiohttp hands the label over decoded (%3A → :).
-        app.router.add_post("/model/{modelId:.+}/converse-stream", self.converse_stream)
+        for path, api in ROUTES:
+            app.router.add_post(path, self._handler(api))
         app.router.add_get("/_emulator/stats", self.stats_handler)
         app.on_startup.append(self._on_startup)
         app.on_cleanup.append(self._on_cleanup)
         return app
+
+    def _handler(self, api: Api) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            return await self.handle(api, request)
+
+        return handle
 
     async def _on_startup(self, app: web.Application) -> None:
         self.pacer.start()
 
     async def _on_cleanup(self, app: web.Application) -> None:
         await self.pacer.stop()
+        if self.log is not None:
+            self.log.close()
+
+    def _model(self, model_id: str, profile: Profile) -> ModelState:
+        state = self.models.get(model_id)
+        if state is None:
+            quota = self.config.quota_for(profile)
+            gate = QuotaGate(quota, self.clock) if quota is not None else None
+            state = ModelState(gate, Slots(self.config.capacity_for(profile)))
+            self.models[model_id] = state
+        return state
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -73,67 +132,131 @@ class BedrockEmulator:
             "faults": {kind: self.faults[kind] for kind in FAULT_KINDS},
             "lateness": self.pacer.lateness.summary(),
             "timer": self.pacer.mode,
+            "apis": dict(self.by_api),
+            "models": {
+                model_id: {
+                    "capacity": state.slots.stats(),
+                    "quota": state.gate.stats() if state.gate is not None else None,
+                }
+                for model_id, state in self.models.items()
+            },
         }
 
     async def stats_handler(self, request: web.Request) -> web.Response:
         return web.json_response(self.stats())
 
-    async def converse_stream(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, api: Api, request: web.Request) -> web.StreamResponse:
         t0 = time.perf_counter_ns()
         self.requests += 1
+        self.by_api[api.name] += 1
         request_id = str(uuid.uuid4())
+        record: dict[str, Any] = {
+            "request_id": request_id,
+            "api": api.name,
+            "received_unix": round(time.time(), 6),
+        }
         try:
-            body = json.loads(await request.read())
-            if not isinstance(body, dict):
-                raise ValueError("the request body must be a JSON object")
-            limit = max_tokens(body)
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError included
-            return error_response(
-                400, "ValidationException", f"Malformed request: {exc}", request_id
+            return await self._serve(api, request, t0, request_id, record)
+        finally:
+            if self.log is not None:
+                self.log.write(record)
+
+    async def _serve(
+        self, api: Api, request: web.Request, t0: int, request_id: str, record: dict[str, Any]
+    ) -> web.StreamResponse:
+        try:
+            parsed = api.parse(
+                await request.read(), request.match_info.get("modelId"), request.headers
             )
-        profile = self.config.profile_for(request.match_info["modelId"])
-        fault = profile.faults.draw(self.rng)
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError included
+            record.update(status=400, outcome="invalid")
+            return api.error(400, "ValidationException", f"Malformed request: {exc}", request_id)
+        record["model"] = parsed.model_id
+        base = self.config.profile_for(parsed.model_id)
+        profile = base.variant(parsed.latency_optimized)
+        # Every draw for this request happens now, in one block: same seed, same responses.
+        plan = draw_plan(
+            parsed, profile, self.rng, request_id, latency_optimized=profile is not base
+        )
+        record.update(plan.log_fields())
+        model = self._model(parsed.model_id, base)
+        gate = model.gate
+        reserved = 0
+        if gate is not None:
+            reserved = gate.reservation(
+                parsed.input_tokens, parsed.max_tokens or profile.default_max_tokens
+            )
+            refusal = gate.admit(reserved)
+            if refusal is not None:
+                record.update(status=429, outcome=f"throttled_{refusal}", fault=None)
+                message = RPM_THROTTLED if refusal == "rpm" else TPM_THROTTLED
+                return api.error(429, "ThrottlingException", message, request_id)
+        completed_before = self.completed
+        try:
+            return await self._admitted(api, request, parsed, plan, model.slots, t0, record)
+        finally:
+            if gate is not None:
+                done = self.completed > completed_before
+                output = plan.output_tokens if done else 0
+                gate.settle(reserved, gate.usage(parsed.input_tokens, output))
+
+    async def _admitted(
+        self,
+        api: Api,
+        request: web.Request,
+        parsed: ParsedRequest,
+        plan: ResponsePlan,
+        slots: Slots,
+        t0: int,
+        record: dict[str, Any],
+    ) -> web.StreamResponse:
+        fault = plan.fault
         if fault is not None:
             self.faults[fault] += 1
-            if fault in HTTP_FAULTS:
-                return error_response(*HTTP_FAULTS[fault], request_id)
-        # Every draw for this request happens now, in one block: same seed, same responses.
-        output_tokens, stop_reason = profile.draw_output_tokens(self.rng, limit)
-        texts = profile.deltas(output_tokens)
-        first = t0 + profile.draw_ttft_ns(self.rng)
-        if fault == "stall":
-            first += round(profile.faults.stall_ms * 1_000_000)
-        due = [first]
-        for _ in range(len(texts) - 1):
-            due.append(due[-1] + profile.draw_itl_ns(self.rng))
-        prompt_tokens = input_tokens(body)
-        usage = {
-            "inputTokens": prompt_tokens,
-            "outputTokens": output_tokens,
-            "totalTokens": prompt_tokens + output_tokens,
-        }
+        if fault is not None and fault in HTTP_FAULTS:
+            status, code, message = HTTP_FAULTS[fault]
+            record.update(status=status, outcome="fault")
+            return api.error(status, code, message, plan.request_id)
+        if not await slots.acquire():
+            record.update(status=OVERLOADED[0], outcome="overloaded")
+            return api.error(*OVERLOADED, plan.request_id)
+        try:
+            start = time.perf_counter_ns()
+            slots.record_wait(start - t0)
+            record["queue_wait_ms"] = round((start - t0) / 1e6, 3)
+            encoder = api.streamer(parsed, plan)
+            if encoder is None:
+                return await self._whole(api, request, parsed, plan, t0, start, record)
+            return await self._stream(request, encoder, plan, t0, start, record)
+        finally:
+            slots.release()
 
+    async def _stream(
+        self,
+        request: web.Request,
+        encoder: StreamEncoder,
+        plan: ResponsePlan,
+        t0: int,
+        start: int,
+        record: dict[str, Any],
+    ) -> web.StreamResponse:
+        fault = plan.fault
         response = web.StreamResponse(
-            headers={
-                "Content-Type": EVENTSTREAM_CONTENT_TYPE,
-                "x-amzn-RequestId": request_id,
-            }
+            headers={**encoder.headers, "x-amzn-RequestId": plan.request_id}
         )
         response.enable_chunked_encoding()
+        record.update(status=200, outcome="fault" if fault in _MIDSTREAM else "client_gone")
         self.in_flight += 1
         try:
             await response.prepare(request)
-            await response.write(event_frame("messageStart", {"role": "assistant"}))
-            if await self._deltas(request, response, texts, due, fault):
-                trailer = [
-                    event_frame("contentBlockStop", {"contentBlockIndex": 0}),
-                    event_frame("messageStop", {"stopReason": stop_reason}),
-                ]
-                latency_ms = round((time.perf_counter_ns() - t0) / 1_000_000)
-                metrics = {"latencyMs": latency_ms}
-                trailer.append(event_frame("metadata", {"usage": usage, "metrics": metrics}))
-                await response.write(b"".join(trailer))
+            await response.write(encoder.start())
+            first = await self._deltas(request, response, encoder, plan, plan.due(start))
+            if first is not None:
+                now = time.perf_counter_ns()
+                timing = Timing(latency_ms=_ms(now - t0), first_byte_ms=_ms(first - t0))
+                await response.write(encoder.end(timing))
                 self.completed += 1
+                record["outcome"] = "ok" if fault is None else "fault"
             if fault != "drop_connection":
                 await response.write_eof()
         except ConnectionError:
@@ -146,37 +269,105 @@ class BedrockEmulator:
         self,
         request: web.Request,
         response: web.StreamResponse,
-        texts: list[str],
+        encoder: StreamEncoder,
+        plan: ResponsePlan,
         due: list[int],
-        fault: FaultKind | None,
-    ) -> bool:
-        """Write the deltas on schedule; False when a fault ended the stream early."""
-        fault_at = len(texts) // 2 if fault in _MIDSTREAM else -1
-        for index, (text, due_ns) in enumerate(zip(texts, due, strict=True)):
+    ) -> int | None:
+        """Write the deltas on schedule: the instant of the first one, or None when a fault
+        ended the stream early."""
+        fault = plan.fault
+        fault_at = len(plan.texts) // 2 if fault in _MIDSTREAM else -1
+        first: int | None = None
+        for index, (text, due_ns) in enumerate(zip(plan.texts, due, strict=True)):
             await self.pacer.sleep_until(due_ns)
             if index == fault_at and fault is not None:
                 if fault in STREAM_EXCEPTIONS:
-                    await response.write(exception_frame(*STREAM_EXCEPTIONS[fault]))
-                    return False
+                    await response.write(encoder.exception(fault))
+                    return None
                 if fault == "cut_stream":
-                    return False  # a clean end of the HTTP response, no messageStop/metadata
+                    return None  # a clean end of the HTTP response, no stop/metadata
                 if fault == "drop_connection":
                     if request.transport is not None:
                         request.transport.abort()  # RST mid-body: the client sees a cut payload
-                    return False
-            payload = {"contentBlockIndex": 0, "delta": {"text": text}}
+                    return None
             corrupt = index == fault_at and fault == "bad_checksum"
-            await response.write(event_frame("contentBlockDelta", payload, corrupt_crc=corrupt))
-        return True
+            await response.write(encoder.delta(text, corrupt=corrupt))
+            if first is None:
+                first = time.perf_counter_ns()
+        return first if first is not None else time.perf_counter_ns()
+
+    async def _whole(
+        self,
+        api: Api,
+        request: web.Request,
+        parsed: ParsedRequest,
+        plan: ResponsePlan,
+        t0: int,
+        start: int,
+        record: dict[str, Any],
+    ) -> web.StreamResponse:
+        """A non-streaming response: the whole body once the last token is due. Mid-stream
+        faults strike halfway through the generation time, in this API's own way."""
+        fault = plan.fault
+        due = plan.due(start)
+        self.in_flight += 1
+        try:
+            if fault is not None and (fault in MIDWAY_HTTP_ERRORS or fault == "drop_connection"):
+                await self.pacer.sleep_until(due[len(due) // 2])
+                record["outcome"] = "fault"
+                if fault == "drop_connection":
+                    record["status"] = None
+                    if request.transport is not None:
+                        request.transport.abort()
+                    return web.Response(status=500)  # never reaches the client
+                status, code, message = MIDWAY_HTTP_ERRORS[fault]
+                record["status"] = status
+                return api.error(status, code, message, plan.request_id)
+            await self.pacer.sleep_until(due[-1])
+            timing = Timing(latency_ms=_ms(time.perf_counter_ns() - t0), first_byte_ms=None)
+            body, headers = api.body(parsed, plan, timing)
+            headers["x-amzn-RequestId"] = plan.request_id
+            record.update(status=200, outcome="ok" if fault is None else "fault")
+            if fault == "bad_checksum":
+                body = body[: len(body) // 2]  # a body that is not valid JSON
+            if fault == "cut_stream":
+                return await self._cut_body(request, body, headers)
+            self.completed += 1
+            return web.Response(body=body, headers=headers)
+        finally:
+            self.in_flight -= 1
+
+    async def _cut_body(
+        self, request: web.Request, body: bytes, headers: dict[str, str]
+    ) -> web.StreamResponse:
+        """Content-Length promises the whole body; half of it comes, then the connection
+        closes."""
+        response = web.StreamResponse(headers=headers)
+        response.content_length = len(body)
+        try:
+            await response.prepare(request)
+            await response.write(body[: len(body) // 2])
+        except ConnectionError:
+            pass
+        if request.transport is not None:
+            request.transport.close()
+        return response
 
 
 class Emulator:
     """The emulator in the current event loop, on a real socket."""
 
-    def __init__(self, config: EmulatorConfig, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        config: EmulatorConfig,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        log_path: str | Path | None = None,
+    ) -> None:
         self.host = host
         self.port = port
-        self.state = BedrockEmulator(config)
+        self.state = BedrockEmulator(config, log_path=log_path)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -213,19 +404,26 @@ class Emulator:
         await self.stop()
 
 
-def serve(host: str = "127.0.0.1", port: int = 0, config: EmulatorConfig | None = None) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    config: EmulatorConfig | None = None,
+    *,
+    log_path: str | Path | None = None,
+) -> None:
     """Serve until SIGINT or SIGTERM, with raised priority where the system allows it."""
     raise_priority()
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-        runner.run(_serve(host, port, config if config is not None else EmulatorConfig()))
+        config = config if config is not None else EmulatorConfig()
+        runner.run(_serve(host, port, config, log_path))
 
 
-async def _serve(host: str, port: int, config: EmulatorConfig) -> None:
+async def _serve(host: str, port: int, config: EmulatorConfig, log_path: str | Path | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with Emulator(config, host, port) as emulator:
+    async with Emulator(config, host, port, log_path=log_path) as emulator:
         # A full collection walks every object loaded at start-up (~20 ms on a small machine,
         # a stall in the middle of some response): freeze them, so that collections during
         # the run only look at what the run allocated.

@@ -1,5 +1,6 @@
 """Bedrock's HTTP side, outside the event stream: what a request carries that the emulator
-reads, and what an error response looks like."""
+reads, and what an error response looks like. Every Bedrock API (Converse, InvokeModel and
+their streaming forms) shares these."""
 
 from __future__ import annotations
 
@@ -14,18 +15,36 @@ from loadgen.emulator.profiles import FaultKind
 EVENTSTREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
 _ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
 _THROTTLED = "Too many requests, please wait before trying again."
+# Bedrock's own messages for the two quotas.
+RPM_THROTTLED = _THROTTLED
+TPM_THROTTLED = "Too many tokens, please wait before trying again."
+# What Bedrock says when a model has no capacity left for on-demand requests.
+OVERLOADED = (503, "ServiceUnavailableException", "Bedrock is unable to process your request.")
 
 # Faults answered with an HTTP error before any stream bytes: (status, error type, message).
 HTTP_FAULTS: Mapping[FaultKind, tuple[int, str, str]] = {
     "throttle": (429, "ThrottlingException", _THROTTLED),
     "server_error": (500, "InternalServerException", "The server encountered an error."),
     "unavailable": (503, "ServiceUnavailableException", "The service is unavailable."),
+    "model_error": (
+        424,
+        "ModelErrorException",
+        "The model encountered an error while processing the request.",
+    ),
 }
 # Faults that replace a delta halfway through with an exception frame: (:exception-type,
 # message). The type names the member of ConverseStreamOutput, hence the lowercase first letter.
 STREAM_EXCEPTIONS: Mapping[FaultKind, tuple[str, str]] = {
     "throttle_midstream": ("throttlingException", _THROTTLED),
     "model_stream_error": ("modelStreamErrorException", "The model stream failed."),
+}
+
+
+# A mid-stream exception on an API that does not stream: the HTTP error the response becomes
+# once half the generation time has passed.
+MIDWAY_HTTP_ERRORS: Mapping[FaultKind, tuple[int, str, str]] = {
+    "throttle_midstream": (429, "ThrottlingException", _THROTTLED),
+    "model_stream_error": HTTP_FAULTS["model_error"],
 }
 
 
