@@ -58,6 +58,9 @@ START_LEAD_NS = 100_000_000  # the first request leaves 100 ms after setup, not 
 class RunOptions:
     out_dir: Path | None = None
     emulate: bool = False
+    # An emulator already started for several runs (a sweep's stages): use it, as --emulate
+    # would use its own, instead of starting one per run.
+    shared_emulator_url: str | None = None
     quiet: bool = False
     grace_s: float = 10.0  # after an interrupt, how long requests in flight may finish
     preflight: bool = True  # one cheap call per model before load
@@ -102,13 +105,21 @@ async def run_async(
                 update={"endpoint_url": emulator.url, "region": target.region or EMULATOR_REGION}
             )
             credentials = EMULATOR_CREDENTIALS
+        elif options.shared_emulator_url is not None:
+            target = target.model_copy(
+                update={
+                    "endpoint_url": options.shared_emulator_url,
+                    "region": target.region or EMULATOR_REGION,
+                }
+            )
+            credentials = EMULATOR_CREDENTIALS
         backend = BedrockBackend(
             target,
             scenario.timeouts,
             pool_size=target.max_connections or scenario.load.max_in_flight,
             static_credentials=credentials,
         )
-        if not options.emulate:
+        if credentials is None:
             await _check_aws_setup(backend, target)
         region = target.region or backend.session().region_name or EMULATOR_REGION
         prices = resolve_prices(scenario, region)
@@ -244,7 +255,7 @@ async def _measure(
         ended_at=_utc_now(),
         status=status,
         status_reason=stop.reason,
-        target=_describe_target(target, options.emulate),
+        target=_describe_target(target, options.emulate or options.shared_emulator_url is not None),
         load=describe_load(scenario.load),
         seed=seed,
         loadgen_version=__version__,
@@ -422,6 +433,25 @@ def _rates(outcomes: list[PhaseOutcome]) -> tuple[float | None, float | None]:
     scheduled = gaps / (scheduled_span / 1e9) if scheduled_span > 0 else None
     achieved = dispatched_gaps / (dispatch_span / 1e9) if dispatch_span > 0 else None
     return scheduled, achieved
+
+
+def start_emulator(scenario: Scenario) -> EmulatorProcess:
+    """The built-in emulator with the scenario's profiles, started (a context manager)."""
+    process = EmulatorProcess(_emulator_config(scenario))
+    try:
+        process.start()
+    except EmulatorStartError as exc:
+        raise PreflightError(f"the built-in emulator did not start: {exc}") from None
+    return process
+
+
+def emulated_quota(scenario: Scenario, model: str) -> dict[str, Any] | None:
+    """The quota the built-in emulator holds `model` to under --emulate; None: unlimited."""
+    config = _emulator_config(scenario)
+    quota = config.quota_for(config.profile_for(model))
+    if quota is None:
+        return None
+    return {"rpm": quota.rpm, "tpm": quota.tpm, "output_burndown": quota.output_burndown}
 
 
 def _emulator_config(scenario: Scenario) -> EmulatorConfig:

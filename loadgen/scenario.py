@@ -207,6 +207,32 @@ class CheckSpec(_Strict):
         return parse_check(self.check, self.model)
 
 
+class QuotaSpec(_Strict):
+    """The account's quota for each model under test (Bedrock sets them per model)."""
+
+    rpm: int | None = Field(None, ge=1, description="requests per minute")
+    tpm: int | None = Field(None, ge=1, description="tokens per minute")
+
+
+class SweepSpec(_Strict):
+    """How `loadgen sweep` climbs its ladder of rates (docs/sweep.md); flags override."""
+
+    rates: list[Annotated[float, Field(gt=0, le=100_000)]] | None = Field(None, min_length=1)
+    stage_duration: Seconds = Field(30.0, gt=0, le=86400)
+    stage_warmup: Seconds = Field(5.0, ge=0, le=86400)
+    start_rate: float = Field(1.0, gt=0, le=100_000)
+    max_rate: float = Field(1000.0, gt=0, le=100_000)
+    factor: float = Field(2.0, gt=1, le=10, description="geometric step while probing")
+    precision: float = Field(0.05, gt=0, le=1, description="stop refining at this gap")
+    max_stages: int = Field(12, ge=1, le=100, description="per model")
+    max_error_rate: float = Field(0.05, ge=0, le=1)
+    max_throttle_rate: float = Field(0.05, ge=0, le=1)
+    min_throughput_share: float = Field(0.9, gt=0, le=1)
+    ttft_growth: float = Field(1.5, gt=1, description="TTFT end/start ratio that is a queue")
+    max_lag_p99: Seconds = Field(0.05, gt=0, description="schedule lag p99 of a stage")
+    quota: QuotaSpec = QuotaSpec()
+
+
 def _check_from_string(value: Any) -> Any:
     return {"check": value} if isinstance(value, str) else value
 
@@ -239,6 +265,7 @@ class Scenario(_Strict):
     requirements: Checks = Field(
         default_factory=list, description="the verdict per model; never changes the exit code"
     )
+    sweep: SweepSpec = SweepSpec()
     seed: int | None = Field(None, ge=0, lt=2**63)
     base_dir: Path = Field(Path("."), exclude=True)
 
@@ -279,6 +306,14 @@ FLAG_PATHS: dict[str, tuple[str, ...]] = {
     "--seed": ("seed",),
     "--concurrency": ("load", "concurrency"),
     "--cv": ("load", "cv"),
+    "--rates": ("sweep", "rates"),
+    "--stage-duration": ("sweep", "stage_duration"),
+    "--stage-warmup": ("sweep", "stage_warmup"),
+    "--start-rate": ("sweep", "start_rate"),
+    "--max-rate": ("sweep", "max_rate"),
+    "--max-stages": ("sweep", "max_stages"),
+    "--quota-rpm": ("sweep", "quota", "rpm"),
+    "--quota-tpm": ("sweep", "quota", "tpm"),
     "--max-cost": ("cost", "max_usd"),
     "--project-rps": ("cost", "project_rps"),
 }
