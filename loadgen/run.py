@@ -61,6 +61,9 @@ class RunOptions:
     # An emulator already started for several runs (a sweep's stages): use it, as --emulate
     # would use its own, instead of starting one per run.
     shared_emulator_url: str | None = None
+    # A started backend several runs share (a sweep's stages): creating an SDK client costs
+    # a second or two. The run neither starts nor closes it.
+    shared_backend: BedrockBackend | None = None
     quiet: bool = False
     grace_s: float = 10.0  # after an interrupt, how long requests in flight may finish
     preflight: bool = True  # one cheap call per model before load
@@ -113,7 +116,7 @@ async def run_async(
                 }
             )
             credentials = EMULATOR_CREDENTIALS
-        backend = BedrockBackend(
+        backend = options.shared_backend or BedrockBackend(
             target,
             scenario.timeouts,
             pool_size=target.max_connections or scenario.load.max_in_flight,
@@ -123,7 +126,8 @@ async def run_async(
             await _check_aws_setup(backend, target)
         region = target.region or backend.session().region_name or EMULATOR_REGION
         prices = resolve_prices(scenario, region)
-        await backend.start()
+        if options.shared_backend is None:
+            await backend.start()
         try:
             if options.preflight:
                 endpoint = target.endpoint_url or f"the Bedrock endpoint in {target.region}"
@@ -134,7 +138,8 @@ async def run_async(
             )
         finally:
             gc.unfreeze()
-            await backend.close()
+            if options.shared_backend is None:
+                await backend.close()
         if emulator is not None:
             result.report["run"]["emulator"] = await asyncio.to_thread(emulator.stats)
             write_json_atomically(out_dir / "report.json", result.report)
@@ -433,6 +438,23 @@ def _rates(outcomes: list[PhaseOutcome]) -> tuple[float | None, float | None]:
     scheduled = gaps / (scheduled_span / 1e9) if scheduled_span > 0 else None
     achieved = dispatched_gaps / (dispatch_span / 1e9) if dispatch_span > 0 else None
     return scheduled, achieved
+
+
+def backend_for(scenario: Scenario, emulator_url: str | None) -> BedrockBackend:
+    """A backend as run_async makes one, for runs that share it (not started)."""
+    target = scenario.target
+    credentials = None
+    if emulator_url is not None:
+        target = target.model_copy(
+            update={"endpoint_url": emulator_url, "region": target.region or EMULATOR_REGION}
+        )
+        credentials = EMULATOR_CREDENTIALS
+    return BedrockBackend(
+        target,
+        scenario.timeouts,
+        pool_size=target.max_connections or scenario.load.max_in_flight,
+        static_credentials=credentials,
+    )
 
 
 def start_emulator(scenario: Scenario) -> EmulatorProcess:

@@ -20,11 +20,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from loadgen.backends.bedrock import BedrockBackend
 from loadgen.report import write_json_atomically
 from loadgen.run import (
     EXIT_ABORTED,
     EXIT_INTERRUPTED,
     RunOptions,
+    backend_for,
     emulated_quota,
     run_async,
     start_emulator,
@@ -90,7 +92,12 @@ async def sweep_async(scenario: Scenario, options: SweepOptions) -> SweepResult:
         emulator_url = None
         if options.emulate:
             emulator_url = stack.enter_context(start_emulator(scenario)).url
-        exit_code = await _climb(scenario, options, out_dir, summary, emulator_url)
+        backend = backend_for(scenario, emulator_url)
+        await backend.start()
+        try:
+            exit_code = await _climb(scenario, options, out_dir, summary, emulator_url, backend)
+        finally:
+            await backend.close()
     summary["ended_at"] = _utc_now()
     if summary["status"] == "running":
         summary["status"] = "completed"
@@ -107,6 +114,7 @@ async def _climb(
     out_dir: Path,
     summary: dict[str, Any],
     emulator_url: str | None,
+    backend: BedrockBackend,
 ) -> int:
     """Every model's ladder, stage by stage; returns the exit code."""
     settings = scenario.sweep
@@ -129,6 +137,7 @@ async def _climb(
                     RunOptions(
                         out_dir=stage_dir,
                         shared_emulator_url=emulator_url,
+                        shared_backend=backend,
                         quiet=True,
                         grace_s=options.grace_s,
                         preflight=options.preflight and first_stage,
