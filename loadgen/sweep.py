@@ -96,6 +96,12 @@ async def sweep_async(scenario: Scenario, options: SweepOptions) -> SweepResult:
         await backend.start()
         try:
             exit_code = await _climb(scenario, options, out_dir, summary, emulator_url, backend)
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            # Ctrl-C between stages (during one, the stage's run handles it): keep what ran.
+            summary.update(status=INTERRUPTED, status_reason="interrupted between stages")
+            summary["ended_at"] = _utc_now()
+            write_json_atomically(out_dir / "sweep.json", _document(summary))
+            raise
         finally:
             await backend.close()
     summary["ended_at"] = _utc_now()
