@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from loadgen.backends.bedrock import BedrockBackend
+from loadgen.errors import PreflightError
 from loadgen.report import write_json_atomically
 from loadgen.run import (
     EXIT_ABORTED,
@@ -74,7 +75,12 @@ async def sweep_async(scenario: Scenario, options: SweepOptions) -> SweepResult:
     out_dir = options.out_dir or Path("reports") / (
         f"{scenario.name}-sweep-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PreflightError(
+            f"cannot write to the output folder {out_dir}: {exc.strerror}; pass --out DIR"
+        ) from None
     summary: dict[str, Any] = {
         "scenario": scenario.name,
         "started_at": _utc_now(),
