@@ -131,7 +131,6 @@ async def _climb(
     """Every model's ladder, stage by stage; returns the exit code."""
     settings = scenario.sweep
     exit_code = EXIT_OK
-    first_stage = True
     for spec in scenario.models:
         model = spec.id
         quota = _quota(scenario, model, options.emulate)
@@ -152,11 +151,11 @@ async def _climb(
                         shared_backend=backend,
                         quiet=True,
                         grace_s=options.grace_s,
-                        preflight=options.preflight and first_stage,
+                        # each model is checked once, before its first stage
+                        preflight=options.preflight and not stages and attempt == 0,
                         console=options.console,
                     ),
                 )
-                first_stage = False
                 stage = assess_stage(result.report, model, rate, stage_dir, scenario, quota)
                 if (
                     not stage.generator_limited_only
