@@ -4,7 +4,13 @@ The emulator runs in its own process (raised priority where allowed) with a fixe
 TTFT 200 ms, then 50 deltas 20 ms apart (TTLT 1180 ms), at a constant 20 req/s. The emulator
 records how late each of its own writes was, so "what the endpoint did" is known.
 
-    .venv/bin/python benchmarks/accuracy_w1.py [--duration 30] [--rps 20]
+    .venv/bin/python benchmarks/accuracy_w1.py [--duration 30] [--rps 20] [--progress] [--quality]
+
+--progress draws the live progress view all the run (into /dev/null, as on a terminal), to
+show that it costs the measurement nothing.
+
+--quality gives the row key facts and a reference summary, so the run keeps every response's
+text and scores it after the run (docs/quality.md): the figures must not move.
 
 Target (DESIGN.md): TTFT within +1 ms (p50) and +2 ms (p99); ITL exact to 0.5 ms; tokens exact.
 """
@@ -12,6 +18,7 @@ Target (DESIGN.md): TTFT within +1 ms (p50) and +2 ms (p99); ITL exact to 0.5 ms
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -29,19 +36,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--rps", type=float, default=20.0)
+    parser.add_argument("--progress", action="store_true", help="draw live progress meanwhile")
+
+    parser.add_argument("--quality", action="store_true", help="capture and score responses")
     args = parser.parse_args()
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
     profile = {"ttft_ms": TTFT_MS, "itl_ms": ITL_MS, "output_tokens": DELTAS}
     config = EmulatorConfig.model_validate({"profiles": {"w1": profile}})
-    with EmulatorProcess(config) as emulator, tempfile.TemporaryDirectory() as out:
+    with (
+        contextlib.ExitStack() as stack,
+        EmulatorProcess(config) as emulator,
+        tempfile.TemporaryDirectory() as out,
+    ):
         scenario = scenario_from_dict(
             {
                 "name": "w1",
                 "models": ["w1"],
                 "prompt": {"template": "{body}"},
-                "dataset": {"rows": [{"body": "hello " * 50}]},
+                "dataset": {"rows": [_row(args.quality)]},
                 "inference": {"max_tokens": 1000},
                 "load": {"rate": args.rps, "arrival": "constant", "duration": args.duration},
                 "target": {"endpoint_url": emulator.url, "region": "us-east-1"},
@@ -49,7 +63,12 @@ def main() -> None:
                 "seed": 1,
             }
         )
-        result = run(scenario, RunOptions(out_dir=Path(out), quiet=True))
+        options = RunOptions(out_dir=Path(out), quiet=True, html=False)
+        if args.progress:
+            sink = stack.enter_context(open(os.devnull, "w"))  # closed by the stack
+            options.progress = True
+            options.console = Console(file=sink, force_terminal=True, width=120)
+        result = run(scenario, options)
         stats = emulator.stats()
     report = result.report
     model = report["models"]["w1"]
@@ -58,7 +77,8 @@ def main() -> None:
     ttlt_truth = TTFT_MS + (DELTAS - 1) * ITL_MS
     console = Console()
     console.print(
-        f"W1: {args.rps:g} req/s constant for {args.duration:g} s, "
+        f"W1{' with live progress' if args.progress else ''}: "
+        f"{args.rps:g} req/s constant for {args.duration:g} s, "
         f"{model['requests']['ok']}/{model['requests']['sent']} ok"
     )
     console.print(
@@ -81,7 +101,17 @@ def main() -> None:
         f"generator lag p99 {generator['lag_ms']['p99']} ms, CPU {generator['cpu_percent']} %, "
         f"achieved {generator['achieved_rps']} req/s"
     )
+    if model.get("quality"):
+        console.print(f"quality scored {model['quality']['scored']} responses")
     console.print(f"emulator write lateness: {stats.get('lateness') if stats else 'unavailable'}")
+
+
+def _row(quality: bool) -> dict[str, object]:
+    row: dict[str, object] = {"id": "w1", "body": "hello " * 50}
+    if quality:
+        row["key_facts"] = {"people": ["Ada"], "dates": ["March 13"], "amounts": ["$1.92M"]}
+        row["reference_summary"] = "Ada reports $1.92M by March 13."
+    return row
 
 
 if __name__ == "__main__":

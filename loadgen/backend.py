@@ -24,6 +24,7 @@ class Request:
     max_tokens: int
     temperature: float | None = None
     top_p: float | None = None
+    api: str | None = None  # which API carries it when a run uses two (compare_streaming)
 
 
 class Timeline:
@@ -49,11 +50,16 @@ class Timeline:
         "pool_queued_ns",
         "pool_wait_ns",
         "send_ns",
+        "server_first_byte_ms",
         "server_latency_ms",
         "stop_reason",
+        "text_parts",
+        "whole_response",
     )
 
-    def __init__(self, on_first_token: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, on_first_token: Callable[[], None] | None = None, *, capture_text: bool = False
+    ) -> None:
         self.send_ns: int | None = None
         self.first_token_ns: int | None = None
         self.end_ns: int | None = None
@@ -65,26 +71,44 @@ class Timeline:
         self.cache_read_tokens: int | None = None
         self.cache_write_tokens: int | None = None
         self.server_latency_ms: int | None = None
+        self.server_first_byte_ms: int | None = None
+        self.whole_response = False
         self.stop_reason: str | None = None
         self.error: ErrorClass | None = None
         self.error_code: str | None = None
         self.error_message: str | None = None
         self.http_status: int | None = None
         self.on_first_token = on_first_token
+        # The response text, kept only when asked (quality scoring): most runs need none of it.
+        self.text_parts: list[str] | None = [] if capture_text else None
 
     def mark_send(self) -> None:
         # Trace hooks can fire more than once (a redirect, a retried connection): keep the first.
         if self.send_ns is None:
             self.send_ns = time.perf_counter_ns()
 
-    def mark_content(self) -> None:
-        """A content delta with non-empty text arrived."""
+    def mark_content(self, text: str = "") -> None:
+        """A content delta with non-empty text arrived; its text is kept if capture is on."""
         now = time.perf_counter_ns()
         if self.first_token_ns is None:
             self.first_token_ns = now
             if self.on_first_token is not None:
                 self.on_first_token()
         self.delta_ns.append(now)
+        if self.text_parts is not None:
+            self.text_parts.append(text)
+
+    def keep_text(self, text: str) -> None:
+        """The text of an answer that came whole (no deltas), kept if capture is on."""
+        if self.text_parts is not None:
+            self.text_parts.append(text)
+
+    def expect_whole_response(self) -> None:
+        """A non-streaming API: no token arrives before the whole answer, so there is no
+        TTFT to measure and only the total deadline applies."""
+        self.whole_response = True
+        if self.on_first_token is not None:
+            self.on_first_token()
 
     def mark_end(self) -> None:
         if self.end_ns is None:
@@ -136,11 +160,14 @@ class Timeline:
             cache_write_tokens=self.cache_write_tokens,
             tokens_estimated=False,
             server_latency_ms=self.server_latency_ms,
+            server_first_byte_ms=self.server_first_byte_ms,
+            api=request.api,
             stop_reason=self.stop_reason,
             error=self.error,
             error_code=self.error_code,
             error_message=self.error_message,
             http_status=self.http_status,
+            response_text=None if self.text_parts is None else "".join(self.text_parts),
         )
 
 

@@ -69,6 +69,16 @@ def main() -> None:
 @click.option("--endpoint-url", help="Send to this URL instead of the AWS endpoint.")
 @click.option("--region", help="AWS region, e.g. us-east-1.")
 @click.option("--profile", help="AWS named profile for credentials.")
+@click.option(
+    "--api",
+    help="bedrock-converse-stream (default), bedrock-converse, bedrock-invoke-stream, "
+    "bedrock-invoke, openai-chat or openai-chat-nostream (target.api).",
+)
+@click.option(
+    "--compare-streaming",
+    is_flag=True,
+    help="Also run the same prompts through the API's (non-)streaming twin and compare.",
+)
 @click.option("--emulate", is_flag=True, help="Start the built-in Bedrock emulator and use it.")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
 @click.option("--seed", type=int, help="Seed for arrivals and row order (default: random).")
@@ -80,6 +90,18 @@ def main() -> None:
     help="Seconds in-flight requests may finish after Ctrl-C.",
 )
 @click.option("--cloudwatch", is_flag=True, help="Publish metrics to CloudWatch during the run.")
+@click.option("--cloudwatch-endpoint-url", help="CloudWatch endpoint (e.g. a local moto server).")
+@click.option("--cloudwatch-region", help="CloudWatch region (default: the target's).")
+@click.option("--cloudwatch-profile", help="AWS profile for CloudWatch (default: --profile).")
+@click.option("--cloudwatch-interval", help="Publish every D, e.g. 10s (cloudwatch.interval).")
+@click.option(
+    "--dashboard", is_flag=True, help="Put the scenario's dashboard (implies --cloudwatch)."
+)
+@click.option("--alarms", is_flag=True, help="Put thresholds as alarms (implies --cloudwatch).")
+@click.option("--sns-topic", help="SNS topic ARN the alarms notify (cloudwatch.alarm_topic).")
+@click.option("--emf", help="Write the metrics as CloudWatch EMF lines to FILE ('-': stdout).")
+@click.option("--dry-run", is_flag=True, help="Print the CloudWatch calls instead of making them.")
+@click.option("--require-cloudwatch", is_flag=True, help="Exit 5 when anything was not published.")
 @click.option("--max-cost", type=float, help="Budget in USD: stop sending before passing it.")
 @click.option("--project-rps", type=float, help="Also project the bill at this request rate.")
 @click.option(
@@ -88,10 +110,14 @@ def main() -> None:
 @click.option(
     "--skip-preflight", is_flag=True, help="Skip the one-call-per-model check before load."
 )
+@click.option(
+    "--no-quality", is_flag=True, help="Skip scoring the responses' quality (docs/quality.md)."
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option("--no-html", is_flag=True, help="Do not write report.html beside report.json.")
 @_friendly_errors
 def run(scenario: Path, **flags: Any) -> None:
-    """Run SCENARIO (a YAML file) and write report.json and samples.jsonl."""
+    """Run SCENARIO (a YAML file) and write report.json, report.html and samples.jsonl."""
     from loadgen.run import RunOptions
     from loadgen.run import run as run_scenario
     from loadgen.scenario import load_scenario
@@ -106,8 +132,13 @@ def run(scenario: Path, **flags: Any) -> None:
         quiet=flags["quiet"],
         grace_s=flags["grace"],
         preflight=not flags["skip_preflight"],
+        html=not flags["no_html"],
+        quality=not flags["no_quality"],
         # Logs and CI capture are not terminals: give the table room rather than wrap it.
         console=Console(width=None if sys.stdout.isatty() else 160),
+        emf=flags["emf"],
+        cloudwatch_dry_run=flags["dry_run"],
+        require_cloudwatch=flags["require_cloudwatch"],
     )
     # Until the run installs its own handlers (and after it removes them), SIGTERM unwinds like
     # Ctrl-C, so the emulator process and open files are cleaned up rather than orphaned.
@@ -136,7 +167,9 @@ def _overrides(flags: dict[str, Any]) -> dict[str, Any]:
         if flags.get(flag) is not None
     }
     target = {
-        key: flags[key] for key in ("endpoint_url", "region", "profile") if flags[key] is not None
+        key: flags[key]
+        for key in ("endpoint_url", "region", "profile", "api")
+        if flags[key] is not None
     }
     overrides: dict[str, Any] = {}
     if load:
@@ -147,13 +180,31 @@ def _overrides(flags: dict[str, Any]) -> dict[str, Any]:
         overrides["models"] = list(flags["models"])
     if flags["seed"] is not None:
         overrides["seed"] = flags["seed"]
+    if flags["compare_streaming"]:
+        overrides["compare_streaming"] = True
     cost = {
         key: flags[flag]
         for key, flag in (("max_usd", "max_cost"), ("project_rps", "project_rps"))
         if flags[flag] is not None
     }
-    if flags["cloudwatch"]:
-        overrides["cloudwatch"] = {"enabled": True}
+    cloudwatch = {
+        key: flags[flag]
+        for key, flag in (
+            ("endpoint_url", "cloudwatch_endpoint_url"),
+            ("region", "cloudwatch_region"),
+            ("profile", "cloudwatch_profile"),
+            ("interval", "cloudwatch_interval"),
+            ("alarm_topic", "sns_topic"),
+        )
+        if flags[flag] is not None
+    }
+    for key in ("dashboard", "alarms"):
+        if flags[key]:
+            cloudwatch[key] = True
+    if flags["cloudwatch"] or flags["dashboard"] or flags["alarms"]:
+        cloudwatch["enabled"] = True
+    if cloudwatch:
+        overrides["cloudwatch"] = cloudwatch
     if flags["allow_unpriced"]:
         cost["allow_unpriced"] = True
     if cost:
@@ -207,11 +258,18 @@ def sweep(scenario: Path, **flags: Any) -> None:
     sys.exit(result.exit_code)
 
 
+def _plain_default(param: click.Parameter) -> Any:
+    """A flag's default as the command would receive it (click marks "none given" with a
+    sentinel object in recent versions)."""
+    value = param.default
+    return value if isinstance(value, bool | int | float | str | tuple | list) else None
+
+
 def _sweep_overrides(flags: dict[str, Any]) -> dict[str, Any]:
+    # `run`'s flags that sweep does not take, at their defaults: one _overrides for both.
     run_flags = {
-        **{key: None for key in ("rps", "duration", "requests", "warmup", "max_in_flight")},
-        **{key: None for key in ("max_cost", "project_rps")},
-        "cloudwatch": False,
+        **{param.name: _plain_default(param) for param in run.params if param.name},
+        "models": (),
         **flags,
     }
     overrides = _overrides(run_flags)
@@ -260,21 +318,143 @@ def prices(scenario_path: Path | None) -> None:
     Console(width=None if sys.stdout.isatty() else 160).print(render_price_table(book))
 
 
+def _cloudwatch_command_options(function: F) -> F:
+    """SCENARIO and where to send: the options `dashboard` and `alarms` share."""
+    for option in reversed(
+        (
+            click.argument("scenario", type=click.Path(path_type=Path, dir_okay=False)),
+            click.option(
+                "--region", help="CloudWatch region (default: the scenario's, AWS_REGION)."
+            ),
+            click.option("--profile", help="AWS named profile for credentials."),
+            click.option("--cloudwatch-endpoint-url", help="CloudWatch endpoint, e.g. moto."),
+            click.option("--dry-run", is_flag=True, help="Print the calls instead of making them."),
+        )
+    ):
+        function = option(function)
+    return function
+
+
+@main.command()
+@_cloudwatch_command_options
+@_friendly_errors
+def dashboard(scenario: Path, **flags: Any) -> None:
+    """Put SCENARIO's CloudWatch dashboard: its metrics and AWS/Bedrock's, per model."""
+    import asyncio
+
+    from loadgen.cloudwatch_run import command_target, dashboard_for
+    from loadgen.cloudwatch_setup import put_dashboard
+    from loadgen.scenario import load_scenario
+
+    loaded = load_scenario(scenario)
+    target = command_target(
+        loaded,
+        region=flags["region"],
+        profile=flags["profile"],
+        endpoint_url=flags["cloudwatch_endpoint_url"],
+        dry_run=flags["dry_run"],
+    )
+    name, body = dashboard_for(loaded, target.region or "us-east-1")
+    out = sys.stdout if flags["dry_run"] else None
+    messages = asyncio.run(put_dashboard(target, name, body, out))
+    for message in messages:
+        click.echo(f"CloudWatch: {message}", err=True)
+    if not flags["dry_run"]:
+        click.echo(f"dashboard {name} put in {target.region}: {len(body['widgets'])} widgets")
+
+
+@main.command()
+@_cloudwatch_command_options
+@click.option("--sns-topic", help="SNS topic ARN to notify (default: cloudwatch.alarm_topic).")
+@_friendly_errors
+def alarms(scenario: Path, **flags: Any) -> None:
+    """Put SCENARIO's thresholds as CloudWatch alarms, one per threshold and model."""
+    import asyncio
+
+    from loadgen.cloudwatch_run import alarms_for, command_target
+    from loadgen.cloudwatch_setup import put_alarms
+    from loadgen.errors import ConfigError
+    from loadgen.scenario import load_scenario
+
+    overrides = {"cloudwatch": {"alarm_topic": flags["sns_topic"]}} if flags["sns_topic"] else {}
+    loaded = load_scenario(scenario, overrides)
+    if not loaded.thresholds:
+        raise ConfigError(["no thresholds: to make alarms, add a thresholds: list"], str(scenario))
+    target = command_target(
+        loaded,
+        region=flags["region"],
+        profile=flags["profile"],
+        endpoint_url=flags["cloudwatch_endpoint_url"],
+        dry_run=flags["dry_run"],
+    )
+    requests, refused = alarms_for(loaded)
+    for refusal in refused:
+        click.echo(str(refusal), err=True)
+    out = sys.stdout if flags["dry_run"] else None
+    put = asyncio.run(put_alarms(target, requests, out))
+    if not flags["dry_run"]:
+        for request in requests:
+            click.echo(request["AlarmName"])
+        click.echo(f"{put} alarms put in {target.region}; {len(refused)} thresholds refused")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", type=int, default=0, show_default=True, help="Port; 0 picks a free one.")
 @click.option(
     "--config",
+    "--profile-file",
+    "config",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="YAML or JSON file of emulator profiles.",
+    help="YAML or JSON file of emulator profiles (default: the built-in estimates).",
+)
+@click.option("--seed", type=int, help="Seed for jitter, lengths and faults.")
+@click.option(
+    "--rpm", type=click.IntRange(min=1), help="Requests-per-minute quota for every model."
+)
+@click.option("--tpm", type=click.IntRange(min=1), help="Tokens-per-minute quota for every model.")
+@click.option("--no-quotas", is_flag=True, help="Enforce no quotas at all.")
+@click.option(
+    "--slots",
+    type=click.IntRange(min=1),
+    help="Concurrent requests each model serves; more queue.",
+)
+@click.option(
+    "--queue-limit", type=click.IntRange(min=0), help="Waiting requests per model before 503."
+)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="KIND=RATE",
+    help="Inject a fault in this share of requests, every model (repeatable).",
+)
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write one JSON line per request: what was planned and injected.",
 )
 @_friendly_errors
-def emulate(host: str, port: int, config: Path | None) -> None:
-    """Serve the Bedrock emulator until Ctrl-C."""
+def emulate(
+    host: str,
+    port: int,
+    config: Path | None,
+    seed: int | None,
+    rpm: int | None,
+    tpm: int | None,
+    no_quotas: bool,
+    slots: int | None,
+    queue_limit: int | None,
+    faults: tuple[str, ...],
+    log_path: Path | None,
+) -> None:
+    """Serve the Bedrock emulator (and OpenAI chat completions) until Ctrl-C."""
     import yaml
     from pydantic import ValidationError
 
     from loadgen.emulator import EmulatorConfig, serve
+    from loadgen.emulator.overrides import apply_overrides
     from loadgen.errors import ConfigError
 
     try:
@@ -284,7 +464,148 @@ def emulate(host: str, port: int, config: Path | None) -> None:
         raise ConfigError(problems, str(config)) from None
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise ConfigError([f"cannot read it: {exc}"], str(config)) from None
-    serve(host, port, emulator_config)
+    try:
+        emulator_config = apply_overrides(
+            emulator_config,
+            seed=seed,
+            rpm=rpm,
+            tpm=tpm,
+            quotas=not no_quotas,
+            slots=slots,
+            queue_limit=queue_limit,
+            faults=faults,
+        )
+    except ValidationError as exc:  # the flags' ranges are checked by click: --fault rates
+        problems = sorted({f"--fault: {e['msg']}" for e in exc.errors()})
+        raise ConfigError(problems, "the command line") from None
+    except ValueError as exc:
+        raise ConfigError([f"--fault {exc}"], "the command line") from None
+    if log_path is not None:
+        try:
+            log_path.open("a", encoding="utf-8").close()
+        except OSError as exc:
+            raise ConfigError([f"--log: cannot write it: {exc}"], str(log_path)) from None
+    serve(host, port, emulator_config, log_path=log_path)
+
+
+@main.command()
+@click.argument("run_path", metavar="RUN", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the tables.")
+@click.option("--html", is_flag=True, help="Also build report.html again beside report.json.")
+@_friendly_errors
+def report(run_path: Path, as_json: bool, html: bool) -> None:
+    """Print the summary of a finished RUN (its folder or report.json) from its saved files."""
+    import json
+
+    from loadgen.console import print_summary
+    from loadgen.saved_run import load_run
+
+    saved = load_run(run_path)
+    if as_json:
+        click.echo(json.dumps(saved.report, indent=2))
+    else:
+        print_summary(saved.report, Console(width=None if sys.stdout.isatty() else 160))
+    if html:
+        _write_html(saved.report, saved.report_path.parent)
+
+
+def _write_html(report: dict[str, Any], folder: Path) -> None:
+    """report.html from a report already on disk; a failure is an error here (exit 1 is a bug)."""
+    from loadgen.html_report import render, write_html
+
+    path = write_html(render(report), folder / "report.html")
+    click.echo(f"report: {path}", err=True)
+
+
+@main.command()
+@click.argument("runs", metavar="RUN...", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the merged report.json and samples.jsonl.",
+)
+@click.option("--force", is_flag=True, help="Merge runs of different scenarios or schemas.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@_friendly_errors
+def merge(runs: tuple[Path, ...], out: Path, force: bool, quiet: bool) -> None:
+    """Merge runs made side by side (several processes or machines) into one report."""
+    from loadgen.console import print_summary
+    from loadgen.merge import merge_runs
+    from loadgen.saved_run import load_run
+
+    merged = merge_runs([load_run(path) for path in runs], out, force=force)
+    _write_html(merged, out)
+    if not quiet:
+        console = Console(width=None if sys.stdout.isatty() else 160)
+        print_summary(merged, console)
+        console.print(f"report: {out / 'report.json'}")
+
+
+@main.command()
+@click.argument("base", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option(
+    "--min-effect",
+    type=float,
+    default=5.0,
+    show_default=True,
+    help="Smallest change, in %, that can count as a regression.",
+)
+@click.option(
+    "--min-effect-ms",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Smallest latency change, in ms, that can count.",
+)
+@click.option("--confidence", type=float, default=0.95, show_default=True, help="Of the interval.")
+@click.option("--alpha", type=float, default=0.05, show_default=True, help="For error rates.")
+@click.option("--resamples", type=int, default=1000, show_default=True, help="Bootstrap draws.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@click.option("--min-samples", type=int, default=20, show_default=True, help="Fewer: not tested.")
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the comparison as JSON here.",
+)
+@click.option(
+    "--html",
+    "html_out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write an HTML page comparing the two runs here.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@_friendly_errors
+def compare(
+    base: Path,
+    new: Path,
+    json_out: Path | None,
+    html_out: Path | None,
+    quiet: bool,
+    **method: Any,
+) -> None:
+    """Compare run NEW with run BASE (folders or report.json); exit 4 on a regression."""
+    from loadgen.compare import CompareOptions, compare_reports, print_comparison
+    from loadgen.report import write_json_atomically
+    from loadgen.saved_run import load_run
+
+    options = CompareOptions(**{**method, "min_effect": method["min_effect"] / 100})
+    base_run, new_run = load_run(base), load_run(new)
+    comparison = compare_reports(
+        base_run.report, new_run.report, options, labels=(base_run.label, new_run.label)
+    )
+    if json_out is not None:
+        write_json_atomically(json_out, comparison.to_json())
+    if html_out is not None:
+        from loadgen.html_report import render_comparison, write_html
+
+        write_html(render_comparison(base_run.report, new_run.report), html_out)
+    if not quiet:
+        print_comparison(comparison, Console(width=None if sys.stdout.isatty() else 160))
+    sys.exit(comparison.exit_code)
 
 
 if __name__ == "__main__":

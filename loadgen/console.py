@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from loadgen.streaming_comparison import print_server_timings, print_streaming_comparison
 from loadgen.thresholds import METRICS, format_value
 
 
@@ -44,6 +45,8 @@ def print_summary(report: dict[str, Any], console: Console) -> None:
             _ms(data["throughput"]["output_tokens_per_s"]),
         )
     console.print(table)
+    print_server_timings(report, console)
+    print_streaming_comparison(report, console)
     _print_comparison(report, console)
     lag = generator["lag_ms"]
     if run["load"].get("model") == "closed_loop":
@@ -59,6 +62,7 @@ def print_summary(report: dict[str, Any], console: Console) -> None:
             f"dropped {generator['dropped']}, CPU {generator['cpu_percent']:.0f} %"
         )
     _print_thresholds(report, console)
+    _print_verdict(report, console)
     for reason in generator["limited_reasons"]:
         console.print(f"[yellow]generator-limited: {reason}[/yellow]")
     if run["status"] != "completed" and run.get("status_reason"):
@@ -94,7 +98,10 @@ def _print_comparison(report: dict[str, Any], console: Console) -> None:
         )
     console.print(table)
     spent = report["run"]["cost"].get("spent_usd")
-    total = sum((m["cost"] or {}).get("total_usd") or 0 for m in report["models"].values())
+    # compare_streaming: the second API's requests cost money too.
+    compared = (report.get("streaming_comparison") or {}).get("compared_models") or {}
+    models = [*report["models"].values(), *compared.values()]
+    total = sum((m["cost"] or {}).get("total_usd") or 0 for m in models)
     budget = report["run"]["cost"].get("budget_usd")
     line = f"cost of this run: ${total:,.6f}"
     if budget is not None:
@@ -118,3 +125,57 @@ def _print_thresholds(report: dict[str, Any], console: Console) -> None:
     console.print(table)
     if not section["passed"]:
         console.print(f"[red]{section['failed']} threshold(s) failed: exit code 99[/red]")
+
+
+def _print_verdict(report: dict[str, Any], console: Console) -> None:
+    """Quality next to speed and cost, each requirement met or missed, the Pareto front."""
+    verdict = report.get("verdict")
+    if not verdict or not verdict["models"]:
+        return
+    table = Table(title="verdict per model", title_justify="left")
+    table.add_column("model", no_wrap=True)
+    for column in ("quality", "TTFT p50", "TTFT p95", "TTLT p50", "TTLT p95"):
+        table.add_column(column if column == "quality" else f"{column} ms", justify="right")
+    for column in ("out tok/s", "error rate", "$ / 1k emails", "requirements"):
+        table.add_column(column, justify="right")
+    for model, data in verdict["models"].items():
+        quality, error_rate = data["quality_mean"], data["error_rate"]
+        cost = data["cost_per_1k_emails_usd"]
+        if not data["requirements"]:
+            outcome = "-"
+        elif data["meets_all"]:
+            outcome = f"[green]all {data['met']} met[/green]"
+        else:
+            outcome = f"[red]{data['missed']} missed[/red]"
+        table.add_row(
+            model,
+            "-" if quality is None else f"{quality:.3f}",
+            _ms(data["ttft_p50_ms"]),
+            _ms(data["ttft_p95_ms"]),
+            _ms(data["ttlt_p50_ms"]),
+            _ms(data["ttlt_p95_ms"]),
+            _ms(data["output_tokens_per_s"]),
+            "-" if error_rate is None else f"{error_rate:.2%}",
+            "unpriced" if cost is None else f"{cost:,.4f}",
+            outcome,
+        )
+    console.print(table)
+    for model, data in verdict["models"].items():
+        if not data["requirements"]:
+            continue
+        said = []
+        for result in data["requirements"]:
+            value = format_value(METRICS[result["metric"]].kind, result["measured"])
+            mark = "[green]met[/green]" if result["passed"] else "[red]MISSED[/red]"
+            said.append(f"{result['check']} {mark} ({value})")
+        console.print(f"{model}: " + "; ".join(said))
+    pareto = verdict["pareto"]
+    if pareto["axes"]:
+        console.print(
+            f"Pareto front ({', '.join(pareto['axes'])}): {', '.join(pareto['front']) or 'none'}"
+        )
+    if verdict["requirements"]:
+        meeting = verdict["meeting_all"]
+        console.print(
+            "meets every requirement: " + (", ".join(meeting) if meeting else "[red]no model[/red]")
+        )

@@ -6,7 +6,11 @@ truncates floats: values are recorded as integers and every rejected value is co
 
 from __future__ import annotations
 
+import numpy as np
+import numpy.typing as npt
 from hdrh.histogram import HdrHistogram
+
+IntArray = npt.NDArray[np.int64]
 
 # Latencies in microseconds from 1 µs to 1 hour, 3 significant digits (0.1 % error).
 LATENCY_MAX_US = 3_600_000_000
@@ -37,12 +41,39 @@ class Histogram:
             return {"count": 0, "mean": None, **dict.fromkeys(PERCENTILES), "max": None}
         values: dict[str, float | int | None] = {
             "count": self.count,
-            "mean": round(self.hdr.get_mean_value() / scale, 3),
+            "mean": round(self.mean() / scale, 3),
         }
         for name, percentile in PERCENTILES.items():
             values[name] = round(self.hdr.get_value_at_percentile(percentile) / scale, 3)
         values["max"] = round(self.hdr.get_max_value() / scale, 3)
         return values
+
+    def mean(self) -> float:
+        """hdrh's get_mean_value (each count at its bucket's median equivalent value), from the
+        counts array with numpy: hdrh walks a Python iterator, ~90 ms per latency histogram."""
+        low, high, counts = self.buckets()
+        if counts.size == 0:
+            return 0.0
+        median = low + ((high - low + 1) >> 1)
+        return float((median * counts).sum() / counts.sum())
+
+    def buckets(self) -> tuple[IntArray, IntArray, IntArray]:
+        """The non-empty buckets: (lowest equivalent value, highest equivalent value, count),
+        read from hdrh's counts array as numpy (hdrh's get_value_from_index, vectorised)."""
+        hdr = self.hdr
+        counts = np.ctypeslib.as_array(hdr.counts)[: hdr.counts_len].astype(np.int64)
+        index = np.flatnonzero(counts).astype(np.int64)
+        half_mag = int(hdr.sub_bucket_half_count_magnitude)
+        half = int(hdr.sub_bucket_half_count)
+        unit_mag = int(hdr.unit_magnitude)
+        bucket = (index >> half_mag) - 1
+        sub = (index & (half - 1)) + half
+        first = bucket < 0
+        sub = np.where(first, sub - half, sub)
+        bucket = np.where(first, 0, bucket)
+        low = sub << (bucket + unit_mag)
+        size = np.left_shift(np.int64(1), bucket + unit_mag)
+        return low, low + size - 1, counts[index]
 
     def encode(self) -> str:
         return str(self.hdr.encode().decode("ascii"))
@@ -50,3 +81,14 @@ class Histogram:
     def merge(self, other: Histogram) -> None:
         self.hdr.add(other.hdr)
         self.out_of_range += other.out_of_range
+
+    @classmethod
+    def decode(cls, encoded: str, highest: int) -> Histogram:
+        """The inverse of `encode`, into a histogram of our own range (so merges line up)."""
+        try:
+            decoded = HdrHistogram.decode(encoded)
+        except Exception as exc:  # hdrh raises its own classes, and binascii's and zlib's
+            raise ValueError(f"not an HDR histogram encoding ({type(exc).__name__})") from None
+        histogram = cls(highest)
+        histogram.hdr.add(decoded)
+        return histogram

@@ -57,6 +57,11 @@ def _problem(model: str, timeline: Timeline, endpoint: str) -> str | None:
         return f"{model}: cannot connect to {endpoint} ({code}); check the URL or the region"
     if timeline.error is not ErrorClass.CLIENT:
         return None
+    if timeline.http_status == 401:  # OpenAI-compatible servers; AWS answers 403
+        return (
+            f"{model}: the server rejected the request's credentials (HTTP 401 {code}); "
+            "check the key in the variable target.api_key_env names"
+        )
     if code in (
         "UnrecognizedClientException",
         "InvalidSignatureException",

@@ -122,6 +122,10 @@ class PromptSource:
     def __len__(self) -> int:
         return len(self._rows)
 
+    def rows_by_id(self) -> dict[str, dict[str, Any]]:
+        """Each row under the row_id its Samples carry (its `id`, else its position)."""
+        return {str(row.get("id", index)): row for index, row in enumerate(self._rows)}
+
     def prompt(self, index: int) -> Prompt:
         row = self._rows[index % len(self._rows)]
         system = self._system.format_map(row) if self._system else None

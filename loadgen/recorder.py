@@ -9,6 +9,7 @@ from typing import Any
 from loadgen.cost import CostStats
 from loadgen.histogram import LATENCY_MAX_US, TOKENS_MAX, Histogram
 from loadgen.sample import ErrorClass, Sample
+from loadgen.second_stats import LogBuckets, percentiles_of
 
 LATENCY_METRICS = (
     "ttft_service",
@@ -20,6 +21,9 @@ LATENCY_METRICS = (
     "schedule_lag",
     "client_prep",
     "pool_wait",
+    "server_latency",  # what Bedrock reports: latencyMs, invocationLatency
+    "server_first_byte",  # Bedrock's firstByteLatency (InvokeModelWithResponseStream)
+    "client_overhead",  # TTLT from send minus server latency
 )
 TOKEN_METRICS = ("input_tokens", "output_tokens")
 
@@ -44,6 +48,8 @@ class ModelStats:
     cost: CostStats = field(default_factory=CostStats)
     first_intended_us: int | None = None
     last_end_us: int | None = None
+    # Out-of-range values of a report read back from disk: the report keeps only their total.
+    carried_out_of_range: int = 0
 
     def add(self, sample: Sample) -> None:
         if sample.error is ErrorClass.DROPPED:
@@ -91,6 +97,7 @@ class ModelStats:
             ("ttlt_service", sample.ttlt_service_us),
             ("ttlt_response", sample.ttlt_response_us),
             ("tpot", sample.tpot_us),
+            *_server_timings(sample),
         ):
             if value is not None:
                 latency[name].record(value)
@@ -100,7 +107,44 @@ class ModelStats:
     @property
     def out_of_range(self) -> int:
         histograms = [*self.latency.values(), *self.tokens.values()]
-        return sum(h.out_of_range for h in histograms)
+        return sum(h.out_of_range for h in histograms) + self.carried_out_of_range
+
+    def merge(self, other: ModelStats) -> None:
+        """Add another run's statistics of the same model: exact, as HDR histograms add."""
+        for mine, theirs in ((self.latency, other.latency), (self.tokens, other.tokens)):
+            for name, histogram in theirs.items():
+                mine[name].merge(histogram)
+        self.sent += other.sent
+        self.ok += other.ok
+        self.errors.update(other.errors)
+        self.error_codes.update(other.error_codes)
+        self.input_tokens_total += other.input_tokens_total
+        self.output_tokens_total += other.output_tokens_total
+        self.tokens_estimated += other.tokens_estimated
+        self.cost.merge(other.cost)
+        self.carried_out_of_range += other.carried_out_of_range
+        starts = [s for s in (self.first_intended_us, other.first_intended_us) if s is not None]
+        ends = [e for e in (self.last_end_us, other.last_end_us) if e is not None]
+        self.first_intended_us = min(starts) if starts else None
+        self.last_end_us = max(ends) if ends else None
+
+
+def _server_timings(sample: Sample) -> list[tuple[str, int | None]]:
+    """The server's own timings in µs, and the client overhead beside them.
+
+    The overhead is clamped at 0: the server rounds its figure to whole milliseconds and can
+    read a little above what the client measured.
+    """
+    overhead = sample.client_overhead_us
+    return [
+        ("server_latency", _ms_to_us(sample.server_latency_ms)),
+        ("server_first_byte", _ms_to_us(sample.server_first_byte_ms)),
+        ("client_overhead", None if overhead is None else max(overhead, 0)),
+    ]
+
+
+def _ms_to_us(value: int | None) -> int | None:
+    return None if value is None else value * 1000
 
 
 class TimeSeries:
@@ -110,6 +154,7 @@ class TimeSeries:
 
     def __init__(self) -> None:
         self._seconds: dict[int, list[int]] = {}
+        self.detail = SecondDetail()
 
     def _bucket(self, instant_us: int) -> list[int]:
         second = max(instant_us, 0) // 1_000_000
@@ -119,6 +164,7 @@ class TimeSeries:
         return bucket
 
     def add(self, sample: Sample) -> None:
+        self.detail.add(sample)
         if sample.error is ErrorClass.DROPPED:
             self._bucket(sample.intended_us)[2] += 1
             return
@@ -131,18 +177,112 @@ class TimeSeries:
 
     def to_json(self) -> dict[str, Any]:
         if not self._seconds:
-            return {"interval_s": 1, "start_s": 0, **{name: [] for name in self.FIELDS}}
+            empty: dict[str, list[int]] = {name: [] for name in self.FIELDS}
+            return {"interval_s": 1, "start_s": 0, **empty, **self.detail.to_json(0, -1)}
         first, last = min(self._seconds), max(self._seconds)
         rows = [self._seconds.get(s, [0, 0, 0, 0]) for s in range(first, last + 1)]
         series = {name: [row[i] for row in rows] for i, name in enumerate(self.FIELDS)}
-        return {"interval_s": 1, "start_s": first, **series}
+        return {"interval_s": 1, "start_s": first, **series, **self.detail.to_json(first, last)}
+
+
+class SecondDetail:
+    """Per second: throttles, schedule lag and, per model, TTFT/TTLT percentiles and errors.
+
+    Each value goes into the second in which it became known (TTFT at the first token, TTLT
+    and errors at the end, lag at dispatch), so the latest seconds are not biased towards
+    the fast requests; the live progress view reads the same buckets.
+    """
+
+    def __init__(self) -> None:
+        self.throttled: dict[int, int] = {}
+        self.lag: dict[int, LogBuckets] = {}
+        self.ttft: dict[str, dict[int, LogBuckets]] = {}
+        self.ttlt: dict[str, dict[int, LogBuckets]] = {}
+        self.errors: dict[str, dict[int, int]] = {}
+
+    def add(self, sample: Sample) -> None:
+        model = sample.model
+        if sample.error is not None:
+            second = _second(sample.end_us if sample.end_us is not None else sample.intended_us)
+            errors = self.errors.setdefault(model, {})
+            errors[second] = errors.get(second, 0) + 1
+            if sample.error is ErrorClass.THROTTLED:
+                self.throttled[second] = self.throttled.get(second, 0) + 1
+            if sample.error is ErrorClass.DROPPED:
+                return
+        _buckets(self.lag, _second(sample.dispatch_us)).add(sample.schedule_lag_us)
+        if sample.error is not None:
+            return
+        if sample.ttft_service_us is not None and sample.first_token_us is not None:
+            seconds = self.ttft.setdefault(model, {})
+            _buckets(seconds, _second(sample.first_token_us)).add(sample.ttft_service_us)
+        if sample.ttlt_service_us is not None and sample.end_us is not None:
+            seconds = self.ttlt.setdefault(model, {})
+            _buckets(seconds, _second(sample.end_us)).add(sample.ttlt_service_us)
+
+    def recent_ttft_ms(
+        self, model: str | None, last_second: int, window: int
+    ) -> list[float | None]:
+        """TTFT p50 and p99 (ms) over seconds (last_second - window, last_second]."""
+        models = [model] if model is not None else list(self.ttft)
+        parts = [
+            buckets
+            for name in models
+            for second in range(last_second - window + 1, last_second + 1)
+            if (buckets := self.ttft.get(name, {}).get(second)) is not None
+        ]
+        return [_ms(value) for value in percentiles_of(parts, [50.0, 99.0])]
+
+    def to_json(self, first: int, last: int) -> dict[str, Any]:
+        seconds = range(first, last + 1)
+
+        def percentiles(by_second: dict[int, LogBuckets]) -> dict[str, list[float | None]]:
+            return {
+                name: [
+                    _ms(None if (b := by_second.get(s)) is None else b.percentile(percent))
+                    for s in seconds
+                ]
+                for name, percent in (("p50", 50.0), ("p99", 99.0), ("max", 100.0))
+            }
+
+        models = sorted({*self.ttft, *self.ttlt, *self.errors})
+        return {
+            "throttled": [self.throttled.get(s, 0) for s in seconds],
+            "lag_ms": percentiles(self.lag),
+            "models": {
+                model: {
+                    "ttft_ms": percentiles(self.ttft.get(model, {})),
+                    "ttlt_ms": percentiles(self.ttlt.get(model, {})),
+                    "errors": [self.errors.get(model, {}).get(s, 0) for s in seconds],
+                }
+                for model in models
+            },
+        }
+
+
+def _second(instant_us: int) -> int:
+    return max(instant_us, 0) // 1_000_000
+
+
+def _buckets(by_second: dict[int, LogBuckets], second: int) -> LogBuckets:
+    buckets = by_second.get(second)
+    if buckets is None:
+        buckets = by_second[second] = LogBuckets()
+    return buckets
+
+
+def _ms(value_us: float | None) -> float | None:
+    return None if value_us is None else round(value_us / 1000, 3)
 
 
 class Recorder:
     """Folds every Sample into per-model statistics (measured samples only) and the series."""
 
-    def __init__(self) -> None:
+    def __init__(self, compared_api: str | None = None) -> None:
         self.models: dict[str, ModelStats] = {}
+        # compare_streaming: samples of the second API are folded apart, per model.
+        self.compared_api = compared_api
+        self.compared: dict[str, ModelStats] = {}
         self.series = TimeSeries()
         self.schedule_lag = Histogram(LATENCY_MAX_US)  # every request, warmup included
         self.dispatched = 0
@@ -165,7 +305,13 @@ class Recorder:
         if sample.warmup:
             self.warmup += 1
             return
-        self.models.setdefault(sample.model, ModelStats()).add(sample)
+        if self.compared_api is not None and sample.api == self.compared_api:
+            self.compared.setdefault(sample.model, ModelStats()).add(sample)
+            return
+        stats = self.models.get(sample.model)
+        if stats is None:  # not setdefault: a ModelStats (a dozen histograms) is costly to make
+            stats = self.models[sample.model] = ModelStats()
+        stats.add(sample)
 
     def ensure_model(self, model: str) -> None:
         self.models.setdefault(model, ModelStats())

@@ -13,6 +13,7 @@ _SECRETS = [
     re.compile(r"(Credential=)[^/\s,]+"),
     re.compile(r"(Authorization:\s*)[^\n]+", re.IGNORECASE),
     re.compile(r"()\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),
+    re.compile(r"(Bearer\s+)\S+", re.IGNORECASE),  # an OpenAI-compatible API key
 ]
 
 

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loadgen.histogram import Histogram
+from loadgen.cost import COST_MAX_USD, UNITS_PER_USD, CostStats
+from loadgen.histogram import LATENCY_MAX_US, TOKENS_MAX, Histogram
 from loadgen.recorder import ModelStats, Recorder
 from loadgen.sample import ErrorClass
+from loadgen.streaming_comparison import comparison_section
 
 SCHEMA_VERSION = 1
 ERROR_CLASSES = [c.value for c in ErrorClass if c is not ErrorClass.DROPPED]
@@ -46,20 +49,16 @@ class RunInfo:
     wall_s: float
     status_reason: str | None = None
     cost: dict[str, Any] = field(default_factory=dict)  # budget, spend, prices used
-    cloudwatch: dict[str, int] | None = None  # publishing counters, when enabled
+    cloudwatch: dict[str, Any] | None = None  # what was published, and not, when enabled
     emulator: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    compared_api: str | None = None  # compare_streaming: the second API of the run
 
 
 def build_report(info: RunInfo, recorder: Recorder) -> dict[str, Any]:
     lag = recorder.schedule_lag.summary(scale=1000)
     limited_reasons = _limited_reasons(info, recorder, lag)
-    prices = info.cost.get("prices", {})
-    project_rps = info.cost.get("project_rps")
-    models = {
-        model: _model_report(stats, priced=prices.get(model) is not None, project_rps=project_rps)
-        for model, stats in recorder.models.items()
-    }
+    models = model_sections(recorder.models, info.cost)
     return {
         "schema_version": SCHEMA_VERSION,
         "run": {
@@ -93,9 +92,77 @@ def build_report(info: RunInfo, recorder: Recorder) -> dict[str, Any]:
             "notes": info.notes,
         },
         "models": models,
-        "comparison": [_comparison_row(model, data) for model, data in models.items()],
+        "comparison": comparison_rows(models),
         "timeseries": recorder.series.to_json(),
+        "streaming_comparison": comparison_section(
+            info.target.get("api", "bedrock-converse-stream"),
+            info.compared_api,
+            models,
+            model_sections(recorder.compared, info.cost),
+        ),
     }
+
+
+def model_sections(stats: dict[str, ModelStats], run_cost: dict[str, Any]) -> dict[str, Any]:
+    """The report's "models": one section per model, from its histograms and counters. A live
+    run and `loadgen merge` (which rebuilds the ModelStats from saved reports) both use this."""
+    prices = run_cost.get("prices", {})
+    project_rps = run_cost.get("project_rps")
+    return {
+        model: _model_report(data, priced=prices.get(model) is not None, project_rps=project_rps)
+        for model, data in stats.items()
+    }
+
+
+def comparison_rows(models: dict[str, Any]) -> list[dict[str, Any]]:
+    return [_comparison_row(model, data) for model, data in models.items()]
+
+
+def model_stats_from_section(section: dict[str, Any]) -> ModelStats:
+    """The inverse of a model section: its histograms and counters, read back from a report.
+
+    Exact for everything the section is built from, except two things the report does not
+    keep: which histogram each out-of-range value missed (only their total), and the instants
+    of the measured window (only its length: the window is taken to start at 0).
+    """
+    stats = ModelStats()
+    encoded = section["hdr"]
+    for group, highest in ((stats.latency, LATENCY_MAX_US), (stats.tokens, TOKENS_MAX)):
+        for name in group:
+            if name in encoded:
+                group[name] = Histogram.decode(encoded[name], highest)
+    requests = section["requests"]
+    stats.sent = requests["sent"]
+    stats.ok = requests["ok"]
+    stats.errors = Counter({k: v for k, v in requests["errors"].items() if v})
+    if requests["dropped"]:
+        stats.errors[ErrorClass.DROPPED.value] = requests["dropped"]
+    stats.error_codes = Counter(requests["error_codes"])
+    tokens = section["tokens"]
+    stats.input_tokens_total = tokens["input"]["total"]
+    stats.output_tokens_total = tokens["output"]["total"]
+    stats.tokens_estimated = tokens["estimated_requests"]
+    stats.carried_out_of_range = section["out_of_range"]
+    stats.cost = _cost_stats_from_section(section["cost"], stats.sent, stats.ok)
+    window_s = section["throughput"]["window_s"]
+    if window_s is not None:
+        stats.first_intended_us, stats.last_end_us = 0, round(window_s * 1e6)
+    return stats
+
+
+def _cost_stats_from_section(cost: dict[str, Any] | None, sent: int, ok: int) -> CostStats:
+    stats = CostStats()
+    stats.count, stats.ok = sent, ok
+    if cost is None:  # an unpriced model: every request's cost was unknown
+        stats.unpriced = sent
+        return stats
+    stats.total_usd = cost["total_usd"]
+    stats.unpriced = cost["unpriced_requests"]
+    stats.histogram = Histogram.decode(cost["hdr"], COST_MAX_USD * UNITS_PER_USD)
+    stats.histogram.out_of_range = cost["out_of_range"]
+    # Every priced request was either free (exactly 0), recorded, or out of range.
+    stats.zero = stats.priced - stats.histogram.count - stats.histogram.out_of_range
+    return stats
 
 
 def _model_report(stats: ModelStats, *, priced: bool, project_rps: float | None) -> dict[str, Any]:
@@ -103,6 +170,8 @@ def _model_report(stats: ModelStats, *, priced: bool, project_rps: float | None)
     window_s = _window_s(stats)
     completed = stats.sent
     cost = stats.cost.summary(window_s, stats.ok, None, project_rps) if priced else None
+    if cost is not None:  # the cost distribution itself, so that merges stay exact
+        cost["hdr"] = stats.cost.histogram.encode()
     return {
         "requests": {
             "sent": stats.sent,
@@ -127,6 +196,9 @@ def _model_report(stats: ModelStats, *, priced: bool, project_rps: float | None)
             "schedule_lag": latency["schedule_lag"].summary(1000),
             "client_prep": latency["client_prep"].summary(1000),
             "pool_wait": latency["pool_wait"].summary(1000),
+            "server_latency": latency["server_latency"].summary(1000),
+            "server_first_byte": latency["server_first_byte"].summary(1000),
+            "client_overhead": latency["client_overhead"].summary(1000),
         },
         "tokens": {
             "input": _token_summary(stats.input_tokens_total, stats.tokens["input_tokens"]),

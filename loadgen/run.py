@@ -7,26 +7,36 @@ import contextlib
 import gc
 import itertools
 import random
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 from rich.console import Console
 
-from loadgen import __version__
+from loadgen import __version__, cloudwatch_run
 from loadgen.backend import Backend, Request
-from loadgen.backends.bedrock import EMULATOR_CREDENTIALS, BedrockBackend
+from loadgen.backends.apis import (
+    ApiRouter,
+    apis_of_run,
+    check_invoke_models,
+    is_openai,
+    make_backend,
+)
+from loadgen.backends.bedrock_client import EMULATOR_CREDENTIALS, BedrockClient
 from loadgen.clock import Clock, MonotonicClock
+from loadgen.cloudwatch_setup import CloudWatchTarget
 from loadgen.console import print_summary
 from loadgen.cost import BudgetGuard, sample_cost, worst_case_cost
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
 from loadgen.emulator.process import EmulatorStartError
 from loadgen.errors import ConfigError, PreflightError
 from loadgen.guards import CircuitBreaker
+from loadgen.live_progress import LiveProgress
 from loadgen.load_models import describe as describe_load
 from loadgen.load_models import open_loop_offsets_ns
 from loadgen.load_models import target_rps as load_target_rps
@@ -34,6 +44,7 @@ from loadgen.preflight import check_models
 from loadgen.pricing import ResolvedPrice
 from loadgen.pricing_check import describe_price, resolve_prices
 from loadgen.prompts import PromptSource, estimate_input_tokens, load_rows
+from loadgen.quality import report_sections, scoring_wanted
 from loadgen.recorder import Recorder
 from loadgen.redact import redact_url
 from loadgen.report import RunInfo, build_report, write_json_atomically
@@ -42,14 +53,17 @@ from loadgen.sample import ErrorClass, Sample
 from loadgen.scenario import Scenario, TargetSpec
 from loadgen.schedule import WeightedRoundRobin
 from loadgen.sinks.cloudwatch import CloudWatchSink
+from loadgen.sinks.emf import EmfSink
 from loadgen.sinks.jsonl import JsonlSink
 from loadgen.stopping import ABORTED, INTERRUPTED, RunStop
 from loadgen.thresholds import evaluate, report_section
+from loadgen.verdict import build_verdict
 
 EXIT_OK = 0
 EXIT_ABORTED = 3
 EXIT_INTERRUPTED = 130
 EXIT_THRESHOLDS = 99  # as k6: the run finished, but a threshold of the scenario failed
+EXIT_CLOUDWATCH = 5  # --require-cloudwatch, and not everything reached CloudWatch
 EMULATOR_REGION = "us-east-1"
 START_LEAD_NS = 100_000_000  # the first request leaves 100 ms after setup, not during it
 
@@ -63,11 +77,18 @@ class RunOptions:
     shared_emulator_url: str | None = None
     # A started backend several runs share (a sweep's stages): creating an SDK client costs
     # a second or two. The run neither starts nor closes it.
-    shared_backend: BedrockBackend | None = None
+    shared_backend: Backend | None = None
     quiet: bool = False
     grace_s: float = 10.0  # after an interrupt, how long requests in flight may finish
     preflight: bool = True  # one cheap call per model before load
+    quality: bool = True  # score responses after the run, where rows have references
     console: Console = field(default_factory=Console)
+    html: bool = True  # write report.html beside report.json (--no-html: off)
+    progress: bool | None = None  # live progress; None: on a terminal unless quiet
+
+    emf: str | None = None  # write EMF lines to this file ("-": stdout)
+    cloudwatch_dry_run: bool = False  # print the CloudWatch calls instead of making them
+    require_cloudwatch: bool = False  # exit 5 when something was not published
 
 
 @dataclass
@@ -97,6 +118,8 @@ async def run_async(
     out_dir = _prepare_out_dir(options.out_dir, scenario.name)
     with contextlib.ExitStack() as stack:
         target = scenario.target
+        apis = apis_of_run(target.api, scenario.compare_streaming)
+        _check_api_setup(scenario, apis, options.emulate or options.shared_emulator_url is not None)
         credentials = None
         emulator = None
         if options.emulate:
@@ -104,27 +127,22 @@ async def run_async(
                 emulator = stack.enter_context(EmulatorProcess(_emulator_config(scenario)))
             except EmulatorStartError as exc:
                 raise PreflightError(f"the built-in emulator did not start: {exc}") from None
+            # The emulator serves OpenAI's API under /v1, the base URL OpenAI's SDK takes.
+            url = f"{emulator.url}/v1" if is_openai(target.api) else emulator.url
             target = target.model_copy(
-                update={"endpoint_url": emulator.url, "region": target.region or EMULATOR_REGION}
+                update={"endpoint_url": url, "region": target.region or EMULATOR_REGION}
             )
             credentials = EMULATOR_CREDENTIALS
         elif options.shared_emulator_url is not None:
-            target = target.model_copy(
-                update={
-                    "endpoint_url": options.shared_emulator_url,
-                    "region": target.region or EMULATOR_REGION,
-                }
-            )
+            target = _emulated_target(target, options.shared_emulator_url)
             credentials = EMULATOR_CREDENTIALS
-        backend = options.shared_backend or BedrockBackend(
-            target,
-            scenario.timeouts,
-            pool_size=target.max_connections or scenario.load.max_in_flight,
-            static_credentials=credentials,
+        backend = options.shared_backend or _backend(apis, target, scenario, credentials)
+        aws = (
+            None if is_openai(target.api) else BedrockClient(target, scenario.timeouts, pool_size=1)
         )
-        if credentials is None:
-            await _check_aws_setup(backend, target)
-        region = target.region or backend.session().region_name or EMULATOR_REGION
+        if aws is not None and credentials is None:
+            await _check_aws_setup(aws, target)
+        region = target.region or (aws and aws.session().region_name) or EMULATOR_REGION
         prices = resolve_prices(scenario, region)
         if options.shared_backend is None:
             await backend.start()
@@ -143,9 +161,23 @@ async def run_async(
         if emulator is not None:
             result.report["run"]["emulator"] = await asyncio.to_thread(emulator.stats)
             write_json_atomically(out_dir / "report.json", result.report)
+    html_path, html_error = None, None
+    if options.html:
+        # Imported here: matplotlib takes a second or two to load, which a run needs only now.
+        from loadgen.html_report import save_report_html
+
+        html_path, html_error = save_report_html(result.report, out_dir)
+        if html_error is not None:
+            options.console.print(
+                f"[red]report.html could not be written ({html_error}); "
+                f"report.json is complete[/red]",
+                highlight=False,
+            )
     if not options.quiet:
         print_summary(result.report, options.console)
         options.console.print(f"report: {out_dir / 'report.json'}")
+        if html_path is not None:
+            options.console.print(f"report: {html_path}")
     return result
 
 
@@ -160,11 +192,14 @@ async def _measure(
     target: TargetSpec,
     prices: dict[str, ResolvedPrice | None],
 ) -> RunResult:
-    recorder = Recorder()
+    apis = apis_of_run(scenario.target.api, scenario.compare_streaming)
+    recorder = Recorder(compared_api=apis[1] if len(apis) > 1 else None)
     for model in scenario.models:
         recorder.ensure_model(model.id)
     sink = JsonlSink(out_dir / "samples.jsonl")
-    cloudwatch = _cloudwatch_sink(scenario, target)
+    cloudwatch = _cloudwatch_sink(scenario, target, options)
+    cloudwatch_setup = None
+    emf = _emf_sink(scenario, options)
 
     stop = RunStop()
     breaker = CircuitBreaker(scenario.circuit_breaker)
@@ -202,9 +237,13 @@ async def _measure(
         sink.add(sample)
         if cloudwatch is not None:
             cloudwatch.add(sample)
+        if emf is not None:
+            emf.add(sample)
         if (reason := breaker.observe(sample)) is not None:
             stop.request(ABORTED, reason)
 
+    # Response text is kept only when it will be scored.
+    score_quality = scoring_wanted(scenario, prompts.rows_by_id().values(), options.quality)
     started_at = _utc_now()
     wall_start, cpu_start = time.perf_counter(), time.process_time()
     t0_ns = clock.now_ns() + START_LEAD_NS
@@ -217,19 +256,54 @@ async def _measure(
         t0_ns=t0_ns,
         admit=admit if budget is not None else None,
         on_cancel=on_cancel,
+        capture_text=score_quality,
     )
     outcomes: list[PhaseOutcome] = []
     failure: Exception | None = None
     sink.start()
     if cloudwatch is not None:
+        cloudwatch_setup = await cloudwatch_run.prepare(
+            scenario, _cloudwatch_target(scenario, target), _dry_run(options), options.quiet
+        )
         await cloudwatch.start()
+    progress = LiveProgress.start_if_wanted(
+        options,
+        scenario,
+        recorder,
+        lambda: (
+            sum(o.dispatched for o in outcomes),
+            sum(o.dropped for o in outcomes),
+            runner.in_flight,
+        ),
+        clock,
+        t0_ns,
+        len(_phases(scenario)),
+    )
+
+    if emf is not None:
+        await emf.start()
     try:
         with stop.on_signals():
-            for phase_index, models in enumerate(_phases(scenario)):
+            phases = _phases(scenario)
+            first_ids: list[int] = []
+            for phase_index, (api, models) in enumerate(_api_phases(apis, phases)):
                 outcome = PhaseOutcome()
                 outcomes.append(outcome)
                 start_ns = t0_ns if phase_index == 0 else clock.now_ns() + START_LEAD_NS
-                plan = _plan(scenario, models, prompts, seed, first_id=_planned_so_far(outcomes))
+                first_ids.append(_planned_so_far(outcomes))
+                # A second API replays the first one's phases: same prompts, same arrivals.
+                replay = (
+                    first_ids[phase_index - len(phases)] if phase_index >= len(phases) else None
+                )
+                plan = _plan(
+                    scenario,
+                    models,
+                    prompts,
+                    seed,
+                    first_id=first_ids[-1],
+                    api=api,
+                    replay_from=replay,
+                )
                 if stop.status is not None:
                     break
                 stop.current = asyncio.create_task(
@@ -247,9 +321,13 @@ async def _measure(
         stop.request(ABORTED, f"internal error: {type(exc).__name__}: {exc}"[:300])
         await runner.drain(0, outcomes[-1] if outcomes else PhaseOutcome())
     finally:
+        if progress is not None:
+            await progress.stop()
         sink.stop()
         if cloudwatch is not None:
             await cloudwatch.stop()  # publishes the last interval, within its own timeout
+        if emf is not None:
+            await emf.stop()
     wall_s = time.perf_counter() - wall_start
     cpu_percent = 100 * (time.process_time() - cpu_start) / wall_s if wall_s else 0.0
     status = stop.status or "completed"
@@ -277,21 +355,42 @@ async def _measure(
             "project_rps": scenario.cost.project_rps,
             "prices": {model: describe_price(price) for model, price in prices.items()},
         },
-        cloudwatch=None if cloudwatch is None else cloudwatch_counters(cloudwatch),
+        cloudwatch=None
+        if cloudwatch is None
+        else cloudwatch_run.report_section(
+            cloudwatch, cloudwatch_setup or cloudwatch_run.Setup(), options.cloudwatch_dry_run
+        ),
         notes=[
             f"{model} has no price (allow_unpriced): its cost fields are null"
             for model, price in prices.items()
             if price is None
         ],
+        compared_api=recorder.compared_api,
     )
     report = build_report(info, recorder)
+    # After the run, off the event loop: scoring must not delay what is being timed.
+    quality = (
+        await asyncio.to_thread(report_sections, scenario, prompts.rows_by_id(), sink.path)
+        if score_quality
+        else {}
+    )
+    for model, section in report["models"].items():
+        section["quality"] = quality.get(model)
     report["thresholds"] = _thresholds(scenario, report)
+    report["verdict"] = build_verdict(
+        [spec.parsed() for spec in scenario.requirements], report["models"]
+    )
     write_json_atomically(out_dir / "report.json", report)
     if failure is not None:
         raise failure
     exit_code = {INTERRUPTED: EXIT_INTERRUPTED, ABORTED: EXIT_ABORTED}.get(status, EXIT_OK)
     if exit_code == EXIT_OK and report["thresholds"] and not report["thresholds"]["passed"]:
         exit_code = EXIT_THRESHOLDS
+    published = report["run"].get("cloudwatch")
+    if options.require_cloudwatch and published and not published["complete"]:
+        # Before 99: monitoring that was required and is missing is a setup failure, which
+        # outranks the verdict (that is in the report all the same).
+        exit_code = EXIT_CLOUDWATCH if exit_code in (EXIT_OK, EXIT_THRESHOLDS) else exit_code
     return RunResult(report=report, out_dir=out_dir, exit_code=exit_code)
 
 
@@ -337,29 +436,37 @@ async def _drain(runner: Runner, outcome: PhaseOutcome, stop: RunStop, grace_s: 
             await stop.current
 
 
-def _cloudwatch_sink(scenario: Scenario, target: TargetSpec) -> CloudWatchSink | None:
-    spec = scenario.cloudwatch
-    if not spec.enabled:
+def _cloudwatch_target(scenario: Scenario, target: TargetSpec) -> CloudWatchTarget:
+    # No region given: the AWS configuration's (AWS_REGION, the profile's), as for Bedrock.
+    return cloudwatch_run.cloudwatch_target(scenario.cloudwatch, target.region, target.profile)
+
+
+def _dry_run(options: RunOptions) -> TextIO | None:
+    return sys.stdout if options.cloudwatch_dry_run else None
+
+
+def _cloudwatch_sink(
+    scenario: Scenario, target: TargetSpec, options: RunOptions
+) -> CloudWatchSink | None:
+    if not scenario.cloudwatch.enabled:
         return None
-    return CloudWatchSink(
+    return cloudwatch_run.make_sink(
+        scenario, _cloudwatch_target(scenario, target), _dry_run(options)
+    )
+
+
+def _emf_sink(scenario: Scenario, options: RunOptions) -> EmfSink | None:
+    if options.emf is None:
+        return None
+    spec = scenario.cloudwatch
+    return EmfSink(
+        options.emf,
         scenario=scenario.name,
         namespace=spec.namespace,
         dimensions=spec.dimensions,
         interval_s=spec.interval,
         storage_resolution=spec.storage_resolution,
-        region_name=spec.region or target.region or EMULATOR_REGION,
-        endpoint_url=spec.endpoint_url,
-        profile_name=target.profile,
     )
-
-
-def cloudwatch_counters(sink: CloudWatchSink) -> dict[str, int]:
-    """What the report says of the publishing: data sent, calls failed, data given up."""
-    return {
-        "published_data": sink.published_data,
-        "failed_calls": sink.failed_calls,
-        "dropped_data": sink.dropped_data,
-    }
 
 
 def _freeze_setup_objects() -> None:
@@ -381,8 +488,17 @@ def _phases(scenario: Scenario) -> list[list[str]]:
 
 
 def _plan(
-    scenario: Scenario, models: list[str], prompts: PromptSource, seed: int, first_id: int
+    scenario: Scenario,
+    models: list[str],
+    prompts: PromptSource,
+    seed: int,
+    first_id: int,
+    api: str | None = None,
+    replay_from: int | None = None,
 ) -> Iterator[Planned]:
+    """The phase's requests. `replay_from` (the first id of an earlier phase) repeats that
+    phase's arrivals and prompts under new request ids."""
+    origin = first_id if replay_from is None else replay_from
     load = scenario.load
     specs = {m.id: m for m in scenario.models}
     picker = WeightedRoundRobin(models, [specs[m].weight for m in models])
@@ -394,7 +510,7 @@ def _plan(
         # Closed loop: the users take requests in turn and the clock decides warmup and end.
         itertools.repeat(0)
         if load.concurrency is not None
-        else open_loop_offsets_ns(load, seed + first_id)
+        else open_loop_offsets_ns(load, seed + origin)
     )
     for index, offset in enumerate(offsets):
         if end_ns is not None and offset >= end_ns:
@@ -412,7 +528,7 @@ def _plan(
             request=Request(
                 request_id=request_id,
                 model=model,
-                prompt=prompts.prompt(request_id),
+                prompt=prompts.prompt(origin + index),
                 max_tokens=spec.max_tokens or scenario.inference.max_tokens,
                 temperature=(
                     spec.temperature
@@ -420,6 +536,7 @@ def _plan(
                     else scenario.inference.temperature
                 ),
                 top_p=scenario.inference.top_p,
+                api=api,
             ),
             warmup=warmup,
         )
@@ -440,20 +557,22 @@ def _rates(outcomes: list[PhaseOutcome]) -> tuple[float | None, float | None]:
     return scheduled, achieved
 
 
-def backend_for(scenario: Scenario, emulator_url: str | None) -> BedrockBackend:
+def backend_for(scenario: Scenario, emulator_url: str | None) -> Backend:
     """A backend as run_async makes one, for runs that share it (not started)."""
     target = scenario.target
     credentials = None
     if emulator_url is not None:
-        target = target.model_copy(
-            update={"endpoint_url": emulator_url, "region": target.region or EMULATOR_REGION}
-        )
+        target = _emulated_target(target, emulator_url)
         credentials = EMULATOR_CREDENTIALS
-    return BedrockBackend(
-        target,
-        scenario.timeouts,
-        pool_size=target.max_connections or scenario.load.max_in_flight,
-        static_credentials=credentials,
+    apis = apis_of_run(target.api, scenario.compare_streaming)
+    return _backend(apis, target, scenario, credentials)
+
+
+def _emulated_target(target: TargetSpec, emulator_url: str) -> TargetSpec:
+    # The emulator serves OpenAI's API under /v1, the base URL OpenAI's SDK takes.
+    url = f"{emulator_url}/v1" if is_openai(target.api) else emulator_url
+    return target.model_copy(
+        update={"endpoint_url": url, "region": target.region or EMULATOR_REGION}
     )
 
 
@@ -491,7 +610,44 @@ def _emulator_config(scenario: Scenario) -> EmulatorConfig:
     return given.model_copy(update={"profiles": {**builtin.profiles, **given.profiles}})
 
 
-async def _check_aws_setup(backend: BedrockBackend, target: TargetSpec) -> None:
+def _api_phases(apis: list[str], phases: list[list[str]]) -> Iterator[tuple[str, list[str]]]:
+    """Every phase through the first API, then (compare_streaming) every phase again through
+    the second: one API at a time, so neither's latency is load from the other."""
+    for api in apis:
+        for models in phases:
+            yield api, models
+
+
+def _check_api_setup(scenario: Scenario, apis: list[str], emulated: bool) -> None:
+    source = str(scenario.base_dir)
+    check_invoke_models(apis, [m.id for m in scenario.models], source)
+    if is_openai(scenario.target.api) and scenario.target.endpoint_url is None and not emulated:
+        raise ConfigError(
+            [
+                f"target.endpoint_url: api {scenario.target.api} needs the server's base URL, "
+                "e.g. http://127.0.0.1:8000/v1 (or add --emulate)"
+            ],
+            source,
+        )
+
+
+def _backend(
+    apis: list[str], target: TargetSpec, scenario: Scenario, credentials: dict[str, str] | None
+) -> Backend:
+    backends = {
+        api: make_backend(
+            api,
+            target,
+            scenario.timeouts,
+            pool_size=target.max_connections or scenario.load.max_in_flight,
+            static_credentials=credentials,
+        )
+        for api in apis
+    }
+    return backends[apis[0]] if len(apis) == 1 else ApiRouter(backends)
+
+
+async def _check_aws_setup(backend: BedrockClient, target: TargetSpec) -> None:
     session = backend.session()
     try:
         credentials = await session.get_credentials()
@@ -512,8 +668,8 @@ async def _check_aws_setup(backend: BedrockBackend, target: TargetSpec) -> None:
 
 def _describe_target(target: TargetSpec, emulated: bool) -> dict[str, Any]:
     return {
-        "provider": target.provider,
-        "api": "converse_stream",
+        "provider": "openai" if is_openai(target.api) else target.provider,
+        "api": target.api,
         "region": target.region,
         "endpoint_url": redact_url(target.endpoint_url),
         "emulated": emulated,

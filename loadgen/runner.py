@@ -57,6 +57,7 @@ class Runner:
         t0_ns: int,
         admit: Callable[[Request], bool] | None = None,
         on_cancel: Callable[[Request], None] | None = None,
+        capture_text: bool = False,
     ) -> None:
         self._backend = backend
         self._clock = clock
@@ -70,6 +71,7 @@ class Runner:
         # budget reservation must still be booked.
         self._on_cancel = on_cancel
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._capture_text = capture_text  # keep response text for quality scoring
 
     @property
     def in_flight(self) -> int:
@@ -180,14 +182,15 @@ class Runner:
         started = loop.time()
         total_deadline = started + self._timeouts.total
         first_deadline = min(started + self._timeouts.first_token, total_deadline)
-        timeline = Timeline()
+        timeline = Timeline(capture_text=self._capture_text)
         try:
             async with asyncio.timeout_at(first_deadline) as deadline:
                 # After the first token only the total deadline is left.
                 timeline.on_first_token = lambda: deadline.reschedule(total_deadline)
                 await self._backend.execute(planned.request, timeline)
         except TimeoutError:
-            code = "FirstTokenTimeout" if timeline.first_token_ns is None else "TotalTimeout"
+            first_pending = timeline.first_token_ns is None and not timeline.whole_response
+            code = "FirstTokenTimeout" if first_pending else "TotalTimeout"
             timeline.fail(
                 ErrorClass.TIMEOUT, code, "a deadline from the scenario's timeouts passed"
             )

@@ -48,6 +48,11 @@ class Sample:
     error_code: str | None = None  # e.g. ThrottlingException, ClientPayloadError
     error_message: str | None = None
     http_status: int | None = None
+    # Bedrock's firstByteLatency (InvokeModelWithResponseStream's invocation metrics)
+    server_first_byte_ms: int | None = None
+    api: str | None = None  # set when the run used more than one API (compare_streaming)
+
+    response_text: str | None = None  # only when quality scoring is on (docs/quality.md)
 
     @property
     def ok(self) -> bool:
@@ -86,6 +91,14 @@ class Sample:
             return None
         return (self.end_us - self.first_token_us) // (self.output_tokens - 1)
 
+    @property
+    def client_overhead_us(self) -> int | None:
+        """E2E (TTLT from send) minus the latency the server reports for itself."""
+        if self.server_latency_ms is None:
+            return None
+        e2e = self.ttlt_service_us
+        return None if e2e is None else e2e - self.server_latency_ms * 1000
+
     def to_json_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["error"] = self.error.value if self.error else None
@@ -95,6 +108,7 @@ class Sample:
         data["ttlt_service_us"] = self.ttlt_service_us
         data["ttlt_response_us"] = self.ttlt_response_us
         data["tpot_us"] = self.tpot_us
+        data["client_overhead_us"] = self.client_overhead_us
         return data
 
     @classmethod

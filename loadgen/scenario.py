@@ -26,6 +26,7 @@ from loadgen.durations import parse_duration
 from loadgen.errors import ConfigError
 from loadgen.load_models import check_load_model, load_model_name, replace_load_model
 from loadgen.pricing import PriceOverride
+from loadgen.quality_spec import QualitySpec
 from loadgen.thresholds import Check, parse_check
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
@@ -156,12 +157,27 @@ class CloudWatchSpec(_Strict):
     dimensions: dict[str, str] = Field(default_factory=dict)
     region: str | None = None  # default: the target's region
     endpoint_url: str | None = None  # e.g. a local moto server
+    profile: str | None = None  # default: the target's profile
+    dashboard: bool = False  # put the scenario's dashboard before load
+    alarms: bool = False  # put the thresholds as alarms before load
+    alarm_topic: str | None = Field(None, pattern=r"^arn:aws[a-z-]*:sns:")  # SNS topic ARN
 
 
 class CostSpec(_Strict):
     max_usd: float | None = Field(None, gt=0, description="budget: stop sending before passing it")
     project_rps: float | None = Field(None, gt=0, description="also project the bill at this rate")
     allow_unpriced: bool = False
+
+
+# Which API carries the requests (docs/scenario.md, "APIs"); loadgen/backends/apis.py.
+ApiName = Literal[
+    "bedrock-converse-stream",
+    "bedrock-converse",
+    "bedrock-invoke-stream",
+    "bedrock-invoke",
+    "openai-chat",
+    "openai-chat-nostream",
+]
 
 
 class TargetSpec(_Strict):
@@ -172,6 +188,9 @@ class TargetSpec(_Strict):
     # Size of the HTTP connection pool. Default: load.max_in_flight, so no request waits for
     # a connection. Smaller pools queue requests before they are sent (measured as pool wait).
     max_connections: int | None = Field(None, ge=1, le=100_000)
+    api: ApiName = "bedrock-converse-stream"
+    # The environment variable holding the OpenAI-compatible API key (never the key itself).
+    api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
 
     @field_validator("endpoint_url")
     @classmethod
@@ -266,7 +285,13 @@ class Scenario(_Strict):
         default_factory=list, description="the verdict per model; never changes the exit code"
     )
     sweep: SweepSpec = SweepSpec()
+    quality: QualitySpec = Field(
+        default_factory=QualitySpec, description="quality scoring of responses (docs/quality.md)"
+    )
     seed: int | None = Field(None, ge=0, lt=2**63)
+    # Run the same prompts through the streaming and the non-streaming API of target.api's
+    # family, one after the other, and compare them in the report.
+    compare_streaming: bool = False
     base_dir: Path = Field(Path("."), exclude=True)
 
     @field_validator("models")
@@ -316,6 +341,12 @@ FLAG_PATHS: dict[str, tuple[str, ...]] = {
     "--quota-tpm": ("sweep", "quota", "tpm"),
     "--max-cost": ("cost", "max_usd"),
     "--project-rps": ("cost", "project_rps"),
+    "--api": ("target", "api"),
+    "--cloudwatch-endpoint-url": ("cloudwatch", "endpoint_url"),
+    "--cloudwatch-region": ("cloudwatch", "region"),
+    "--cloudwatch-profile": ("cloudwatch", "profile"),
+    "--cloudwatch-interval": ("cloudwatch", "interval"),
+    "--sns-topic": ("cloudwatch", "alarm_topic"),
 }
 
 

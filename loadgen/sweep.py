@@ -20,7 +20,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from loadgen.backends.bedrock import BedrockBackend
+from loadgen.backend import Backend
 from loadgen.errors import PreflightError
 from loadgen.report import write_json_atomically
 from loadgen.run import (
@@ -126,7 +126,7 @@ async def _climb(
     out_dir: Path,
     summary: dict[str, Any],
     emulator_url: str | None,
-    backend: BedrockBackend,
+    backend: Backend,
 ) -> int:
     """Every model's ladder, stage by stage; returns the exit code."""
     settings = scenario.sweep

@@ -46,9 +46,22 @@ def report_shape(report: dict[str, Any]) -> Any:
     folded = dict(report)
     first_model = next(iter(report["models"].values()))
     folded["models"] = {"<model id>": first_model}
+    series_models = report["timeseries"].get("models") or {}
+    if series_models:  # per-model time series, keyed by model id too
+        first_series = next(iter(series_models.values()))
+        folded["timeseries"] = {**report["timeseries"], "models": {"<model id>": first_series}}
     result = shape(folded)
     result["models"]["<model id>"]["hdr"] = {"<metric>": "str"}
     result["run"]["emulator"] = "dict | null"
+    if report.get("verdict"):  # keyed by model id, like "models"
+        first_verdict = next(iter(report["verdict"]["models"].values()))
+        result["verdict"]["models"] = {"<model id>": shape(first_verdict)}
+        # Lists of names that are empty or not depending on the run's figures.
+        result["verdict"]["meeting_all"] = "list[str]"
+    quality = result["models"]["<model id>"].get("quality")
+    if isinstance(quality, dict):
+        for entry in quality["worst"]:
+            entry["missing_facts"] = entry["missing_sections"] = "list[str]"
     return result
 
 
@@ -164,6 +177,7 @@ def test_no_credentials_gives_one_clear_message(no_aws_env: dict[str, str]) -> N
         (["run", "scenarios/email_summary.yaml", "--max-cost", "-1", "--emulate"], "--max-cost:"),
         (["run", "scenarios/email_summary.yaml", "--max-cost", "inf", "--emulate"], "--max-cost:"),
         (["run", "scenarios/email_summary.yaml", "--seed", "-1", "--emulate"], "--seed:"),
+        (["run", "scenarios/email_summary.yaml", "--api", "bedrock-chat", "--emulate"], "--api:"),
         (["run", "scenarios/email_summary.yaml", "--duration", "inf", "--emulate"], "--duration:"),
         (["run", "scenarios/email_summary.yaml", "--rps", "1e-300", "--emulate"], "--rps:"),
     ],

@@ -313,7 +313,9 @@ async def test_sink_publishes_what_it_was_fed(moto_url: str, aws_env: dict[str, 
     await sink.stop()
     assert sink.failed_calls == 0 and sink.dropped_data == 0
     assert sink.published_data == sink.produced_data > 0
-    assert sink.published_calls >= 3  # one per interval at least
+    # Published per interval (calls may merge intervals when CloudWatch answers slowly).
+    assert sink.intervals_with_data >= 3
+    assert sink.published_calls >= 1
 
     client = boto3.client(
         "cloudwatch",

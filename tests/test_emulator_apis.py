@@ -47,6 +47,11 @@ def _config() -> EmulatorConfig:
             "latency_optimized": {"ttft_ms": 5, "description": "quicker"},
         },
     }
+    profiles["anthropic.slow_trickle-v1:0"] = {
+        **FAST,
+        "itl_ms": 20,
+        "faults": {"slow_trickle": 1.0, "trickle_factor": 4},
+    }
     for kind in (*HTTP, *MIDSTREAM, "cut_stream", "drop_connection", "bad_checksum"):
         for family in ("anthropic", "amazon.nova"):
             profiles[f"{family}.{kind}-v1:0"] = {
@@ -169,6 +174,18 @@ def test_converse_cut_dropped_and_garbled_bodies(client: Any) -> None:
     # A body that is not JSON: botocore's parser gives up quietly, and nothing is in it.
     response = client.converse(modelId="anthropic.bad_checksum-v1:0", **_messages())
     assert "output" not in response and "usage" not in response
+
+
+def test_converse_stream_model_error_and_slow_trickle(client: Any) -> None:
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        client.converse_stream(modelId="anthropic.model_error-v1:0", **_messages())
+    assert caught.value.response["Error"]["Code"] == "ModelErrorException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 424
+    # 4 deltas, 3 gaps of 20 ms x 4: at least 20 + 240 ms, every delta still there.
+    response = client.converse_stream(modelId="anthropic.slow_trickle-v1:0", **_messages())
+    events = list(response["stream"])
+    assert events[-1]["metadata"]["usage"]["outputTokens"] == 7
+    assert events[-1]["metadata"]["metrics"]["latencyMs"] >= 20 + 3 * 80
 
 
 # --- InvokeModel ---------------------------------------------------------------------------
@@ -420,6 +437,16 @@ async def test_openai_errors(url: str) -> None:
     assert events[-1]["error"]["type"] == "server_error"
 
 
+async def test_openai_stream_cut_dropped_and_garbled(url: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        cut = await _sse(session, url, _chat("anthropic.cut_stream-v1:0", stream=True))
+        assert cut and "[DONE]" not in cut  # ends cleanly, but early
+        with pytest.raises(aiohttp.ClientPayloadError):
+            await _sse(session, url, _chat("anthropic.drop_connection-v1:0", stream=True))
+        with pytest.raises(json.JSONDecodeError):
+            await _sse(session, url, _chat("anthropic.bad_checksum-v1:0", stream=True))
+
+
 async def test_stats_count_each_api(url: str) -> None:
     def stats() -> dict[str, Any]:
         import urllib.request
@@ -437,3 +464,34 @@ async def test_stats_count_each_api(url: str) -> None:
         "openai-chat",
     }
     assert snapshot["requests"] == sum(snapshot["apis"].values())
+
+
+# --- the prompt each API hands to the text generator ----------------------------------------
+
+
+def test_every_api_reads_the_prompt_text() -> None:
+    from loadgen.emulator.apis.converse import ConverseApi
+    from loadgen.emulator.apis.invoke import InvokeApi
+    from loadgen.emulator.apis.openai_chat import OpenAIChatApi
+
+    expected = f"{SYSTEM}\n{USER}"
+    converse = json.dumps(_messages()).encode()
+    anthropic_plain = json.loads(_anthropic_body())
+    anthropic_plain["messages"][0]["content"] = USER  # a plain string is allowed too
+    parsed = [
+        ConverseApi(stream=True).parse(converse, "m", {}),
+        ConverseApi(stream=False).parse(converse, "m", {}),
+        InvokeApi(stream=False).parse(_anthropic_body().encode(), "anthropic.x", {}),
+        InvokeApi(stream=True).parse(json.dumps(anthropic_plain).encode(), "us.anthropic.x", {}),
+        InvokeApi(stream=False).parse(_nova_body().encode(), "amazon.nova-x", {}),
+        OpenAIChatApi().parse(json.dumps(_chat("m")).encode(), None, {}),
+    ]
+    for request in parsed:
+        assert request.prompt == expected
+        assert request.input_tokens == INPUT_TOKENS
+        assert request.max_tokens == 100
+    assert [request.native for request in parsed[2:5]] == ["anthropic", "anthropic", "nova"]
+    headers = {"X-Amzn-Bedrock-PerformanceConfig-Latency": "optimized"}
+    assert InvokeApi(stream=False).parse(_nova_body().encode(), "m", headers).latency_optimized
+    with pytest.raises(ValueError, match="max_tokens"):
+        InvokeApi(stream=False).parse(b'{"anthropic_version": "x", "messages": []}', "m", {})

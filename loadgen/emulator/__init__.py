@@ -1,4 +1,6 @@
-"""A Bedrock ConverseStream emulator that speaks the real wire protocol, with known timing.
+"""An emulator of Bedrock's runtime APIs (Converse, ConverseStream, InvokeModel and its
+stream, with Anthropic and Nova bodies) and OpenAI's chat completions, speaking the real wire
+protocols with known timing, quotas, capacity and faults.
 
 It shares no protocol code with the harness (framing, parsing, timing): a bug common to both
 would cancel out in the project's own tests. Nothing here imports botocore or other loadgen
@@ -6,7 +8,16 @@ modules.
 """
 
 from loadgen.emulator.process import EmulatorProcess
-from loadgen.emulator.profiles import EmulatorConfig, Faults, Profile
+from loadgen.emulator.profiles import Capacity, EmulatorConfig, Faults, Profile, Quota
 from loadgen.emulator.server import Emulator, serve
 
-__all__ = ["Emulator", "EmulatorConfig", "EmulatorProcess", "Faults", "Profile", "serve"]
+__all__ = [
+    "Capacity",
+    "Emulator",
+    "EmulatorConfig",
+    "EmulatorProcess",
+    "Faults",
+    "Profile",
+    "Quota",
+    "serve",
+]

@@ -1,4 +1,4 @@
-"""python -m loadgen.emulator [--host H] [--port N] [--config FILE]"""
+"""python -m loadgen.emulator [--host H] [--port N] [--config FILE] [--log FILE]"""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ def main(argv: list[str] | None = None) -> None:
         "--config",
         help="YAML or JSON file of emulator profiles (default: the built-in estimates)",
     )
+    parser.add_argument("--log", help="JSONL file: one line per request, what was injected")
     args = parser.parse_args(argv)
     config = EmulatorConfig.from_file(args.config) if args.config else EmulatorConfig.builtin()
-    serve(args.host, args.port, config)
+    serve(args.host, args.port, config, log_path=args.log)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from loadgen.emulator.profiles import FaultKind, Profile
-from loadgen.emulator.text import response_text
+from loadgen.emulator.text import response_text, token_count
 
 StopReason = Literal["end_turn", "max_tokens"]
 
@@ -87,6 +87,9 @@ def draw_plan(
     fault = profile.faults.draw(rng)
     output_tokens, stop_reason = profile.draw_output_tokens(rng, request.max_tokens)
     texts = response_text(request.prompt, output_tokens, profile, rng)
+    written = token_count(texts)
+    if written < output_tokens:  # a summary that ended before the drawn length: a natural end
+        output_tokens, stop_reason = written, "end_turn"
     ttft = profile.draw_ttft_ns(rng)
     if fault == "stall":
         ttft += round(profile.faults.stall_ms * 1_000_000)

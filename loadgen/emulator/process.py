@@ -42,8 +42,10 @@ class EmulatorProcess:
         port: int = 0,
         startup_timeout: float = 20.0,
         stop_timeout: float = 5.0,
+        log_path: str | Path | None = None,
     ) -> None:
         self.config = config if config is not None else EmulatorConfig()
+        self.log_path = log_path  # the emulator's JSONL request log, if wanted
         self.host = host
         self.port = port
         self.startup_timeout = startup_timeout
@@ -78,6 +80,8 @@ class EmulatorProcess:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
         command = [sys.executable, "-m", "loadgen.emulator", "--host", self.host]
         command += ["--port", str(self.port), "--config", str(config_path)]
+        if self.log_path is not None:
+            command += ["--log", str(Path(self.log_path).resolve())]
         self._process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,

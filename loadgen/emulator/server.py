@@ -178,7 +178,8 @@ class BedrockEmulator:
         plan = draw_plan(
             parsed, profile, self.rng, request_id, latency_optimized=profile is not base
         )
-        record.update(plan.log_fields())
+        if self.log is not None:  # 50 rounded gaps a request: only when someone reads them
+            record.update(plan.log_fields())
         model = self._model(parsed.model_id, base)
         gate = model.gate
         reserved = 0
@@ -191,13 +192,13 @@ class BedrockEmulator:
                 record.update(status=429, outcome=f"throttled_{refusal}", fault=None)
                 message = RPM_THROTTLED if refusal == "rpm" else TPM_THROTTLED
                 return api.error(429, "ThrottlingException", message, request_id)
-        completed_before = self.completed
         try:
             return await self._admitted(api, request, parsed, plan, model.slots, t0, record)
         finally:
             if gate is not None:
-                done = self.completed > completed_before
-                output = plan.output_tokens if done else 0
+                # A response that began counts its whole output (a fault may have cut it
+                # short, but Bedrock's settlement of those is not documented); errors, none.
+                output = plan.output_tokens if record.get("status") == 200 else 0
                 gate.settle(reserved, gate.usage(parsed.input_tokens, output))
 
     async def _admitted(

@@ -1,16 +1,20 @@
 """The text of a response: what each content delta carries.
 
-This is the seam for generated text. Today it writes deterministic filler words, so tests can
-check the text exactly; a generator that reads the prompt (e.g. an extractive summary of an
-email) can replace it without touching timing or the wire encoders. It receives the prompt as
-plain text, whichever API the request came through.
+Where the prompt holds an email (the email-summary scenario), the text is an extractive
+summary of it (loadgen/emulator/summaries.py) whose faithfulness follows the profile's
+`fidelity`, so emulated models differ in quality as well as speed. It is synthetic: sentences
+copied from the email, never a language model's output. Any other prompt gets deterministic
+filler words, so tests can check the text exactly. One whitespace-separated word is one token.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import re
 from typing import TYPE_CHECKING
+
+from loadgen.emulator.summaries import extractive_summary
 
 if TYPE_CHECKING:
     from loadgen.emulator.profiles import Profile
@@ -38,9 +42,23 @@ def filler_deltas(output_tokens: int, tokens_per_delta: int) -> list[str]:
 def response_text(
     prompt: str, output_tokens: int, profile: Profile, rng: random.Random
 ) -> list[str]:
-    """The text of each content delta, for a response of output_tokens tokens.
+    """The text of each content delta, for a response of at most output_tokens tokens.
 
-    The number of deltas fixes the timing (one gap per delta), so a replacement must return
-    ceil(output_tokens / profile.tokens_per_delta) strings. `prompt` is all the request's text
-    (system and messages, joined by newlines); `rng` is the emulator's seeded generator."""
-    return filler_deltas(output_tokens, profile.tokens_per_delta)
+    A summary may come out shorter than output_tokens: the caller counts the words it got
+    (one gap per delta follows from the texts). `prompt` is all the request's text (system and
+    messages, joined by newlines); `rng` is the emulator's seeded generator."""
+    summary = extractive_summary(prompt, output_tokens, profile.fidelity, rng)
+    # The summary's own cap counts headings and bullets differently: the drawn length rules.
+    words = _WORD.findall(summary)[:output_tokens] if summary else []
+    if not words:
+        return filler_deltas(output_tokens, profile.tokens_per_delta)
+    per = profile.tokens_per_delta
+    return ["".join(words[k : k + per]) for k in range(0, len(words), per)]
+
+
+def token_count(texts: list[str]) -> int:
+    return sum(len(text.split()) for text in texts)
+
+
+# A word with the whitespace after it, so that joined deltas give the summary back exactly.
+_WORD = re.compile(r"\S+\s*")

@@ -4,7 +4,9 @@
 histograms); it never awaits and never does I/O, so the runner is never slowed by CloudWatch.
 Two background tasks do the rest: a ticker closes each interval at its boundary and turns its
 aggregates into MetricData on a bounded queue; a sender drains the queue in PutMetricData calls,
-backing off with jitter when CloudWatch throttles or fails. docs/cloudwatch.md lists the metrics.
+backing off with jitter when CloudWatch throttles or fails. The aggregates and the metric
+data they become are loadgen/interval_metrics.py's, shared with the EMF writer.
+docs/cloudwatch.md lists the metrics.
 """
 
 from __future__ import annotations
@@ -25,49 +27,17 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from loadgen.cloudwatch_values import MAX_DATA_PER_CALL, chunk_metric_data, encode_histogram
-from loadgen.histogram import LATENCY_MAX_US, Histogram
-from loadgen.sample import ErrorClass, Sample
+from loadgen.cloudwatch_values import MAX_DATA_PER_CALL, chunk_metric_data
+from loadgen.interval_metrics import COUNTERS, IntervalMetrics, tick_intervals
+from loadgen.sample import Sample
 
 log = logging.getLogger(__name__)
 
 DEFAULT_NAMESPACE = "LLM/LoadTest"
 MAX_DIMENSIONS = 30  # per metric, CloudWatch's limit
 RESERVED_DIMENSIONS = ("Model", "Scenario")
+__all__ = ["COUNTERS", "CloudWatchSink", "RetryPolicy", "is_retryable"]
 
-COUNTERS = (
-    "Requests",
-    "Successes",
-    "Errors",
-    "Throttles",
-    "ClientErrors",
-    "ServerErrors",
-    "Timeouts",
-    "ConnectionErrors",
-    "ProtocolErrors",
-    "Dropped",
-)
-ERROR_COUNTERS = {
-    ErrorClass.THROTTLED: "Throttles",
-    ErrorClass.CLIENT: "ClientErrors",
-    ErrorClass.SERVER: "ServerErrors",
-    ErrorClass.TIMEOUT: "Timeouts",
-    ErrorClass.CONNECTION: "ConnectionErrors",
-    ErrorClass.PROTOCOL: "ProtocolErrors",
-    ErrorClass.DROPPED: "Dropped",
-}
-# Tokens per second are recorded in thousandths, as integers (HDR truncates floats).
-TOKENS_PER_S_SCALE = 1000
-TOKENS_PER_S_MAX = 10_000_000 * TOKENS_PER_S_SCALE
-# name: (unit, divisor from the recorded integer to the unit, highest recordable value)
-DISTRIBUTIONS: dict[str, tuple[str, float, int]] = {
-    "TTFT": ("Milliseconds", 1000.0, LATENCY_MAX_US),
-    "TTLT": ("Milliseconds", 1000.0, LATENCY_MAX_US),
-    "ITL": ("Milliseconds", 1000.0, LATENCY_MAX_US),
-    "TPOT": ("Milliseconds", 1000.0, LATENCY_MAX_US),
-    "ScheduleLag": ("Milliseconds", 1000.0, LATENCY_MAX_US),
-    "OutputTokensPerSecond": ("Count/Second", float(TOKENS_PER_S_SCALE), TOKENS_PER_S_MAX),
-}
 # What CloudWatch answers when it throttles PutMetricData (HTTP 400 "Throttling" in the query
 # protocol), and its kin from other endpoints and proxies.
 THROTTLING_CODES = frozenset(
@@ -90,65 +60,6 @@ class RetryPolicy:
 
     def delay_s(self, attempt: int, rng: random.Random) -> float:
         return rng.uniform(0.0, min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1)))
-
-
-class _ModelInterval:
-    """One model's aggregates over one interval."""
-
-    __slots__ = ("cost_usd", "counters", "histograms", "input_tokens", "output_tokens", "priced")
-
-    def __init__(self) -> None:
-        self.counters = dict.fromkeys(COUNTERS, 0)
-        self.input_tokens = 0
-        self.output_tokens = 0
-        self.cost_usd = 0.0
-        self.priced = False
-        self.histograms: dict[str, Histogram] = {}
-
-    def record(self, name: str, value: int) -> None:
-        histogram = self.histograms.get(name)
-        if histogram is None:
-            # Created on first use: an interval with no successes needs no latency histograms.
-            histogram = self.histograms[name] = Histogram(DISTRIBUTIONS[name][2])
-        histogram.record(value)
-
-    def add(self, sample: Sample) -> None:
-        counters = self.counters
-        if sample.error is not None:
-            counters["Errors"] += 1
-            counters[ERROR_COUNTERS[sample.error]] += 1
-            if sample.error is ErrorClass.DROPPED:
-                return  # never sent: no request, no latency, no tokens
-        else:
-            counters["Successes"] += 1
-        counters["Requests"] += 1
-        self.record("ScheduleLag", sample.schedule_lag_us)
-        if sample.input_tokens is not None:
-            self.input_tokens += sample.input_tokens
-        if sample.output_tokens is not None:
-            self.output_tokens += sample.output_tokens
-        if sample.cost_usd is not None:
-            self.cost_usd += sample.cost_usd
-            self.priced = True
-        if sample.error is None:
-            self._add_latencies(sample)
-
-    def _add_latencies(self, sample: Sample) -> None:
-        # Successes only, as in the report: a burst of fast 429s must not flatter latency.
-        for name, value in (
-            ("TTFT", sample.ttft_service_us),
-            ("TTLT", sample.ttlt_service_us),
-            ("TPOT", sample.tpot_us),
-        ):
-            if value is not None:
-                self.record(name, value)
-        for gap in sample.itl_us:
-            self.record("ITL", gap)
-        if sample.first_token_us is not None and sample.end_us is not None:
-            decode_us = sample.end_us - sample.first_token_us
-            if decode_us > 0 and sample.output_tokens:
-                per_s = sample.output_tokens * 1_000_000 * TOKENS_PER_S_SCALE // decode_us
-                self.record("OutputTokensPerSecond", per_s)
 
 
 class CloudWatchSink:
@@ -204,7 +115,9 @@ class CloudWatchSink:
         self.retry = retry or RetryPolicy()
         self.max_queued_data = max_queued_data
         self.stop_timeout_s = stop_timeout_s
-        self._extra = [{"Name": k, "Value": str(v)} for k, v in extra.items()]
+        self._metrics = IntervalMetrics(
+            scenario=scenario, dimensions=extra, storage_resolution=storage_resolution
+        )
         self._session = (
             session
             if session is not None
@@ -219,7 +132,6 @@ class CloudWatchSink:
         self._region_name = region_name
         self._endpoint_url = endpoint_url
         self._rng = rng or random.Random()
-        self._models: dict[str, _ModelInterval] = {}
         self._queue: deque[dict[str, Any]] = deque()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -234,17 +146,17 @@ class CloudWatchSink:
         self.published_calls = 0
         self.failed_calls = 0
         self.dropped_data = 0
-        self.out_of_range = 0
+        self.intervals_with_data = 0  # closed intervals that had at least one sample
+        self.last_error: str | None = None  # the last failure, for the report (no secrets)
 
     # --- the runner's side ------------------------------------------------------------------
 
     def add(self, sample: Sample) -> None:
-        if sample.warmup:
-            return
-        aggregates = self._models.get(sample.model)
-        if aggregates is None:
-            aggregates = self._models[sample.model] = _ModelInterval()
-        aggregates.add(sample)
+        self._metrics.add(sample)
+
+    @property
+    def out_of_range(self) -> int:
+        return self._metrics.out_of_range
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -299,67 +211,17 @@ class CloudWatchSink:
     # --- intervals --------------------------------------------------------------------------
 
     async def _tick(self) -> None:
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        for k in itertools.count(1):
-            # Absolute boundaries (start + k * interval), so lateness does not accumulate.
-            boundary = start + k * self.interval_s
-            # Woken early by stop(), never cancelled: a cancel could land while an interval is
-            # half encoded, and lose it.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout_at(boundary):
-                    await self._stopping.wait()
-            if self._stopping.is_set():
-                await self._close_interval()
-                return
-            if loop.time() >= boundary + self.interval_s:
-                continue  # a whole interval late: fold it into the next one
-            await self._close_interval()
+        await tick_intervals(self.interval_s, self._stopping, self._close_interval)
 
     async def _close_interval(self) -> None:
-        # The swap is atomic (no await before it): a sample belongs to exactly one interval.
-        models, self._models = self._models, {}
         timestamp = datetime.now(UTC)  # the interval's end, wall clock
+        models = self._metrics.swap()
+        self.intervals_with_data += bool(models)
         for model, aggregates in models.items():
-            self._enqueue(await self._model_data(model, aggregates, timestamp))
+            # Each model's data is queued as soon as it is made: the sender starts on them
+            # while the next model's histograms are encoded.
+            self._enqueue(await self._metrics.model_data(model, aggregates, timestamp))
             self._wake.set()
-
-    async def _model_data(
-        self, model: str, aggregates: _ModelInterval, timestamp: datetime
-    ) -> list[dict[str, Any]]:
-        dimensions = [
-            # An empty dimension value would make CloudWatch reject the whole call.
-            {"Name": "Model", "Value": model or "unknown"},
-            {"Name": "Scenario", "Value": self.scenario},
-            *self._extra,
-        ]
-
-        def datum(name: str, unit: str, **fields: Any) -> dict[str, Any]:
-            return {
-                "MetricName": name,
-                "Dimensions": dimensions,
-                "Timestamp": timestamp,
-                "Unit": unit,
-                "StorageResolution": self.storage_resolution,
-                **fields,
-            }
-
-        # Zero counters are sent too: an interval with no throttles should read 0, not a gap.
-        data = [datum(name, "Count", Value=float(aggregates.counters[name])) for name in COUNTERS]
-        data.append(datum("InputTokens", "Count", Value=float(aggregates.input_tokens)))
-        data.append(datum("OutputTokens", "Count", Value=float(aggregates.output_tokens)))
-        if aggregates.priced:
-            data.append(datum("CostUSD", "None", Value=aggregates.cost_usd))
-        for name, histogram in aggregates.histograms.items():
-            # Encoding takes up to a couple of milliseconds per histogram: yield between them
-            # so that the runner's timers are not held up for all models' at once.
-            await asyncio.sleep(0)
-            unit, scale, _ = DISTRIBUTIONS[name]
-            self.out_of_range += histogram.out_of_range
-            encoded = encode_histogram(histogram, scale=scale)
-            if encoded is not None:
-                data.append(datum(name, unit, Values=encoded.values, Counts=encoded.counts))
-        return data
 
     def _enqueue(self, data: list[dict[str, Any]]) -> None:
         queue = self._queue
@@ -404,6 +266,7 @@ class CloudWatchSink:
                         error,
                     )
                     self.dropped_data += len(batch)
+                    self.last_error = describe_error(error)
                     return
                 await asyncio.sleep(self.retry.delay_s(attempt, self._rng))
             else:
@@ -419,3 +282,12 @@ def is_retryable(error: BaseException) -> bool:
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         return code in THROTTLING_CODES or status == 429 or status >= 500
     return isinstance(error, BotoConnectionError | HTTPClientError | TimeoutError | OSError)
+
+
+def describe_error(error: BaseException) -> str:
+    """What went wrong, in a line fit for a report: the error's class and code, no secrets."""
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "")
+        return f"{type(error).__name__}: {code} (HTTP {status})"
+    return type(error).__name__

@@ -1,0 +1,35 @@
+"""Amazon Bedrock Converse without streaming (`api: bedrock-converse`).
+
+The answer arrives whole: there is no first token to time, so TTFT stays empty; TTLT is when
+the SDK has read and parsed the body. Bedrock's own `metrics.latencyMs` is in the response.
+"""
+
+from __future__ import annotations
+
+from loadgen.backend import Request, Timeline
+from loadgen.backends.bedrock import read_converse_metadata
+from loadgen.backends.bedrock_client import BedrockClient, classify, converse_arguments
+from loadgen.backends.classify import describe
+from loadgen.backends.invoke_bodies import texts_of
+from loadgen.backends.tracing import bound
+from loadgen.sample import ErrorClass
+
+
+class BedrockConverseBackend(BedrockClient):
+    async def execute(self, request: Request, timeline: Timeline) -> None:
+        timeline.expect_whole_response()
+        try:
+            with bound(timeline):
+                response = await self._client.converse(**converse_arguments(request))
+            timeline.mark_end()
+            read_converse_metadata(response, timeline)
+            message = (response.get("output") or {}).get("message") or {}
+            timeline.keep_text(texts_of(message.get("content")))
+            timeline.stop_reason = response.get("stopReason")
+            if "output" not in response or "usage" not in response:
+                timeline.fail(
+                    ErrorClass.PROTOCOL, "IncompleteResponse", "response without output or usage"
+                )
+        except Exception as exc:  # every failure is classified; none may stop the run
+            error, code, status = classify(exc)
+            timeline.fail(error, code, describe(exc), status)

@@ -1,0 +1,38 @@
+"""Failures every backend shares, in the DESIGN.md error classes: HTTP statuses, transport
+faults (aiohttp, sockets, timeouts), and a redacted one-line description."""
+
+from __future__ import annotations
+
+import json
+
+import aiohttp
+
+from loadgen.redact import redact_text
+from loadgen.sample import ErrorClass
+
+
+def status_class(status: int | None, code: str) -> ErrorClass:
+    """The class of an HTTP error answer, by status and (for Bedrock) exception name."""
+    if status == 429 or code in ("ThrottlingException", "ModelNotReadyException"):
+        return ErrorClass.THROTTLED
+    if status == 408 or code == "ModelTimeoutException":
+        return ErrorClass.TIMEOUT
+    # 424 is Bedrock's ModelErrorException: the model failed, not the request.
+    if status is not None and 400 <= status < 500 and status != 424:
+        return ErrorClass.CLIENT
+    return ErrorClass.SERVER
+
+
+def transport_class(exc: BaseException) -> ErrorClass | None:
+    """The class of a fault below the API (sockets, timeouts, undecodable bodies), or None."""
+    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
+        return ErrorClass.TIMEOUT
+    if isinstance(exc, aiohttp.ClientError | ConnectionError):
+        return ErrorClass.CONNECTION
+    if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError):
+        return ErrorClass.PROTOCOL
+    return None
+
+
+def describe(exc: BaseException) -> str:
+    return redact_text(f"{type(exc).__name__}: {exc}")[:500]

@@ -1,0 +1,166 @@
+"""OpenAI-compatible chat completions (`api: openai-chat` streaming, `openai-chat-nostream`),
+over aiohttp directly: vLLM, TGI, Ollama, LiteLLM gateways and OpenAI itself.
+
+`target.endpoint_url` is the base URL as OpenAI's SDK takes it (with `/v1`); requests go to
+`{endpoint_url}/chat/completions`. Token counts come from the server's `usage`: streaming asks
+for it with `stream_options.include_usage`. The API key (from the environment variable that
+`target.api_key_env` names) goes only into the Authorization header.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiohttp
+
+from loadgen.backend import Request, Timeline
+from loadgen.backends.classify import describe, status_class, transport_class
+from loadgen.backends.sse import sse_data
+from loadgen.backends.tracing import bound, trace_config
+from loadgen.redact import redact_text
+from loadgen.sample import ErrorClass
+from loadgen.scenario import TargetSpec, TimeoutSpec
+
+DONE = "[DONE]"
+
+
+class OpenAIChatBackend:
+    def __init__(
+        self,
+        target: TargetSpec,
+        timeouts: TimeoutSpec,
+        *,
+        pool_size: int,
+        stream: bool,
+        api_key: str | None = None,
+    ) -> None:
+        if target.endpoint_url is None:
+            raise ValueError("the OpenAI backend needs target.endpoint_url")
+        self._url = f"{target.endpoint_url}/chat/completions"
+        self._timeouts = timeouts
+        self._pool_size = pool_size
+        self._stream = stream
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self._pool_size),
+            # The socket read timeout backs up the runner's own deadlines; it must not fire first.
+            timeout=aiohttp.ClientTimeout(
+                total=None, connect=self._timeouts.connect, sock_read=self._timeouts.total + 5
+            ),
+            headers=self._headers,
+            trace_configs=[trace_config()],
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def execute(self, request: Request, timeline: Timeline) -> None:
+        assert self._session is not None, "start() first"
+        if not self._stream:
+            timeline.expect_whole_response()
+        try:
+            with bound(timeline):
+                async with self._session.post(self._url, json=self._body(request)) as response:
+                    if response.status >= 400:
+                        await _fail_from_answer(response, timeline)
+                        return
+                    if self._stream:
+                        await _read_stream(response, timeline)
+                    else:
+                        _read_completion(await response.json(content_type=None), timeline)
+        except Exception as exc:  # every failure is classified; none may stop the run
+            error = transport_class(exc) or ErrorClass.PROTOCOL
+            timeline.fail(error, type(exc).__name__, describe(exc))
+
+    def _body(self, request: Request) -> dict[str, Any]:
+        messages = [{"role": "user", "content": request.prompt.user}]
+        if request.prompt.system:
+            messages.insert(0, {"role": "system", "content": request.prompt.system})
+        body: dict[str, Any] = {
+            "model": request.model,
+            "messages": messages,
+            "max_tokens": request.max_tokens,
+            "stream": self._stream,
+        }
+        if self._stream:
+            body["stream_options"] = {"include_usage": True}
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        if request.top_p is not None:
+            body["top_p"] = request.top_p
+        return body
+
+
+async def _read_stream(response: aiohttp.ClientResponse, timeline: Timeline) -> None:
+    done = False
+    async for data in sse_data(response.content):
+        if data == DONE:
+            done = True
+            break
+        chunk = json.loads(data)
+        if "error" in chunk:  # vLLM and gateways report a failure mid-stream this way
+            _fail_from_error(chunk["error"], None, timeline)
+            return
+        for choice in chunk.get("choices") or ():
+            content = (choice.get("delta") or {}).get("content")
+            if content:
+                timeline.mark_content(content)
+            if choice.get("finish_reason"):
+                timeline.stop_reason = choice["finish_reason"]
+        if chunk.get("usage"):
+            _read_usage(chunk["usage"], timeline)
+    timeline.mark_end()
+    if not done:
+        timeline.fail(ErrorClass.PROTOCOL, "IncompleteStream", f"stream ended without {DONE}")
+
+
+def _read_completion(body: dict[str, Any], timeline: Timeline) -> None:
+    timeline.mark_end()
+    choices = body.get("choices")
+    if not choices:
+        timeline.fail(ErrorClass.PROTOCOL, "IncompleteResponse", "response without choices")
+        return
+    timeline.stop_reason = choices[0].get("finish_reason")
+    timeline.keep_text((choices[0].get("message") or {}).get("content") or "")
+    if body.get("usage"):
+        _read_usage(body["usage"], timeline)
+
+
+def _read_usage(usage: dict[str, Any], timeline: Timeline) -> None:
+    timeline.input_tokens = usage.get("prompt_tokens")
+    timeline.output_tokens = usage.get("completion_tokens")
+    cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
+    if cached is not None:
+        timeline.cache_read_tokens = cached
+
+
+async def _fail_from_answer(response: aiohttp.ClientResponse, timeline: Timeline) -> None:
+    text = await response.text(errors="replace")
+    try:
+        error = json.loads(text).get("error")
+    except (json.JSONDecodeError, AttributeError):
+        error = None
+    if not isinstance(error, dict):
+        error = {"message": text[:300]}
+    _fail_from_error(error, response.status, timeline)
+
+
+def _fail_from_error(error: Any, status: int | None, timeline: Timeline) -> None:
+    error = error if isinstance(error, dict) else {"message": str(error)}
+    code = error.get("code") or error.get("type")
+    if status is None and isinstance(code, int):  # vLLM puts the status in a mid-stream error
+        status = code
+    if isinstance(code, str) and code:
+        name = code
+    else:
+        name = f"HTTP{status}" if status is not None else "StreamError"
+    if status is None:
+        kind = ErrorClass.THROTTLED if "rate_limit" in name.lower() else ErrorClass.SERVER
+    else:
+        kind = status_class(status, name)
+    timeline.fail(kind, name, redact_text(str(error.get("message", "")))[:500], status)

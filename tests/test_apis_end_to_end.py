@@ -1,0 +1,287 @@
+"""Every API against the emulator over loopback: the real aioboto3 and aiohttp clients, the
+emulator in its own process. Tokens exact, timings within the spine's tolerances of what the
+emulator injected, Bedrock's own timings captured, faults in their classes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from loadgen.emulator import EmulatorConfig, EmulatorProcess
+from loadgen.run import RunOptions, run_async
+from tests.conftest import ScenarioFactory
+
+# TTFT 100 ms, then 19 gaps of 10 ms: TTLT 290 ms, 20 output tokens.
+TIMING = {"ttft_ms": 100, "itl_ms": 10, "output_tokens": 20, "tokens_per_delta": 1}
+TTFT_MS, ITL_MS, TTLT_MS, TOKENS = 100, 10, 290, 20
+ANTHROPIC = "anthropic.fixed-v1:0"
+NOVA = "us.amazon.nova-fixed-v1:0"
+STREAMING = ("bedrock-converse-stream", "bedrock-invoke-stream", "openai-chat")
+API_KEY = "sk-loadgen-test-secret-0123456789"
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorProcess]:
+    profiles: dict[str, Any] = {ANTHROPIC: TIMING, NOVA: TIMING}
+    for fault in FAULTS:
+        profiles[_fault_model(fault)] = {**TIMING, "faults": {fault: 1.0, "stall_ms": 600}}
+    config = EmulatorConfig.model_validate({"seed": 5, "profiles": profiles})
+    with EmulatorProcess(config) as process:
+        yield process
+
+
+@pytest.fixture
+def endpoint(emulator: EmulatorProcess) -> str:
+    return emulator.url
+
+
+def _emulator_lateness_ms(emulator: EmulatorProcess) -> float:
+    """How late the emulator's own writes were, at worst, so far: on a loaded machine the
+    endpoint's lateness is part of what the client sees (DESIGN.md), and it is not the
+    client's error."""
+    stats = emulator.stats() or {}
+    return float((stats.get("lateness") or {}).get("max_us") or 0) / 1000
+
+
+def _fault_model(fault: str) -> str:
+    # An anthropic.* id: the invoke APIs need a model family they know the body of.
+    return f"anthropic.{fault.replace('_', '-')}-v1:0"
+
+
+def _base_url(api: str, endpoint: str) -> str:
+    return f"{endpoint}/v1" if api.startswith("openai-") else endpoint
+
+
+async def _run(scenario: Any, out: Path) -> dict[str, Any]:
+    result = await run_async(
+        scenario, RunOptions(out_dir=out, quiet=True, console=Console(quiet=True))
+    )
+    assert result.exit_code == 0
+    report: dict[str, Any] = result.report
+    return report
+
+
+@pytest.mark.parametrize(
+    ("api", "model"),
+    [
+        ("bedrock-converse-stream", NOVA),
+        ("bedrock-converse", ANTHROPIC),
+        ("bedrock-invoke-stream", ANTHROPIC),
+        ("bedrock-invoke-stream", NOVA),
+        ("bedrock-invoke", ANTHROPIC),
+        ("bedrock-invoke", NOVA),
+        ("openai-chat", NOVA),
+        ("openai-chat-nostream", ANTHROPIC),
+    ],
+)
+async def test_every_api_measures_what_the_emulator_did(
+    api: str,
+    model: str,
+    endpoint: str,
+    emulator: EmulatorProcess,
+    aws_env: dict[str, str],
+    make_scenario: ScenarioFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LOADGEN_TEST_API_KEY", API_KEY)
+    requests = 12
+    scenario = make_scenario(
+        models=[model],
+        target={
+            "endpoint_url": _base_url(api, endpoint),
+            "api": api,
+            "api_key_env": "LOADGEN_TEST_API_KEY",
+        },
+        load={"rate": 10, "arrival": "poisson", "requests": requests},
+    )
+    report = await _run(scenario, tmp_path)
+    assert report["run"]["target"]["api"] == api
+    data = report["models"][model]
+    latency = data["latency_ms"]
+    assert data["requests"]["ok"] == requests, data["requests"]
+    assert data["tokens"]["output"]["total"] == requests * TOKENS
+    assert data["tokens"]["input"]["total"] > 0
+    # The tail may carry the emulator's own lateness on a loaded machine, never more.
+    late_ms = _emulator_lateness_ms(emulator)
+    assert latency["ttlt"]["service"]["p50"] == pytest.approx(TTLT_MS, abs=10)
+    assert TTLT_MS - 1 <= latency["ttlt"]["service"]["p99"] <= TTLT_MS + 10 + late_ms
+    if api in STREAMING:
+        assert latency["ttft"]["service"]["p50"] == pytest.approx(TTFT_MS, abs=5)
+        assert TTFT_MS - 1 <= latency["ttft"]["service"]["p99"] <= TTFT_MS + 5 + late_ms
+        assert latency["itl"]["p50"] == pytest.approx(ITL_MS, abs=2)
+    else:  # the answer came whole: no first token was measured
+        assert latency["ttft"]["service"]["count"] == 0
+        assert latency["ttft"]["service"]["p50"] is None
+        assert latency["itl"]["count"] == 0
+    samples = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
+    assert {s["api"] for s in samples} == {api}
+    assert all(s["output_tokens"] == TOKENS for s in samples)
+    if api.startswith("bedrock-"):
+        # Bedrock's own figure, beside the client's: what is left is the client's overhead.
+        assert latency["server_latency"]["count"] == requests
+        assert latency["server_latency"]["p50"] == pytest.approx(TTLT_MS, abs=10)
+        assert latency["client_overhead"]["p50"] < 10
+    else:
+        assert latency["server_latency"]["count"] == 0
+    if api == "bedrock-invoke-stream":
+        assert latency["server_first_byte"]["p50"] == pytest.approx(TTFT_MS, abs=10)
+    written = "".join(p.read_text() for p in tmp_path.iterdir() if p.is_file())
+    assert API_KEY not in written
+
+
+# Each fault, and the class it lands in on a streaming and on a non-streaming API.
+FAULTS: dict[str, tuple[str, str]] = {
+    "throttle": ("throttled", "throttled"),
+    "server_error": ("server", "server"),
+    "model_error": ("server", "server"),
+    "throttle_midstream": ("throttled", "throttled"),
+    "drop_connection": ("connection", "connection"),
+    "cut_stream": ("protocol", "connection"),
+    "bad_checksum": ("protocol", "protocol"),
+    # 600 ms before the first token, past timeouts.first_token (400 ms): a non-streaming
+    # answer has no first token, so only the total deadline applies to it.
+    "stall": ("timeout", "ok"),
+}
+
+
+@pytest.mark.parametrize(
+    "api",
+    [
+        "bedrock-converse-stream",
+        "bedrock-converse",
+        "bedrock-invoke-stream",
+        "bedrock-invoke",
+        "openai-chat",
+        "openai-chat-nostream",
+    ],
+)
+async def test_every_fault_lands_in_its_class_on_every_api(
+    api: str,
+    endpoint: str,
+    aws_env: dict[str, str],
+    make_scenario: ScenarioFactory,
+    tmp_path: Path,
+) -> None:
+    models = [_fault_model(fault) for fault in FAULTS]
+    scenario = make_scenario(
+        models=[*models, ANTHROPIC],
+        target={"endpoint_url": _base_url(api, endpoint), "api": api},
+        load={"rate": 40, "arrival": "constant", "requests": 2 * (len(models) + 1)},
+        timeouts={"first_token": "400ms"},
+    )
+    report = await _run(scenario, tmp_path)
+    streaming = api in STREAMING
+    for model, (stream_class, whole_class) in zip(models, FAULTS.values(), strict=True):
+        requests = report["models"][model]["requests"]
+        expected = stream_class if streaming else whole_class
+        assert requests["sent"] == 2, (model, requests)
+        if expected == "ok":
+            assert requests["ok"] == 2, (api, model, requests)
+        else:
+            assert requests["errors"][expected] == 2, (api, model, requests)
+    assert report["models"][ANTHROPIC]["requests"]["ok"] == 2  # the run went on
+
+
+async def test_compare_streaming_runs_the_same_prompts_through_both(
+    endpoint: str, aws_env: dict[str, str], make_scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    scenario = make_scenario(
+        models=[NOVA],
+        target={"endpoint_url": endpoint, "api": "bedrock-invoke-stream"},
+        load={"rate": 10, "arrival": "constant", "requests": 8},
+        compare_streaming=True,
+    )
+    report = await _run(scenario, tmp_path)
+    section = report["streaming_comparison"]
+    assert section["streaming_api"] == "bedrock-invoke-stream"
+    assert section["non_streaming_api"] == "bedrock-invoke"
+    (row,) = section["models"]
+    assert row["model"] == NOVA
+    assert row["streaming"]["ok"] == row["non_streaming"]["ok"] == 8
+    assert row["streaming"]["ttft_p50_ms"] == pytest.approx(TTFT_MS, abs=5)
+    assert row["non_streaming"]["ttft_p50_ms"] is None
+    for side in ("streaming", "non_streaming"):
+        assert row[side]["ttlt_p50_ms"] == pytest.approx(TTLT_MS, abs=10)
+        assert row[side]["server_latency_p50_ms"] == pytest.approx(TTLT_MS, abs=10)
+    samples = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
+    by_api: dict[str, list[str]] = {}
+    for sample in sorted(samples, key=lambda s: s["request_id"]):
+        by_api.setdefault(sample["api"], []).append(sample["row_id"])
+    assert by_api["bedrock-invoke-stream"] == by_api["bedrock-invoke"]  # the same prompts
+
+
+async def test_emulate_serves_the_openai_api_under_v1(
+    make_scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    scenario = make_scenario(
+        emulator={"profiles": {"fixed-model": {"ttft_ms": 30, "itl_ms": 5, "output_tokens": 8}}},
+        target={"api": "openai-chat"},
+        load={"rate": 20, "arrival": "constant", "requests": 5},
+    )
+    options = RunOptions(out_dir=tmp_path, emulate=True, quiet=True, console=Console(quiet=True))
+    report = (await run_async(scenario, options)).report
+    assert report["run"]["target"]["provider"] == "openai"
+    assert report["run"]["target"]["endpoint_url"].endswith("/v1")
+    model = report["models"]["fixed-model"]
+    assert model["requests"]["ok"] == 5
+    assert model["tokens"]["output"]["total"] == 5 * 8
+
+
+EMAIL_ROW = {
+    "id": "e1",
+    "subject": "Budget",
+    "from": "Lena Fischer <lena@example.com>",
+    "date": "2026-04-03",
+    "body": "Omar, the March close is done. Final opex came in at $1.92M, about 3% under plan.",
+    "key_facts": {"people": ["Omar", "Lena"], "amounts": ["$1.92M"]},
+    "reference_summary": "Lena tells Omar the March close is done: opex $1.92M, 3% under plan.",
+}
+
+
+@pytest.mark.parametrize(
+    ("api", "model"),
+    [
+        ("bedrock-converse-stream", NOVA),
+        ("bedrock-converse", ANTHROPIC),
+        ("bedrock-invoke-stream", ANTHROPIC),
+        ("bedrock-invoke", NOVA),
+        ("openai-chat", NOVA),
+        ("openai-chat-nostream", ANTHROPIC),
+    ],
+)
+async def test_every_api_keeps_the_answer_text_for_quality_scoring(
+    api: str,
+    model: str,
+    endpoint: str,
+    aws_env: dict[str, str],
+    make_scenario: ScenarioFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LOADGEN_TEST_API_KEY", API_KEY)
+    scenario = make_scenario(
+        models=[model],
+        target={
+            "endpoint_url": _base_url(api, endpoint),
+            "api": api,
+            "api_key_env": "LOADGEN_TEST_API_KEY",
+        },
+        prompt={
+            "template": "Summarise the email.\n\nSubject: {subject}\nFrom: {from}\n"
+            "Date: {date}\n\n{body}"
+        },
+        dataset={"rows": [EMAIL_ROW]},
+        load={"rate": 20, "arrival": "constant", "requests": 3},
+    )
+    report = await _run(scenario, tmp_path)
+    samples = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
+    # The emulator answers an email prompt with an extractive summary of it.
+    assert all("1.92M" in (s["response_text"] or "") for s in samples), samples[0]
+    assert all(len(s["response_text"].split()) == s["output_tokens"] for s in samples)
+    assert report["models"][model]["quality"]["scored"] == 3

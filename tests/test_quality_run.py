@@ -1,0 +1,146 @@
+"""Quality scoring in real runs: timing unaffected, the verdict on screen and in report.json,
+and --no-quality."""
+
+from __future__ import annotations
+
+import json
+import operator
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from loadgen.emulator import EmulatorConfig, EmulatorProcess
+from loadgen.run import RunOptions, run_async
+from loadgen.sinks.jsonl import read_samples
+from tests.conftest import ScenarioFactory
+from tests.test_cli import loadgen
+
+FIXED = {"ttft_ms": 200, "itl_ms": 20, "output_tokens": 50, "tokens_per_delta": 1}
+MODELS = (
+    "us.amazon.nova-lite-v1:0",
+    "us.amazon.nova-pro-v1:0",
+    "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+)
+OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    config = EmulatorConfig.model_validate({"seed": 3, "profiles": {"fixed-model": FIXED}})
+    with EmulatorProcess(config) as process:
+        yield process.url
+
+
+async def test_latencies_stay_accurate_with_quality_scoring_on(
+    endpoint: str, aws_env: dict[str, str], make_scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    # The accuracy test of test_end_to_end.py, with rows that carry references: every
+    # response's text is kept during the run and scored after it.
+    rows = [
+        {
+            "id": f"r{i}",
+            "body": "word " * (10 + i),
+            "key_facts": {"people": ["Ada"], "amounts": ["$1.92M"]},
+            "reference_summary": "Ada reports $1.92M.",
+        }
+        for i in range(5)
+    ]
+    scenario = make_scenario(
+        target={"endpoint_url": endpoint},
+        dataset={"rows": rows},
+        load={"rate": 8, "arrival": "poisson", "requests": 100},
+    )
+    options = RunOptions(out_dir=tmp_path, quiet=True, console=Console(quiet=True))
+    result = await run_async(scenario, options)
+    model = result.report["models"]["fixed-model"]
+    latency = model["latency_ms"]
+    assert model["requests"]["ok"] == 100
+    assert latency["ttft"]["service"]["p50"] == pytest.approx(200, abs=5)
+    assert latency["ttft"]["service"]["p99"] == pytest.approx(200, abs=5)
+    assert latency["itl"]["p50"] == pytest.approx(20, abs=2)
+    assert latency["ttlt"]["service"]["p50"] == pytest.approx(1180, abs=10)
+    assert latency["ttlt"]["service"]["p99"] == pytest.approx(1180, abs=10)
+    assert model["quality"]["scored"] == 100
+    texts = [s.response_text for s in read_samples(tmp_path / "samples.jsonl")]
+    # 50 one-token deltas of the emulator's words, joined as they arrived.
+    assert all(t is not None and len(t.split()) == 50 for t in texts)
+
+
+@pytest.fixture(scope="module")
+def email_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str, Any], Path]:
+    out = tmp_path_factory.mktemp("email")
+    completed = loadgen(
+        "run",
+        "scenarios/email_summary.yaml",
+        "--rps",
+        "5",
+        "--duration",
+        "4s",
+        "--emulate",
+        "--out",
+        str(out),
+    )
+    assert completed.returncode == 0, completed.stderr
+    return completed, json.loads((out / "report.json").read_text()), out
+
+
+def test_the_email_study_ends_with_comparison_and_verdict(
+    email_run: tuple[Any, dict[str, Any], Path],
+) -> None:
+    completed, report, out = email_run
+    stdout = completed.stdout
+    assert "verdict per model" in stdout
+    assert "Pareto front (cost_per_1k, ttlt_p95_ms, quality_mean)" in stdout
+    verdict = report["verdict"]
+    assert verdict["requirements"] == [
+        "ttft_p95 <= 1s",
+        "ttlt_p95 <= 6s",
+        "quality >= 0.7",
+        "cost_per_1k <= 2.00",
+    ]
+    assert set(verdict["models"]) == set(MODELS)
+    for model in MODELS:
+        quality = report["models"][model]["quality"]
+        assert quality["scored"] == report["models"][model]["requests"]["ok"] > 0
+        assert set(quality["score"]) == {"mean", "p10", "p50"}
+        assert 0 <= quality["score"]["mean"] <= 1
+        assert quality["worst"] and "missing_facts" in quality["worst"][0]
+        data = verdict["models"][model]
+        assert data["quality_mean"] == quality["score"]["mean"]
+        assert len(data["requirements"]) == 4
+        for result in data["requirements"]:
+            # The verdict follows the requirement, on the very figure the report shows.
+            assert result["measured"] is not None
+            assert result["passed"] == OPS[result["op"]](result["measured"], result["limit"])
+            word = "met" if result["passed"] else "MISSED"
+            assert f"{result['check']} {word}" in " ".join(stdout.split())
+        assert data["meets_all"] == (model in verdict["meeting_all"])
+    assert set(verdict["pareto"]["front"]) <= set(MODELS) and verdict["pareto"]["front"]
+    texts = [s.response_text for s in read_samples(out / "samples.jsonl") if s.ok]
+    assert texts and all(texts)
+
+
+def test_no_quality_skips_scoring_and_keeps_no_text(tmp_path: Path) -> None:
+    completed = loadgen(
+        "run",
+        "scenarios/email_summary.yaml",
+        "--rps",
+        "5",
+        "--duration",
+        "2s",
+        "--emulate",
+        "--no-quality",
+        "--out",
+        str(tmp_path),
+    )
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert all(m["quality"] is None for m in report["models"].values())
+    for data in report["verdict"]["models"].values():
+        quality = next(r for r in data["requirements"] if r["metric"] == "quality")
+        assert (quality["passed"], quality["reason"]) == (False, "no data for this metric")
+    assert report["verdict"]["pareto"]["axes"] == ["cost_per_1k", "ttlt_p95_ms"]
+    assert all(s.response_text is None for s in read_samples(tmp_path / "samples.jsonl"))
