@@ -132,11 +132,14 @@ def _print_verdict(report: dict[str, Any], console: Console) -> None:
     verdict = report.get("verdict")
     if not verdict or not verdict["models"]:
         return
+    scored = any(m["quality_mean"] is not None for m in verdict["models"].values())
+    if not verdict["requirements"] and not scored:
+        return  # a plain load test: the side-by-side table above says it all
     table = Table(title="verdict per model", title_justify="left")
     table.add_column("model", no_wrap=True)
     for column in ("quality", "TTFT p50", "TTFT p95", "TTLT p50", "TTLT p95"):
         table.add_column(column if column == "quality" else f"{column} ms", justify="right")
-    for column in ("out tok/s", "error rate", "$ / 1k emails", "requirements"):
+    for column in ("out tok/s", "error rate", "$ / 1k emails", "verdict"):
         table.add_column(column, justify="right")
     for model, data in verdict["models"].items():
         quality, error_rate = data["quality_mean"], data["error_rate"]

@@ -244,6 +244,18 @@ async def _measure(
 
     # Response text is kept only when it will be scored.
     score_quality = scoring_wanted(scenario, prompts.rows_by_id().values(), options.quality)
+    outcomes: list[PhaseOutcome] = []
+    failure: Exception | None = None
+    sink.start()
+    if cloudwatch is not None:
+        cloudwatch_setup = await cloudwatch_run.prepare(
+            scenario, _cloudwatch_target(scenario, target), _dry_run(options), options.quiet
+        )
+        await cloudwatch.start()
+    if emf is not None:
+        await emf.start()
+    # t0 after every setup call: a client's first use loads its service model (hundreds of ms),
+    # which inside the lead time would make the first requests late.
     started_at = _utc_now()
     wall_start, cpu_start = time.perf_counter(), time.process_time()
     t0_ns = clock.now_ns() + START_LEAD_NS
@@ -258,14 +270,6 @@ async def _measure(
         on_cancel=on_cancel,
         capture_text=score_quality,
     )
-    outcomes: list[PhaseOutcome] = []
-    failure: Exception | None = None
-    sink.start()
-    if cloudwatch is not None:
-        cloudwatch_setup = await cloudwatch_run.prepare(
-            scenario, _cloudwatch_target(scenario, target), _dry_run(options), options.quiet
-        )
-        await cloudwatch.start()
     progress = LiveProgress.start_if_wanted(
         options,
         scenario,
@@ -280,8 +284,6 @@ async def _measure(
         len(_phases(scenario)),
     )
 
-    if emf is not None:
-        await emf.start()
     try:
         with stop.on_signals():
             phases = _phases(scenario)
@@ -369,11 +371,14 @@ async def _measure(
     )
     report = build_report(info, recorder)
     # After the run, off the event loop: scoring must not delay what is being timed.
-    quality = (
-        await asyncio.to_thread(report_sections, scenario, prompts.rows_by_id(), sink.path)
-        if score_quality
-        else {}
-    )
+    quality: dict[str, Any] = {}
+    if score_quality:
+        try:
+            quality = await asyncio.to_thread(
+                report_sections, scenario, prompts.rows_by_id(), sink.path
+            )
+        except Exception as exc:  # what was measured must still be reported
+            report["run"]["notes"].append(f"quality scoring failed: {type(exc).__name__}: {exc}")
     for model, section in report["models"].items():
         section["quality"] = quality.get(model)
     report["thresholds"] = _thresholds(scenario, report)

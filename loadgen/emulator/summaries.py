@@ -119,9 +119,10 @@ def extractive_summary(
 def _render(
     sections: list[str], headed: list[bool], kept: list[_Sentence], people: list[str]
 ) -> str:
+    contents = _contents(sections, kept, people)
     parts: list[str] = []
     for name, has_heading in zip(sections, headed, strict=True):
-        content = _section_content(name, kept, people)
+        content = contents[name]
         if parts and not has_heading:
             parts[-1] += "\n" + content  # the heading is lost; its content runs on
         else:
@@ -204,23 +205,58 @@ def _names(text: str) -> list[str]:
     return [name for name in found if name not in _NOT_NAMES]
 
 
-def _section_content(name: str, kept: list[_Sentence], people: list[str]) -> str:
-    lowered = name.lower()
-    if "summary" in lowered:
-        top = sorted(sorted(kept, key=lambda s: -s.score)[:2], key=lambda s: s.position)
-        return " ".join(s.text for s in top)
-    if "action" in lowered or "next step" in lowered:
-        return _bullets([s.text for s in kept if s.action])
-    if "deadline" in lowered or "date" in lowered:
-        dates = list(dict.fromkeys(d for s in kept for d in s.dates))
-        return "; ".join(dates) if dates else "none"
-    if "people" in lowered or "who" in lowered:
-        return ", ".join(people) if people else "none"
-    if "impact" in lowered or "risk" in lowered:
-        impact = [s for s in kept if s.amount or _IMPACT.search(s.text)]
-        return impact[0].text if impact else "none stated"
-    # Key points, decisions, or a heading this module does not know: the key sentences.
-    return _bullets([s.text for s in kept])
+def _contents(sections: list[str], kept: list[_Sentence], people: list[str]) -> dict[str, str]:
+    """What goes under each heading. Each sentence is written once, as a writer with a word
+    budget would: the summary takes the two most telling, action items the requests, key
+    points what is left; dates and people are listed, not repeated in sentences."""
+    by_kind: dict[str, list[str]] = {}
+    for name in sections:
+        by_kind.setdefault(_kind(name), []).append(name)
+    order = ("summary", "action", "impact", "points", "deadlines", "people")
+    used: set[int] = set()
+    contents: dict[str, str] = {}
+
+    def fresh(sentences: list[_Sentence]) -> list[_Sentence]:
+        return [s for s in sentences if s.position not in used]
+
+    for kind in order:
+        for name in by_kind.get(kind, []):
+            if kind == "summary":
+                chosen = sorted(sorted(kept, key=lambda s: -s.score)[:2], key=lambda s: s.position)
+                contents[name] = " ".join(s.text for s in chosen)
+            elif kind == "action":
+                chosen = fresh([s for s in kept if s.action])
+                contents[name] = _bullets([s.text for s in chosen])
+            elif kind == "impact":
+                impact = [s for s in kept if s.amount or _IMPACT.search(s.text)]
+                chosen = (fresh(impact) or impact)[:1]
+                contents[name] = chosen[0].text if chosen else "none stated"
+            elif kind == "deadlines":
+                dates = list(dict.fromkeys(d for s in kept for d in s.dates))
+                contents[name] = "; ".join(dates) if dates else "none"
+                chosen = []
+            elif kind == "people":
+                contents[name] = ", ".join(people) if people else "none"
+                chosen = []
+            else:
+                chosen = fresh(kept)
+                contents[name] = _bullets([s.text for s in chosen])
+            used.update(s.position for s in chosen)
+    return contents
+
+
+def _kind(section: str) -> str:
+    lowered = section.lower()
+    for kind, words in (
+        ("summary", ("summary",)),
+        ("action", ("action", "next step")),
+        ("deadlines", ("deadline", "date")),
+        ("people", ("people", "who")),
+        ("impact", ("impact", "risk")),
+    ):
+        if any(word in lowered for word in words):
+            return kind
+    return "points"  # key points, decisions, or a heading this module does not know
 
 
 def _bullets(items: list[str]) -> str:
