@@ -99,7 +99,7 @@ class StageResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "rate_rps": self.rate,
+            "rate": self.rate,  # req/s; the key rate-keyed renderers look for
             "out_dir": self.out_dir,
             "status": self.status,
             "saturated": self.saturated,

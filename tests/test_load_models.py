@@ -75,9 +75,10 @@ def test_closed_loop_end_to_end_holds_n_in_flight_and_says_so(tmp_path: Path) ->
     scenario = _scenario(tmp_path, {"rate": 5, "duration": "2s"})
     completed = loadgen(
         "run", str(scenario), "--concurrency", "2", "--duration", "1.5s", "--emulate",
-        "--out", str(out),
+        "--out", str(out), env={"LOADGEN_PROGRESS": "1"},
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr
+    assert "rate: closed loop, achieved" in completed.stdout  # the live view has no target
     report = json.loads((out / "report.json").read_text())
     load = report["run"]["load"]
     assert (load["model"], load["concurrency"], load["rate_shape"]) == ("closed_loop", 2, None)

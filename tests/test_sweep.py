@@ -76,7 +76,7 @@ def test_sweep_finds_the_emulators_capacity_within_10_percent(tmp_path: Path) ->
     # Every stage is a run of its own, with its report kept.
     for stage in model["stages"]:
         report = json.loads((Path(stage["out_dir"]) / "report.json").read_text())
-        assert report["run"]["load"]["rate"] == stage["rate_rps"]
+        assert report["run"]["load"]["rate"] == stage["rate"]
         assert report["run"]["load"]["duration"] == 2.0
     assert any(s["saturated"] for s in model["stages"])  # it went past the capacity
     best = model["at_highest_slo"]
@@ -99,7 +99,7 @@ def test_a_stage_that_misses_its_slos_is_data_not_a_failure(tmp_path: Path) -> N
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr
     model = json.loads((out / "sweep.json").read_text())["sweep"]["models"]["slotted-model"]
-    assert [s["rate_rps"] for s in model["stages"]] == [2, 4]
+    assert [s["rate"] for s in model["stages"]] == [2, 4]
     assert all(s["failed_checks"] == ["ttft.p50 < 1ms"] for s in model["stages"])
     assert all(not s["meets_slos"] and not s["saturated"] for s in model["stages"])
     assert model["highest_slo_rps"] is None and model["at_highest_slo"] is None
