@@ -55,7 +55,15 @@ def main() -> None:
 @click.option("--duration", help="How long to send after warmup, e.g. 30s, 2m (load.duration).")
 @click.option("--requests", type=int, help="Send this many measured requests (load.requests).")
 @click.option("--warmup", help="Warmup before measuring, e.g. 5s (load.warmup).")
-@click.option("--arrival", type=click.Choice(["constant", "poisson"]), help="Arrival process.")
+@click.option(
+    "--arrival", type=click.Choice(["constant", "poisson", "gamma"]), help="Arrival process."
+)
+@click.option("--cv", type=float, help="Gamma gaps' coefficient of variation (load.cv).")
+@click.option(
+    "--concurrency",
+    type=int,
+    help="Closed loop: N users, each sending when its last request ends (load.concurrency).",
+)
 @click.option("--model", "models", multiple=True, help="Model id; repeat to test several.")
 @click.option("--max-in-flight", type=int, help="Cap on requests in flight; beyond it, drop.")
 @click.option("--endpoint-url", help="Send to this URL instead of the AWS endpoint.")
@@ -153,8 +161,10 @@ def _overrides(flags: dict[str, Any]) -> dict[str, Any]:
             ("warmup", "warmup"),
             ("arrival", "arrival"),
             ("max_in_flight", "max_in_flight"),
+            ("cv", "cv"),
+            ("concurrency", "concurrency"),
         )
-        if flags[flag] is not None
+        if flags.get(flag) is not None
     }
     target = {
         key: flags[key]
@@ -199,6 +209,93 @@ def _overrides(flags: dict[str, Any]) -> dict[str, Any]:
         cost["allow_unpriced"] = True
     if cost:
         overrides["cost"] = cost
+    return overrides
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--rates", help="The ladder, e.g. 1,2,5,10 (req/s); default: search for it.")
+@click.option("--stage-duration", help="Measured time per stage, e.g. 30s (sweep.stage_duration).")
+@click.option("--stage-warmup", help="Warmup before each stage, e.g. 5s (sweep.stage_warmup).")
+@click.option("--start-rate", type=float, help="First rate of the search (sweep.start_rate).")
+@click.option("--max-rate", type=float, help="Highest rate the search tries (sweep.max_rate).")
+@click.option("--max-stages", type=int, help="Most stages per model (sweep.max_stages).")
+@click.option("--quota-rpm", type=int, help="The account's requests per minute per model.")
+@click.option("--quota-tpm", type=int, help="The account's tokens per minute per model.")
+@click.option("--arrival", type=click.Choice(["constant", "poisson"]), help="Arrival process.")
+@click.option("--model", "models", multiple=True, help="Model id; repeat to sweep several.")
+@click.option("--endpoint-url", help="Send to this URL instead of the AWS endpoint.")
+@click.option("--region", help="AWS region, e.g. us-east-1.")
+@click.option("--profile", help="AWS named profile for credentials.")
+@click.option("--emulate", is_flag=True, help="Start the built-in Bedrock emulator and use it.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
+@click.option("--seed", type=int, help="Seed for arrivals and row order (default: random).")
+@click.option(
+    "--allow-unpriced", is_flag=True, help="Run models without a known price; cost is null."
+)
+@click.option("--skip-preflight", is_flag=True, help="Skip the check before the first stage.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@_friendly_errors
+def sweep(scenario: Path, **flags: Any) -> None:
+    """Find the highest rate each model of SCENARIO holds within its SLOs (docs/sweep.md)."""
+    from loadgen.scenario import load_scenario
+    from loadgen.sweep import SweepOptions
+    from loadgen.sweep import sweep as run_sweep
+
+    if flags["emulate"] and flags["endpoint_url"]:
+        raise click.UsageError("--emulate starts its own endpoint: drop --endpoint-url or it")
+    overrides = _sweep_overrides(flags)
+    loaded = load_scenario(scenario, overrides)
+    options = SweepOptions(
+        out_dir=flags["out"],
+        emulate=flags["emulate"],
+        quiet=flags["quiet"],
+        preflight=not flags["skip_preflight"],
+        console=Console(width=None if sys.stdout.isatty() else 160),
+    )
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    result = run_sweep(loaded, options)
+    sys.exit(result.exit_code)
+
+
+def _plain_default(param: click.Parameter) -> Any:
+    """A flag's default as the command would receive it (click marks "none given" with a
+    sentinel object in recent versions)."""
+    value = param.default
+    return value if isinstance(value, bool | int | float | str | tuple | list) else None
+
+
+def _sweep_overrides(flags: dict[str, Any]) -> dict[str, Any]:
+    # `run`'s flags that sweep does not take, at their defaults: one _overrides for both.
+    run_flags = {
+        **{param.name: _plain_default(param) for param in run.params if param.name},
+        "models": (),
+        **flags,
+    }
+    overrides = _overrides(run_flags)
+    settings: dict[str, Any] = {
+        key: flags[key]
+        for key in ("stage_duration", "stage_warmup", "start_rate", "max_rate", "max_stages")
+        if flags[key] is not None
+    }
+    if flags["rates"] is not None:
+        try:
+            settings["rates"] = [float(r) for r in flags["rates"].split(",") if r.strip()]
+        except ValueError:
+            raise click.BadParameter(
+                f"expected rates in req/s separated by commas, e.g. 1,2,5,10; got "
+                f"{flags['rates']!r}",
+                param_hint="--rates",
+            ) from None
+    quota = {
+        key: flags[flag]
+        for key, flag in (("rpm", "quota_rpm"), ("tpm", "quota_tpm"))
+        if flags[flag] is not None
+    }
+    if quota:
+        settings["quota"] = quota
+    if settings:
+        overrides["sweep"] = settings
     return overrides
 
 

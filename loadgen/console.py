@@ -49,11 +49,18 @@ def print_summary(report: dict[str, Any], console: Console) -> None:
     print_streaming_comparison(report, console)
     _print_comparison(report, console)
     lag = generator["lag_ms"]
-    console.print(
-        f"generator: target {generator['target_rps']:g} req/s, achieved "
-        f"{generator['achieved_rps'] or 0:.2f} req/s, lag p99 {_ms(lag['p99'])} ms, "
-        f"dropped {generator['dropped']}, CPU {generator['cpu_percent']:.0f} %"
-    )
+    if run["load"].get("model") == "closed_loop":
+        console.print(
+            f"generator: closed loop, {run['load']['concurrency']} users, achieved "
+            f"{generator['achieved_rps'] or 0:.2f} req/s (an outcome, not a target; schedule "
+            f"lag does not apply), CPU {generator['cpu_percent']:.0f} %"
+        )
+    else:
+        console.print(
+            f"generator: target {generator['target_rps']:g} req/s, achieved "
+            f"{generator['achieved_rps'] or 0:.2f} req/s, lag p99 {_ms(lag['p99'])} ms, "
+            f"dropped {generator['dropped']}, CPU {generator['cpu_percent']:.0f} %"
+        )
     _print_thresholds(report, console)
     _print_verdict(report, console)
     for reason in generator["limited_reasons"]:

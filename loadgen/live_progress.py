@@ -22,6 +22,7 @@ from rich.live import Live
 from rich.text import Text
 
 from loadgen.clock import Clock
+from loadgen.load_models import target_rps
 from loadgen.recorder import Recorder
 
 if TYPE_CHECKING:  # only for annotations: run.py imports this module
@@ -57,7 +58,7 @@ class LiveProgress:
         self._console = console
         self._name = scenario.name
         load = scenario.load
-        self._target_rps = load.rate
+        self._target_rps = target_rps(load)  # None in closed loop: no target there
         self._planned_s = None if load.duration is None else phases * (load.warmup + load.duration)
         self._planned_requests = None if load.requests is None else phases * load.requests
         self._recorder = recorder
@@ -139,8 +140,11 @@ class LiveProgress:
         view.append(f"dropped {dropped:,}", style="yellow" if dropped else "")
         error_text = ", ".join(f"{name} {count:,}" for name, count in sorted(errors.items()))
         view.append(f"  errors: {error_text or 'none'}", style="red" if errors else "")
+        target = (
+            "closed loop," if self._target_rps is None else f"target {self._target_rps:g} req/s,"
+        )
         view.append(
-            f"\nrate: target {self._target_rps:g} req/s, achieved {self._achieved_rps(sent):.2f}"
+            f"\nrate: {target} achieved {self._achieved_rps(sent):.2f}"
             f" req/s (last {RATE_WINDOW_S:g} s)\n"
         )
         width = max((len(model) for model in self._recorder.models), default=5)

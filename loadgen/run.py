@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import itertools
 import random
 import sys
 import time
@@ -36,6 +37,9 @@ from loadgen.emulator.process import EmulatorStartError
 from loadgen.errors import ConfigError, PreflightError
 from loadgen.guards import CircuitBreaker
 from loadgen.live_progress import LiveProgress
+from loadgen.load_models import describe as describe_load
+from loadgen.load_models import open_loop_offsets_ns
+from loadgen.load_models import target_rps as load_target_rps
 from loadgen.preflight import check_models
 from loadgen.pricing import ResolvedPrice
 from loadgen.pricing_check import describe_price, resolve_prices
@@ -47,7 +51,7 @@ from loadgen.report import RunInfo, build_report, write_json_atomically
 from loadgen.runner import PhaseOutcome, Planned, Runner
 from loadgen.sample import ErrorClass, Sample
 from loadgen.scenario import Scenario, TargetSpec
-from loadgen.schedule import WeightedRoundRobin, arrival_offsets_ns
+from loadgen.schedule import WeightedRoundRobin
 from loadgen.sinks.cloudwatch import CloudWatchSink
 from loadgen.sinks.emf import EmfSink
 from loadgen.sinks.jsonl import JsonlSink
@@ -68,6 +72,12 @@ START_LEAD_NS = 100_000_000  # the first request leaves 100 ms after setup, not 
 class RunOptions:
     out_dir: Path | None = None
     emulate: bool = False
+    # An emulator already started for several runs (a sweep's stages): use it, as --emulate
+    # would use its own, instead of starting one per run.
+    shared_emulator_url: str | None = None
+    # A started backend several runs share (a sweep's stages): creating an SDK client costs
+    # a second or two. The run neither starts nor closes it.
+    shared_backend: Backend | None = None
     quiet: bool = False
     grace_s: float = 10.0  # after an interrupt, how long requests in flight may finish
     preflight: bool = True  # one cheap call per model before load
@@ -109,7 +119,7 @@ async def run_async(
     with contextlib.ExitStack() as stack:
         target = scenario.target
         apis = apis_of_run(target.api, scenario.compare_streaming)
-        _check_api_setup(scenario, apis, options.emulate)
+        _check_api_setup(scenario, apis, options.emulate or options.shared_emulator_url is not None)
         credentials = None
         emulator = None
         if options.emulate:
@@ -123,15 +133,19 @@ async def run_async(
                 update={"endpoint_url": url, "region": target.region or EMULATOR_REGION}
             )
             credentials = EMULATOR_CREDENTIALS
-        backend = _backend(apis, target, scenario, credentials)
+        elif options.shared_emulator_url is not None:
+            target = _emulated_target(target, options.shared_emulator_url)
+            credentials = EMULATOR_CREDENTIALS
+        backend = options.shared_backend or _backend(apis, target, scenario, credentials)
         aws = (
             None if is_openai(target.api) else BedrockClient(target, scenario.timeouts, pool_size=1)
         )
-        if aws is not None and not options.emulate:
+        if aws is not None and credentials is None:
             await _check_aws_setup(aws, target)
         region = target.region or (aws and aws.session().region_name) or EMULATOR_REGION
         prices = resolve_prices(scenario, region)
-        await backend.start()
+        if options.shared_backend is None:
+            await backend.start()
         try:
             if options.preflight:
                 endpoint = target.endpoint_url or f"the Bedrock endpoint in {target.region}"
@@ -142,7 +156,8 @@ async def run_async(
             )
         finally:
             gc.unfreeze()
-            await backend.close()
+            if options.shared_backend is None:
+                await backend.close()
         if emulator is not None:
             result.report["run"]["emulator"] = await asyncio.to_thread(emulator.stats)
             write_json_atomically(out_dir / "report.json", result.report)
@@ -293,7 +308,9 @@ async def _measure(
                 )
                 if stop.status is not None:
                     break
-                stop.current = asyncio.create_task(runner.run_phase(plan, start_ns, outcome))
+                stop.current = asyncio.create_task(
+                    _run_phase(runner, scenario, plan, start_ns, outcome)
+                )
                 with contextlib.suppress(asyncio.CancelledError):
                     await stop.current
                 await _drain(runner, outcome, stop, options.grace_s)
@@ -323,12 +340,12 @@ async def _measure(
         ended_at=_utc_now(),
         status=status,
         status_reason=stop.reason,
-        target=_describe_target(target, options.emulate),
-        load=scenario.load.model_dump(mode="json"),
+        target=_describe_target(target, options.emulate or options.shared_emulator_url is not None),
+        load=describe_load(scenario.load),
         seed=seed,
         loadgen_version=__version__,
-        target_rps=scenario.load.rate,
-        scheduled_rps=scheduled_rps,
+        target_rps=load_target_rps(scenario.load),
+        scheduled_rps=scheduled_rps if scenario.load.concurrency is None else None,
         achieved_rps=achieved_rps,
         scheduled=sum(o.scheduled for o in outcomes),
         cancelled=sum(o.cancelled for o in outcomes),
@@ -380,6 +397,30 @@ async def _measure(
         # outranks the verdict (that is in the report all the same).
         exit_code = EXIT_CLOUDWATCH if exit_code in (EXIT_OK, EXIT_THRESHOLDS) else exit_code
     return RunResult(report=report, out_dir=out_dir, exit_code=exit_code)
+
+
+async def _run_phase(
+    runner: Runner,
+    scenario: Scenario,
+    plan: Iterator[Planned],
+    start_ns: int,
+    outcome: PhaseOutcome,
+) -> None:
+    """Open loop sends the plan at its instants; closed loop takes its requests in turn."""
+    load = scenario.load
+    if load.concurrency is None:
+        await runner.run_phase(plan, start_ns, outcome)
+        return
+    warmup_ns = round(load.warmup * 1e9)
+    await runner.run_closed(
+        (planned.request for planned in plan),
+        start_ns,
+        outcome,
+        users=load.concurrency,
+        warmup_ns=warmup_ns,
+        end_ns=None if load.duration is None else warmup_ns + round(load.duration * 1e9),
+        measured_limit=load.requests,
+    )
 
 
 def _thresholds(scenario: Scenario, report: dict[str, Any]) -> dict[str, Any] | None:
@@ -470,7 +511,12 @@ def _plan(
     end_ns = None if load.duration is None else warmup_ns + round(load.duration * 1e9)
     measured = 0
     # Phases of a sequential run get different seeds, so each model sees its own arrivals.
-    offsets = arrival_offsets_ns(load.arrival, load.rate, seed + origin)
+    offsets = (
+        # Closed loop: the users take requests in turn and the clock decides warmup and end.
+        itertools.repeat(0)
+        if load.concurrency is not None
+        else open_loop_offsets_ns(load, seed + origin)
+    )
     for index, offset in enumerate(offsets):
         if end_ns is not None and offset >= end_ns:
             return
@@ -514,6 +560,44 @@ def _rates(outcomes: list[PhaseOutcome]) -> tuple[float | None, float | None]:
     scheduled = gaps / (scheduled_span / 1e9) if scheduled_span > 0 else None
     achieved = dispatched_gaps / (dispatch_span / 1e9) if dispatch_span > 0 else None
     return scheduled, achieved
+
+
+def backend_for(scenario: Scenario, emulator_url: str | None) -> Backend:
+    """A backend as run_async makes one, for runs that share it (not started)."""
+    target = scenario.target
+    credentials = None
+    if emulator_url is not None:
+        target = _emulated_target(target, emulator_url)
+        credentials = EMULATOR_CREDENTIALS
+    apis = apis_of_run(target.api, scenario.compare_streaming)
+    return _backend(apis, target, scenario, credentials)
+
+
+def _emulated_target(target: TargetSpec, emulator_url: str) -> TargetSpec:
+    # The emulator serves OpenAI's API under /v1, the base URL OpenAI's SDK takes.
+    url = f"{emulator_url}/v1" if is_openai(target.api) else emulator_url
+    return target.model_copy(
+        update={"endpoint_url": url, "region": target.region or EMULATOR_REGION}
+    )
+
+
+def start_emulator(scenario: Scenario) -> EmulatorProcess:
+    """The built-in emulator with the scenario's profiles, started (a context manager)."""
+    process = EmulatorProcess(_emulator_config(scenario))
+    try:
+        process.start()
+    except EmulatorStartError as exc:
+        raise PreflightError(f"the built-in emulator did not start: {exc}") from None
+    return process
+
+
+def emulated_quota(scenario: Scenario, model: str) -> dict[str, Any] | None:
+    """The quota the built-in emulator holds `model` to under --emulate; None: unlimited."""
+    config = _emulator_config(scenario)
+    quota = config.quota_for(config.profile_for(model))
+    if quota is None:
+        return None
+    return {"rpm": quota.rpm, "tpm": quota.tpm, "output_burndown": quota.output_burndown}
 
 
 def _emulator_config(scenario: Scenario) -> EmulatorConfig:

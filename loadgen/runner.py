@@ -1,4 +1,5 @@
-"""The open-loop runner: requests leave at their scheduled instants, one task each.
+"""The runner: requests leave at their scheduled instants, one task each (open loop), or
+when a user's previous request ends (closed loop, `run_closed`).
 
 Requests are not held back because earlier ones are slow (that would hide the very latency
 being measured, "coordinated omission"). The one overload path is explicit: when the
@@ -102,6 +103,68 @@ class Runner:
             task = asyncio.create_task(self._one(planned, intended_ns, dispatch_ns))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
+
+    async def run_closed(
+        self,
+        requests: Iterator[Request],
+        start_ns: int,
+        outcome: PhaseOutcome,
+        *,
+        users: int,
+        warmup_ns: int,
+        end_ns: int | None,
+        measured_limit: int | None,
+    ) -> None:
+        """Closed loop: `users` loops, each sending its next request when the previous ends.
+
+        The instant a user became free is the request's intended start, so schedule lag is
+        only the event loop's delay in noticing, and the rate is whatever the endpoint allows.
+        Warmup and the end are decided by the clock at dispatch (end_ns and warmup_ns are
+        offsets from start_ns). Cancelling this coroutine stops the users from sending more;
+        requests in flight are left to `drain`, as in open loop.
+        """
+        measured = 0
+
+        async def user() -> None:
+            nonlocal measured
+            ready_ns = start_ns
+            while True:
+                dispatch_ns = self._clock.now_ns()
+                elapsed_ns = dispatch_ns - start_ns
+                if end_ns is not None and elapsed_ns >= end_ns:
+                    return
+                warmup = elapsed_ns < warmup_ns
+                if not warmup:
+                    if measured_limit is not None and measured >= measured_limit:
+                        return
+                    measured += 1
+                request = next(requests, None)
+                if request is None:
+                    return
+                if self._admit is not None and not self._admit(request):
+                    return
+                offset_ns = ready_ns - start_ns
+                outcome.count_scheduled(offset_ns)
+                if outcome.dispatched == 0:
+                    outcome.first_dispatch_ns = dispatch_ns
+                outcome.last_dispatch_ns = dispatch_ns
+                outcome.dispatched += 1
+                planned = Planned(offset_ns, request, warmup)
+                task = asyncio.create_task(self._one(planned, ready_ns, dispatch_ns))
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+                # asyncio.wait, unlike awaiting the task, leaves it running when this user is
+                # cancelled: a stop ends the loop, the request itself is drained.
+                await asyncio.wait({task})
+                ready_ns = self._clock.now_ns()
+
+        loops = [asyncio.create_task(user()) for _ in range(users)]
+        try:
+            await asyncio.gather(*loops)
+        finally:
+            for loop in loops:
+                loop.cancel()
+            await asyncio.wait(loops)
 
     async def drain(self, grace_s: float | None, outcome: PhaseOutcome) -> None:
         """Wait for requests in flight (up to grace_s if given), then cancel what is left."""

@@ -24,6 +24,7 @@ from pydantic import (
 
 from loadgen.durations import parse_duration
 from loadgen.errors import ConfigError
+from loadgen.load_models import check_load_model, load_model_name, replace_load_model
 from loadgen.pricing import PriceOverride
 from loadgen.quality_spec import QualitySpec
 from loadgen.thresholds import Check, parse_check
@@ -73,9 +74,39 @@ class DatasetSpec(_Strict):
         return self
 
 
+class StageSpec(_Strict):
+    """One stage of a staged load: hold `rate` for `duration` (0 pauses)."""
+
+    rate: float = Field(ge=0, le=100_000)
+    duration: Seconds = Field(gt=0, le=30 * 86400)
+
+
+class RampSpec(_Strict):
+    """A rate that goes linearly from `from` to `to` over load.duration."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    start: float = Field(alias="from", ge=0, le=100_000)
+    to: float = Field(ge=0, le=100_000)
+
+    @model_validator(mode="after")
+    def _not_all_zero(self) -> RampSpec:
+        if self.start == 0 and self.to == 0:
+            raise ValueError("a ramp from 0 to 0 sends nothing; give `to` > 0")
+        return self
+
+
 class LoadSpec(_Strict):
     rate: float = Field(1.0, ge=0.001, le=100_000, description="requests per second")
-    arrival: Literal["constant", "poisson"] = "poisson"
+    arrival: Literal["constant", "poisson", "gamma"] = "poisson"
+    cv: float | None = Field(
+        None, gt=0, le=20, description="gamma gaps' coefficient of variation (1: Poisson)"
+    )
+    ramp: RampSpec | None = None
+    stages: list[StageSpec] | None = Field(None, min_length=1)
+    concurrency: int | None = Field(
+        None, ge=1, le=100_000, description="closed loop: this many users, one request each"
+    )
     duration: Seconds | None = Field(None, gt=0, le=30 * 86400)
     requests: int | None = Field(None, ge=1)
     warmup: Seconds = Field(0.0, ge=0, le=86400)
@@ -84,9 +115,19 @@ class LoadSpec(_Strict):
 
     @model_validator(mode="after")
     def _how_long(self) -> LoadSpec:
-        if self.duration is None and self.requests is None:
+        if self.duration is None and self.requests is None and self.stages is None:
             raise ValueError("give load.duration (e.g. 30s) or load.requests (a count)")
         return self
+
+    @model_validator(mode="after")
+    def _one_load_model(self) -> LoadSpec:
+        check_load_model(self)
+        return self
+
+    @property
+    def model(self) -> str:
+        """The load model's name, as the report gives it."""
+        return load_model_name(self)
 
 
 class TimeoutSpec(_Strict):
@@ -185,6 +226,32 @@ class CheckSpec(_Strict):
         return parse_check(self.check, self.model)
 
 
+class QuotaSpec(_Strict):
+    """The account's quota for each model under test (Bedrock sets them per model)."""
+
+    rpm: int | None = Field(None, ge=1, description="requests per minute")
+    tpm: int | None = Field(None, ge=1, description="tokens per minute")
+
+
+class SweepSpec(_Strict):
+    """How `loadgen sweep` climbs its ladder of rates (docs/sweep.md); flags override."""
+
+    rates: list[Annotated[float, Field(gt=0, le=100_000)]] | None = Field(None, min_length=1)
+    stage_duration: Seconds = Field(30.0, gt=0, le=86400)
+    stage_warmup: Seconds = Field(5.0, ge=0, le=86400)
+    start_rate: float = Field(1.0, gt=0, le=100_000)
+    max_rate: float = Field(1000.0, gt=0, le=100_000)
+    factor: float = Field(2.0, gt=1, le=10, description="geometric step while probing")
+    precision: float = Field(0.05, gt=0, le=1, description="stop refining at this gap")
+    max_stages: int = Field(12, ge=1, le=100, description="per model")
+    max_error_rate: float = Field(0.05, ge=0, le=1)
+    max_throttle_rate: float = Field(0.05, ge=0, le=1)
+    min_throughput_share: float = Field(0.9, gt=0, le=1)
+    ttft_growth: float = Field(1.5, gt=1, description="TTFT end/start ratio that is a queue")
+    max_lag_p99: Seconds = Field(0.05, gt=0, description="schedule lag p99 of a stage")
+    quota: QuotaSpec = QuotaSpec()
+
+
 def _check_from_string(value: Any) -> Any:
     return {"check": value} if isinstance(value, str) else value
 
@@ -217,6 +284,7 @@ class Scenario(_Strict):
     requirements: Checks = Field(
         default_factory=list, description="the verdict per model; never changes the exit code"
     )
+    sweep: SweepSpec = SweepSpec()
     quality: QualitySpec = Field(
         default_factory=QualitySpec, description="quality scoring of responses (docs/quality.md)"
     )
@@ -261,6 +329,16 @@ FLAG_PATHS: dict[str, tuple[str, ...]] = {
     "--profile": ("target", "profile"),
     "--model": ("models",),
     "--seed": ("seed",),
+    "--concurrency": ("load", "concurrency"),
+    "--cv": ("load", "cv"),
+    "--rates": ("sweep", "rates"),
+    "--stage-duration": ("sweep", "stage_duration"),
+    "--stage-warmup": ("sweep", "stage_warmup"),
+    "--start-rate": ("sweep", "start_rate"),
+    "--max-rate": ("sweep", "max_rate"),
+    "--max-stages": ("sweep", "max_stages"),
+    "--quota-rpm": ("sweep", "quota", "rpm"),
+    "--quota-tpm": ("sweep", "quota", "tpm"),
     "--max-cost": ("cost", "max_usd"),
     "--project-rps": ("cost", "project_rps"),
     "--api": ("target", "api"),
@@ -317,6 +395,7 @@ def _apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[st
         if isinstance(load, dict):
             load.pop("duration", None)
             load.pop("requests", None)
+    replace_load_model(merged, overrides)
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = {**merged[key], **value}

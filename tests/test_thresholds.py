@@ -134,3 +134,29 @@ def test_a_failed_threshold_exits_99_and_is_in_the_report(
     assert measured is not None
     assert section["passed"] is (exit_code == 0)
     assert ("FAIL" in completed.stdout) is (exit_code == 99)
+
+
+def test_a_threshold_for_one_model_judges_that_model_only(tmp_path: Path) -> None:
+    path = _scenario_with(tmp_path, [])
+    data = yaml.safe_load(path.read_text())
+    data["models"] = ["quick-model", "slow-model"]
+    data["emulator"]["profiles"]["slow-model"] = {"ttft_ms": 200, "itl_ms": 5, "output_tokens": 8}
+    data["thresholds"] = [
+        "error_rate < 1%",  # every model, each on its own
+        {"check": "ttft.p50 < 150ms", "model": "quick-model"},  # passes: 60 ms
+    ]
+    path.write_text(yaml.safe_dump(data))
+    out = tmp_path / "out"
+    args = ["run", str(path), "--requests", "6", "--rps", "10", "--emulate", "--out", str(out)]
+    completed = loadgen(*args)
+    assert completed.returncode == 0, completed.stderr
+    results = json.loads((out / "report.json").read_text())["thresholds"]["results"]
+    assert [(r["check"], r["model"]) for r in results] == [
+        ("error_rate < 1%", "quick-model"),
+        ("error_rate < 1%", "slow-model"),
+        ("ttft.p50 < 150ms", "quick-model"),
+    ]
+    # The same check on the slow model fails the run.
+    data["thresholds"][1]["model"] = "slow-model"
+    path.write_text(yaml.safe_dump(data))
+    assert loadgen(*args).returncode == 99
