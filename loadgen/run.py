@@ -7,7 +7,7 @@ import contextlib
 import gc
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from loadgen import __version__
+from loadgen.arrival_split import worker_share
 from loadgen.backend import Backend, Request
 from loadgen.backends.apis import (
     ApiRouter,
@@ -49,6 +50,7 @@ from loadgen.sinks.cloudwatch import CloudWatchSink
 from loadgen.sinks.jsonl import JsonlSink
 from loadgen.stopping import ABORTED, INTERRUPTED, RunStop
 from loadgen.thresholds import evaluate, report_section
+from loadgen.workers import WorkerShare
 
 EXIT_OK = 0
 EXIT_ABORTED = 3
@@ -68,6 +70,11 @@ class RunOptions:
     console: Console = field(default_factory=Console)
     html: bool = True  # write report.html beside report.json (--no-html: off)
     progress: bool | None = None  # live progress; None: on a terminal unless quiet
+    # Set by loadgen/workers.py in a worker process: its share of the schedule, the emulator
+    # the parent started, and a call that blocks until the common start instant.
+    worker: WorkerShare | None = None
+    emulator_url: str | None = None
+    start_at: Callable[[], int] | None = None
 
 
 @dataclass
@@ -112,11 +119,17 @@ async def run_async(
                 update={"endpoint_url": url, "region": target.region or EMULATOR_REGION}
             )
             credentials = EMULATOR_CREDENTIALS
+        elif options.emulator_url is not None:  # a worker: the parent's emulator
+            url = f"{options.emulator_url}/v1" if is_openai(target.api) else options.emulator_url
+            target = target.model_copy(
+                update={"endpoint_url": url, "region": target.region or EMULATOR_REGION}
+            )
+            credentials = EMULATOR_CREDENTIALS
         backend = _backend(apis, target, scenario, credentials)
         aws = (
             None if is_openai(target.api) else BedrockClient(target, scenario.timeouts, pool_size=1)
         )
-        if aws is not None and not options.emulate:
+        if aws is not None and not options.emulate and options.emulator_url is None:
             await _check_aws_setup(aws, target)
         region = target.region or (aws and aws.session().region_name) or EMULATOR_REGION
         prices = resolve_prices(scenario, region)
@@ -214,7 +227,7 @@ async def _measure(
 
     started_at = _utc_now()
     wall_start, cpu_start = time.perf_counter(), time.process_time()
-    t0_ns = clock.now_ns() + START_LEAD_NS
+    t0_ns = clock.now_ns() + START_LEAD_NS if options.start_at is None else options.start_at()
     runner = Runner(
         backend,
         clock,
@@ -265,6 +278,8 @@ async def _measure(
                     api=api,
                     replay_from=replay,
                 )
+                if options.worker is not None:
+                    plan = _worker_plan(plan, scenario, options.worker, seed, first_ids[-1])
                 if stop.status is not None:
                     break
                 stop.current = asyncio.create_task(runner.run_phase(plan, start_ns, outcome))
@@ -440,6 +455,17 @@ def _plan(
             ),
             warmup=warmup,
         )
+
+
+def _worker_plan(
+    plan: Iterator[Planned], scenario: Scenario, share: WorkerShare, seed: int, first_id: int
+) -> Iterator[Planned]:
+    """A worker process's share of the phase's plan (loadgen/workers.py)."""
+
+    def index_of(planned: Planned) -> int:
+        return planned.request.request_id - first_id
+
+    return worker_share(plan, scenario.load.arrival, share.index, share.count, seed, index_of)
 
 
 def _planned_so_far(outcomes: list[PhaseOutcome]) -> int:
