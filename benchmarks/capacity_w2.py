@@ -82,8 +82,8 @@ def harness_step(url: str, rate: float, duration: float, decoder: str, workers: 
     model = report["models"][MODEL]
     per_worker = report["run"].get("workers")
     wall_s = report["run"]["wall_s"]
-    if per_worker:  # each worker's CPU share over the same wall time
-        cpu_s = sum(w["cpu_percent"] for w in per_worker) / 100 * wall_s
+    if per_worker:  # each worker's CPU share of its own measured wall time
+        cpu_s = sum(w["cpu_percent"] / 100 * w["wall_s"] for w in per_worker)
     else:
         cpu_s = generator["cpu_percent"] / 100 * wall_s
     requests = model["requests"]

@@ -225,9 +225,11 @@ async def _measure(
         if (reason := breaker.observe(sample)) is not None:
             stop.request(ABORTED, reason)
 
+    # A worker waits here for the common start instant: its wall time starts after the wait.
+    common_t0_ns = None if options.start_at is None else options.start_at()
     started_at = _utc_now()
     wall_start, cpu_start = time.perf_counter(), time.process_time()
-    t0_ns = clock.now_ns() + START_LEAD_NS if options.start_at is None else options.start_at()
+    t0_ns = clock.now_ns() + START_LEAD_NS if common_t0_ns is None else common_t0_ns
     runner = Runner(
         backend,
         clock,

@@ -38,8 +38,10 @@ from loadgen.scenario import Scenario
 
 # A worker past this share of a core may already be late on its schedule (DESIGN.md).
 CPU_WARNING_PERCENT = 70.0
-# Measured by benchmarks/capacity_w2.py (docs/scaling.md): the request rate one worker holds
-# on W2 with lag p99 <= 5 ms, halved so that a worker stays well below saturation.
+# From benchmarks/stream_cpu.py (docs/scaling.md): a streamed W2 answer (54 events) costs
+# about 5.4 ms of client CPU on the lean path (~100 us an event, request signing included),
+# so one core saturates near 185 req/s; 100 req/s keeps a worker near 55 % of a core, under
+# the 70 % where its schedule starts to slip.
 RPS_PER_WORKER = 100.0
 START_LEAD_NS = 200_000_000  # from "all ready" to the first request
 READY_TIMEOUT_S = 120.0
@@ -167,7 +169,10 @@ def _run_workers(
                     share=WorkerShare(k, workers),
                     emulator_url=emulator_url,
                     grace_s=options.grace_s,
-                    preflight=options.preflight and k == 0,
+                    # Every worker makes the preflight calls: besides checking the models, the
+                    # first call warms the client (service model, endpoint rules), which would
+                    # otherwise cost the first scheduled request a second of CPU.
+                    preflight=options.preflight,
                 ),
                 pipes[k][1],
             ),
@@ -325,6 +330,7 @@ def _merge(
                 "worker": outcome.index,
                 "status": saved.report["run"]["status"],
                 "cpu_percent": generator["cpu_percent"],
+                "wall_s": saved.report["run"]["wall_s"],  # what cpu_percent is a share of
                 "lag_ms": generator["lag_ms"],
                 "scheduled": generator["scheduled"],
                 "dispatched": generator["dispatched"],
