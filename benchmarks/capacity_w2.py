@@ -175,12 +175,15 @@ def plain_step(url: str, rate: float, duration: float, decoder: str, workers: in
     return asyncio.run(_plain_loop(url, rate, duration))
 
 
-def climb(measure: Any, url: str, rates: list[float], duration: float, *args: Any) -> list[Step]:
+def climb(
+    measure: Any, url: str, rates: list[float], duration: float, *args: Any, every: bool = False
+) -> list[Step]:
+    """Step the rate up until a step is not held (`every`: go through all the rates)."""
     steps = []
     for rate in rates:
         step = measure(url, rate, duration, *args)
         steps.append(step)
-        if not step.held:
+        if not step.held and not every:
             break
     return steps
 
@@ -192,6 +195,9 @@ def main() -> None:
     parser.add_argument("--step", type=float, default=25.0, help="rate added per step")
     parser.add_argument("--max-rate", type=float, default=800.0)
     parser.add_argument("--workers", type=int, default=2, help="also measure --workers N")
+    parser.add_argument(
+        "--every-step", action="store_true", help="measure every rate, held or not"
+    )
     parser.add_argument("--quick", action="store_true", help="one 1 s step per configuration")
     args = parser.parse_args()
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
@@ -222,12 +228,26 @@ def main() -> None:
         "load avg",
     ):
         table.add_column(column)
+    detail = Table(title="every step")
+    for column in ("configuration", "rate", "lag p99", "achieved", "CPU/event", "errors"):
+        detail.add_column(column)
     with EmulatorProcess(config) as emulator:
         for name, measure, decoder, workers in configurations:
             load_before = os.getloadavg()[0]
-            steps = climb(measure, emulator.url, rates, args.duration, decoder, workers)
+            steps = climb(
+                measure, emulator.url, rates, args.duration, decoder, workers, every=args.every_step
+            )
+            for step in steps:
+                detail.add_row(
+                    name,
+                    f"{step.rate:g}",
+                    f"{step.lag_p99_ms:.1f} ms",
+                    f"{100 * step.achieved_rps / step.rate:.1f} %",
+                    f"{step.us_per_event:.0f} us",
+                    str(step.errors),
+                )
             held = [s for s in steps if s.held]
-            best = held[-1] if held else None
+            best = max(held, key=lambda s: s.rate) if held else None
             failed = next((s for s in steps if not s.held), None)
             table.add_row(
                 name,
@@ -242,6 +262,7 @@ def main() -> None:
                 ),
                 f"{load_before:.1f}-{os.getloadavg()[0]:.1f}",
             )
+    console.print(detail)
     console.print(table)
     console.print(f"highest rate held: lag p99 <= {LAG_P99_LIMIT_MS:g} ms, achieved >= 99 %")
     console.print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()}")
