@@ -74,8 +74,8 @@ def harness_step(url: str, rate: float, duration: float, decoder: str, workers: 
         # The preflight call warms the client (service model, endpoint rules), as the plain
         # loop's first call does.
         options = RunOptions(out_dir=Path(out), quiet=True, html=False)
-        result = run_with_workers(scenario, options, workers) if workers > 1 else run(
-            scenario, options
+        result = (
+            run_with_workers(scenario, options, workers) if workers > 1 else run(scenario, options)
         )
     report: dict[str, Any] = result.report
     generator = report["run"]["generator"]
@@ -195,9 +195,7 @@ def main() -> None:
     parser.add_argument("--step", type=float, default=25.0, help="rate added per step")
     parser.add_argument("--max-rate", type=float, default=800.0)
     parser.add_argument("--workers", type=int, default=2, help="also measure --workers N")
-    parser.add_argument(
-        "--every-step", action="store_true", help="measure every rate, held or not"
-    )
+    parser.add_argument("--every-step", action="store_true", help="measure every rate, held or not")
     parser.add_argument("--quick", action="store_true", help="one 1 s step per configuration")
     args = parser.parse_args()
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
