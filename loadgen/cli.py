@@ -115,6 +115,11 @@ def main() -> None:
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @click.option("--no-html", is_flag=True, help="Do not write report.html beside report.json.")
+@click.option(
+    "--workers",
+    type=int,
+    help="Worker processes sharing the load (default: one per 100 req/s, up to the cores).",
+)
 @_friendly_errors
 def run(scenario: Path, **flags: Any) -> None:
     """Run SCENARIO (a YAML file) and write report.json, report.html and samples.jsonl."""
@@ -143,7 +148,14 @@ def run(scenario: Path, **flags: Any) -> None:
     # Until the run installs its own handlers (and after it removes them), SIGTERM unwinds like
     # Ctrl-C, so the emulator process and open files are cleaned up rather than orphaned.
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-    result = run_scenario(loaded, options)
+    from loadgen.workers import check_workers, run_with_workers, workers_for
+
+    workers = flags["workers"] if flags["workers"] is not None else workers_for(loaded)
+    check_workers(loaded, workers)
+    if workers > 1:
+        result = run_with_workers(loaded, options, workers)
+    else:
+        result = run_scenario(loaded, options)
     sys.exit(result.exit_code)
 
 

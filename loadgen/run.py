@@ -9,7 +9,7 @@ import itertools
 import random
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from loadgen import __version__, cloudwatch_run
+from loadgen.arrival_split import worker_share
 from loadgen.backend import Backend, Request
 from loadgen.backends.apis import (
     ApiRouter,
@@ -58,6 +59,7 @@ from loadgen.sinks.jsonl import JsonlSink
 from loadgen.stopping import ABORTED, INTERRUPTED, RunStop
 from loadgen.thresholds import evaluate, report_section
 from loadgen.verdict import build_verdict
+from loadgen.workers import WorkerShare
 
 EXIT_OK = 0
 EXIT_ABORTED = 3
@@ -85,6 +87,10 @@ class RunOptions:
     console: Console = field(default_factory=Console)
     html: bool = True  # write report.html beside report.json (--no-html: off)
     progress: bool | None = None  # live progress; None: on a terminal unless quiet
+    # Set by loadgen/workers.py in a worker process: its share of the schedule and a call that
+    # blocks until the common start instant (the parent's emulator: shared_emulator_url).
+    worker: WorkerShare | None = None
+    start_at: Callable[[], int] | None = None
 
     emf: str | None = None  # write EMF lines to this file ("-": stdout)
     cloudwatch_dry_run: bool = False  # print the CloudWatch calls instead of making them
@@ -133,7 +139,7 @@ async def run_async(
                 update={"endpoint_url": url, "region": target.region or EMULATOR_REGION}
             )
             credentials = EMULATOR_CREDENTIALS
-        elif options.shared_emulator_url is not None:
+        elif options.shared_emulator_url is not None:  # a sweep's or the worker parent's
             target = _emulated_target(target, options.shared_emulator_url)
             credentials = EMULATOR_CREDENTIALS
         backend = options.shared_backend or _backend(apis, target, scenario, credentials)
@@ -256,9 +262,11 @@ async def _measure(
         await emf.start()
     # t0 after every setup call: a client's first use loads its service model (hundreds of ms),
     # which inside the lead time would make the first requests late.
+    # A worker waits here for the common start instant: its wall time starts after the wait.
+    common_t0_ns = None if options.start_at is None else options.start_at()
     started_at = _utc_now()
     wall_start, cpu_start = time.perf_counter(), time.process_time()
-    t0_ns = clock.now_ns() + START_LEAD_NS
+    t0_ns = clock.now_ns() + START_LEAD_NS if common_t0_ns is None else common_t0_ns
     runner = Runner(
         backend,
         clock,
@@ -306,6 +314,8 @@ async def _measure(
                     api=api,
                     replay_from=replay,
                 )
+                if options.worker is not None:
+                    plan = _worker_plan(plan, scenario, options.worker, seed, first_ids[-1])
                 if stop.status is not None:
                     break
                 stop.current = asyncio.create_task(
@@ -545,6 +555,17 @@ def _plan(
             ),
             warmup=warmup,
         )
+
+
+def _worker_plan(
+    plan: Iterator[Planned], scenario: Scenario, share: WorkerShare, seed: int, first_id: int
+) -> Iterator[Planned]:
+    """A worker process's share of the phase's plan (loadgen/workers.py)."""
+
+    def index_of(planned: Planned) -> int:
+        return planned.request.request_id - first_id
+
+    return worker_share(plan, scenario.load.arrival, share.index, share.count, seed, index_of)
 
 
 def _planned_so_far(outcomes: list[PhaseOutcome]) -> int:

@@ -191,6 +191,9 @@ class TargetSpec(_Strict):
     api: ApiName = "bedrock-converse-stream"
     # The environment variable holding the OpenAI-compatible API key (never the key itself).
     api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    # How Bedrock's streamed frames are decoded: loadgen's lean decoder, or botocore's own
+    # (docs/scaling.md has the CPU each costs). Requests are built and signed by the SDK either way.
+    stream_decoder: Literal["lean", "sdk"] = "lean"
 
     @field_validator("endpoint_url")
     @classmethod

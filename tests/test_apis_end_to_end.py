@@ -70,9 +70,11 @@ async def _run(scenario: Any, out: Path) -> dict[str, Any]:
     ("api", "model"),
     [
         ("bedrock-converse-stream", NOVA),
+        ("bedrock-converse-stream-sdk", NOVA),
         ("bedrock-converse", ANTHROPIC),
         ("bedrock-invoke-stream", ANTHROPIC),
         ("bedrock-invoke-stream", NOVA),
+        ("bedrock-invoke-stream-sdk", NOVA),
         ("bedrock-invoke", ANTHROPIC),
         ("bedrock-invoke", NOVA),
         ("openai-chat", NOVA),
@@ -91,12 +93,15 @@ async def test_every_api_measures_what_the_emulator_did(
 ) -> None:
     monkeypatch.setenv("LOADGEN_TEST_API_KEY", API_KEY)
     requests = 12
+    # "-sdk": the same API read through botocore's event-stream decoder.
+    api, decoder = (api.removesuffix("-sdk"), "sdk") if api.endswith("-sdk") else (api, "lean")
     scenario = make_scenario(
         models=[model],
         target={
             "endpoint_url": _base_url(api, endpoint),
             "api": api,
             "api_key_env": "LOADGEN_TEST_API_KEY",
+            "stream_decoder": decoder,
         },
         load={"rate": 10, "arrival": "poisson", "requests": requests},
     )
@@ -153,18 +158,21 @@ FAULTS: dict[str, tuple[str, str]] = {
 
 
 @pytest.mark.parametrize(
-    "api",
+    ("api", "decoder"),
     [
-        "bedrock-converse-stream",
-        "bedrock-converse",
-        "bedrock-invoke-stream",
-        "bedrock-invoke",
-        "openai-chat",
-        "openai-chat-nostream",
+        ("bedrock-converse-stream", "sdk"),
+        ("bedrock-converse-stream", "lean"),
+        ("bedrock-converse", "sdk"),
+        ("bedrock-invoke-stream", "sdk"),
+        ("bedrock-invoke-stream", "lean"),
+        ("bedrock-invoke", "sdk"),
+        ("openai-chat", "sdk"),
+        ("openai-chat-nostream", "sdk"),
     ],
 )
 async def test_every_fault_lands_in_its_class_on_every_api(
     api: str,
+    decoder: str,
     endpoint: str,
     aws_env: dict[str, str],
     make_scenario: ScenarioFactory,
@@ -173,7 +181,7 @@ async def test_every_fault_lands_in_its_class_on_every_api(
     models = [_fault_model(fault) for fault in FAULTS]
     scenario = make_scenario(
         models=[*models, ANTHROPIC],
-        target={"endpoint_url": _base_url(api, endpoint), "api": api},
+        target={"endpoint_url": _base_url(api, endpoint), "api": api, "stream_decoder": decoder},
         load={"rate": 40, "arrival": "constant", "requests": 2 * (len(models) + 1)},
         timeouts={"first_token": "400ms"},
     )

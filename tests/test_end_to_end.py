@@ -88,8 +88,13 @@ async def test_accuracy_against_a_known_profile(
     assert report["run"]["emulator"] is None  # not started by this run
 
 
+@pytest.mark.parametrize("decoder", ["sdk", "lean"])
 async def test_each_error_class_lands_in_its_class(
-    endpoint: str, aws_env: dict[str, str], make_scenario: ScenarioFactory, tmp_path: Path
+    decoder: str,
+    endpoint: str,
+    aws_env: dict[str, str],
+    make_scenario: ScenarioFactory,
+    tmp_path: Path,
 ) -> None:
     expected = {
         "throttle-model": ("throttled", "ThrottlingException"),
@@ -101,7 +106,7 @@ async def test_each_error_class_lands_in_its_class(
     }
     scenario = make_scenario(
         models=[*expected, "fast-model"],
-        target={"endpoint_url": endpoint},
+        target={"endpoint_url": endpoint, "stream_decoder": decoder},
         load={"rate": 40, "arrival": "constant", "requests": 21},
     )
     report = await _run(scenario, tmp_path)

@@ -97,11 +97,12 @@ def loop() -> Iterator[asyncio.Runner]:
         yield runner
 
 
-def test_malformed_streams_are_classified(loop: asyncio.Runner) -> None:
+@pytest.mark.parametrize("decoder", ["sdk", "lean"])
+def test_malformed_streams_are_classified(loop: asyncio.Runner, decoder: str) -> None:
     server = FuzzServer()
     loop.run(server.start())
     backend = BedrockBackend(
-        TargetSpec(endpoint_url=server.url, region="us-east-1"),
+        TargetSpec(endpoint_url=server.url, region="us-east-1", stream_decoder=decoder),
         TimeoutSpec(),
         pool_size=4,
         static_credentials=EMULATOR_CREDENTIALS,

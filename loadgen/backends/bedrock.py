@@ -15,6 +15,7 @@ from loadgen.backends.bedrock_client import (
     converse_arguments,
 )
 from loadgen.backends.classify import describe
+from loadgen.backends.lean_eventstream import lean_events
 from loadgen.backends.tracing import bound
 from loadgen.sample import ErrorClass
 
@@ -29,7 +30,13 @@ class BedrockBackend(BedrockClient):
                 response = await self._client.converse_stream(**converse_arguments(request))
                 stream = response["stream"]
                 saw_stop = saw_metadata = False
-                async for event in stream:
+                events = (
+                    # botocore has not read the body yet: the lean decoder reads it instead.
+                    lean_events(stream._raw_stream, "ConverseStream")
+                    if self._target.stream_decoder == "lean"
+                    else stream
+                )
+                async for event in events:
                     if "contentBlockDelta" in event:
                         if event["contentBlockDelta"]["delta"].get("text"):
                             timeline.mark_content(event["contentBlockDelta"]["delta"]["text"])

@@ -22,6 +22,7 @@ from loadgen.backends.invoke_bodies import (
     read_response,
     request_body,
 )
+from loadgen.backends.lean_eventstream import lean_events
 from loadgen.backends.tracing import bound
 from loadgen.sample import ErrorClass
 
@@ -58,7 +59,12 @@ class BedrockInvokeStreamBackend(BedrockClient):
                     **_arguments(family, request)
                 )
                 stream = response["body"]
-                async for event in stream:
+                events = (
+                    lean_events(stream._raw_stream, "InvokeModelWithResponseStream")
+                    if self._target.stream_decoder == "lean"
+                    else stream
+                )
+                async for event in events:
                     chunk = event.get("chunk")
                     if chunk is not None:
                         read_chunk(state, json.loads(chunk["bytes"]), timeline)
