@@ -22,7 +22,19 @@ FIXED = {"ttft_ms": 200, "itl_ms": 20, "output_tokens": 50, "tokens_per_delta": 
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
+def endpoint(emulator: EmulatorProcess) -> str:
+    return emulator.url
+
+
+def endpoint_lateness_p99_ms(emulator: EmulatorProcess) -> float:
+    """How late the emulator's own writes were (p99 so far). On a loaded machine the endpoint's
+    lateness is part of what any client sees (DESIGN.md), and not the client's error."""
+    stats = emulator.stats() or {}
+    return float((stats.get("lateness") or {}).get("p99_us") or 0) / 1000
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorProcess]:
     """One emulator process for the module, with a profile per behaviour under test."""
     config = EmulatorConfig.model_validate(
         {
@@ -46,7 +58,7 @@ def endpoint() -> Iterator[str]:
         }
     )
     with EmulatorProcess(config) as process:
-        yield process.url
+        yield process
 
 
 async def _run(scenario: Any, out: Path) -> dict[str, Any]:
@@ -58,7 +70,11 @@ async def _run(scenario: Any, out: Path) -> dict[str, Any]:
 
 
 async def test_accuracy_against_a_known_profile(
-    endpoint: str, aws_env: dict[str, str], make_scenario: ScenarioFactory, tmp_path: Path
+    endpoint: str,
+    emulator: EmulatorProcess,
+    aws_env: dict[str, str],
+    make_scenario: ScenarioFactory,
+    tmp_path: Path,
 ) -> None:
     # TTFT 200 ms, 20 ms between 50 deltas: TTLT = 200 + 49 × 20 = 1180 ms. Poisson arrivals
     # at a moderate rate: a constant 10/s would put every first token on top of another
@@ -72,11 +88,12 @@ async def test_accuracy_against_a_known_profile(
     model = report["models"]["fixed-model"]
     latency = model["latency_ms"]
     assert model["requests"]["ok"] == 100
+    late_ms = endpoint_lateness_p99_ms(emulator)
     assert latency["ttft"]["service"]["p50"] == pytest.approx(200, abs=5)
-    assert latency["ttft"]["service"]["p99"] == pytest.approx(200, abs=5)
+    assert 199 <= latency["ttft"]["service"]["p99"] <= 205 + late_ms
     assert latency["itl"]["p50"] == pytest.approx(20, abs=2)
     assert latency["ttlt"]["service"]["p50"] == pytest.approx(1180, abs=10)
-    assert latency["ttlt"]["service"]["p99"] == pytest.approx(1180, abs=10)
+    assert 1179 <= latency["ttlt"]["service"]["p99"] <= 1190 + late_ms
     assert model["tokens"]["output"]["total"] == 100 * 50
     assert model["tokens"]["output"]["p99"] == 50
     assert model["latency_ms"]["client_prep"]["p50"] is not None  # send was traced
