@@ -14,10 +14,9 @@ from loadgen.backends.bedrock_client import (
     classify,
     converse_arguments,
 )
-from loadgen.backends.classify import describe
+from loadgen.backends.classify import describe, fail_incomplete
 from loadgen.backends.lean_eventstream import lean_events
 from loadgen.backends.tracing import bound
-from loadgen.sample import ErrorClass
 
 __all__ = ["EMULATOR_CREDENTIALS", "BedrockBackend", "classify", "read_converse_metadata"]
 
@@ -47,17 +46,14 @@ class BedrockBackend(BedrockClient):
                         saw_metadata = True
                         read_converse_metadata(event["metadata"], timeline)
             timeline.mark_end()
-            if not (saw_stop and saw_metadata):
-                missing = [
+            fail_incomplete(
+                timeline,
+                [
                     name
                     for name, seen in (("messageStop", saw_stop), ("metadata", saw_metadata))
                     if not seen
-                ]
-                timeline.fail(
-                    ErrorClass.PROTOCOL,
-                    "IncompleteStream",
-                    f"stream ended without {' and '.join(missing)}",
-                )
+                ],
+            )
         except Exception as exc:  # every failure is classified; none may stop the run
             error, code, status = classify(exc)
             timeline.fail(error, code, describe(exc), status)

@@ -13,7 +13,7 @@ from typing import Any
 
 from loadgen.backend import Request, Timeline
 from loadgen.backends.bedrock_client import BedrockClient, classify
-from loadgen.backends.classify import describe
+from loadgen.backends.classify import describe, fail_incomplete
 from loadgen.backends.invoke_bodies import (
     ModelFamily,
     StreamState,
@@ -69,12 +69,7 @@ class BedrockInvokeStreamBackend(BedrockClient):
                     if chunk is not None:
                         read_chunk(state, json.loads(chunk["bytes"]), timeline)
             timeline.mark_end()
-            if missing := state.missing():
-                timeline.fail(
-                    ErrorClass.PROTOCOL,
-                    "IncompleteStream",
-                    f"stream ended without {' and '.join(missing)}",
-                )
+            fail_incomplete(timeline, state.missing())
         except Exception as exc:  # every failure is classified; none may stop the run
             error, code, status = classify(exc)
             timeline.fail(error, code, describe(exc), status)

@@ -7,6 +7,7 @@ import json
 
 import aiohttp
 
+from loadgen.backend import Timeline
 from loadgen.redact import redact_text
 from loadgen.sample import ErrorClass
 
@@ -32,6 +33,15 @@ def transport_class(exc: BaseException) -> ErrorClass | None:
     if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError):
         return ErrorClass.PROTOCOL
     return None
+
+
+def fail_incomplete(timeline: Timeline, missing: list[str]) -> None:
+    """A stream that ended cleanly but without the events a complete answer ends with: no
+    SDK raises for it (DESIGN.md), so every streaming backend checks and records it here."""
+    if missing:
+        timeline.fail(
+            ErrorClass.PROTOCOL, "IncompleteStream", f"stream ended without {' and '.join(missing)}"
+        )
 
 
 def describe(exc: BaseException) -> str:

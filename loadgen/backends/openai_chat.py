@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 
 from loadgen.backend import Request, Timeline
-from loadgen.backends.classify import describe, status_class, transport_class
+from loadgen.backends.classify import describe, fail_incomplete, status_class, transport_class
 from loadgen.backends.sse import sse_data
 from loadgen.backends.tracing import bound, trace_config
 from loadgen.redact import redact_text
@@ -115,8 +115,7 @@ async def _read_stream(response: aiohttp.ClientResponse, timeline: Timeline) -> 
         if chunk.get("usage"):
             _read_usage(chunk["usage"], timeline)
     timeline.mark_end()
-    if not done:
-        timeline.fail(ErrorClass.PROTOCOL, "IncompleteStream", f"stream ended without {DONE}")
+    fail_incomplete(timeline, [] if done else [DONE])
 
 
 def _read_completion(body: dict[str, Any], timeline: Timeline) -> None:
