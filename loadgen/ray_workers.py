@@ -1,0 +1,180 @@
+"""`loadgen run --ray [ADDRESS]`: the `--workers` run with Ray actors as the workers.
+
+The split, the emulator, the exact merge and the report are loadgen/workers.py's; only the
+launcher differs. Each actor calls `workers.run_share`, as a local worker process does, on its
+share of the schedule. Actors may be on other machines, so:
+
+- the common start is a wall-clock (epoch) instant, chosen by a small barrier actor once every
+  share is ready; each actor converts it to its own perf_counter clock on arrival. That assumes
+  the machines' clocks agree to within the schedule's tolerance: NTP-level sync (a few ms) is
+  enough; without it the shares interleave with that offset.
+- an actor writes its run to a temporary folder and returns the contents of report.json and
+  samples.jsonl; the driver writes them under `workers/<k>/` of its out folder and merges.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from loadgen.errors import ConfigError, LoadgenError
+from loadgen.scenario import Scenario
+from loadgen.workers import (
+    READY_TIMEOUT_S,
+    START_LEAD_NS,
+    NotStarted,
+    ShareSpec,
+    WorkerOutcome,
+    run_share,
+    run_with_workers,
+    share_spec,
+    workers_for,
+)
+
+INSTALL_HINT = "pip install 'loadgen[ray]'"
+
+
+def import_ray() -> Any:
+    """The ray module, or a ConfigError (exit 2) saying how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError(
+            [f"--ray needs the optional Ray dependency, which is not installed: {INSTALL_HINT}"]
+        ) from None
+    return ray
+
+
+def run_with_ray(scenario: Scenario, options: Any, address: str | None, workers: int | None) -> Any:
+    """Like run_with_workers, with one Ray actor per worker. Blocks; returns RunResult.
+
+    address None: start a local Ray (or use the one this process already started);
+    otherwise connect to that cluster. workers None: the cluster's CPUs, capped by the rate
+    (one worker per 100 req/s, as --workers' default).
+    """
+    ray = import_ray()
+    started_ray = False
+    if not ray.is_initialized():
+        if address:
+            ray.init(address=address, logging_level="WARNING")
+        else:
+            ray.init(include_dashboard=False, logging_level="WARNING")
+        started_ray = True
+    try:
+        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        if workers is None:
+            workers = workers_for(scenario, cpus)  # --workers' rule, the cluster's CPUs
+        return run_with_workers(
+            scenario, options, workers, launch=_run_actors, sent_by="Ray actors", cores=cpus
+        )
+    finally:
+        if started_ray:
+            ray.shutdown()
+
+
+class StartBarrier:
+    """Holds every share until all are ready, then hands them one wall-clock start instant."""
+
+    def __init__(self, count: int) -> None:
+        import asyncio
+
+        self.count = count
+        self.ready = 0
+        self.start_epoch_ns: int | None = None
+        self.released = asyncio.Event()
+
+    async def ready_and_wait(self) -> int | None:
+        self.ready += 1
+        if self.ready == self.count and not self.released.is_set():
+            self.start_epoch_ns = time.time_ns() + START_LEAD_NS
+            self.released.set()
+        await self.released.wait()
+        return self.start_epoch_ns  # None: called off
+
+    def call_off(self) -> bool:
+        """Release the waiters without a start (a share failed to set up); False if too late."""
+        if self.released.is_set():
+            return False
+        self.released.set()
+        return True
+
+
+class ShareActor:
+    """One worker on a Ray node: run_share in a scratch folder, its files sent back as text."""
+
+    def run(self, scenario: Scenario, spec: ShareSpec, barrier: Any) -> dict[str, Any]:
+        import ray
+
+        def start_at() -> int:
+            start_epoch_ns = ray.get(barrier.ready_and_wait.remote())
+            if start_epoch_ns is None:
+                raise NotStarted
+            # From wall clock to this process's monotonic clock, on arrival.
+            return int(time.perf_counter_ns() + (start_epoch_ns - time.time_ns()))
+
+        scratch = Path(tempfile.mkdtemp(prefix="loadgen-ray-"))
+        answer: dict[str, Any] = {"exit_code": None, "error": None}
+        try:
+            result = run_share(scenario, replace(spec, folder=scratch), start_at)
+            answer["exit_code"] = result.exit_code
+        except NotStarted:
+            answer["exit_code"] = 2
+        except LoadgenError as exc:
+            answer.update(exit_code=exc.exit_code, error=str(exc))
+        finally:
+            for name in ("report.json", "samples.jsonl"):
+                path = scratch / name
+                answer[name] = path.read_text() if path.is_file() else None
+            shutil.rmtree(scratch, ignore_errors=True)
+        return answer
+
+
+def _run_actors(
+    scenario: Scenario, options: Any, workers: int, out_dir: Path, emulator_url: str | None
+) -> list[WorkerOutcome]:
+    """run_with_workers' launcher: one actor per share; their files written under out_dir."""
+    ray = import_ray()  # Any: Ray's handles are dynamic
+
+    barrier = ray.remote(StartBarrier).remote(workers)
+    actor_class = ray.remote(num_cpus=1)(ShareActor)
+    actors = [actor_class.remote() for _ in range(workers)]
+    folders = [out_dir / "workers" / str(k) for k in range(workers)]
+    pending = {
+        actor.run.remote(
+            scenario, share_spec(options, folders[k], k, workers, emulator_url), barrier
+        ): k
+        for k, actor in enumerate(actors)
+    }
+    answers: dict[int, dict[str, Any]] = {}
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    settled = False  # started or called off: the barrier has done its job
+    while pending:
+        done, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
+        for ref in done:
+            index = pending.pop(ref)
+            answers[index] = ray.get(ref)
+            if answers[index]["exit_code"] not in (0, 99, 130) and not settled:
+                # A share that failed before the start would leave the others waiting.
+                ray.get(barrier.call_off.remote())
+                settled = True
+        if not settled and time.monotonic() > deadline:
+            ray.get(barrier.call_off.remote())  # a share never got ready: no start
+            settled = True
+    outcomes = []
+    for k in range(workers):
+        answer = answers[k]
+        folders[k].mkdir(parents=True, exist_ok=True)
+        for name in ("report.json", "samples.jsonl"):
+            if answer[name] is not None:
+                (folders[k] / name).write_text(answer[name])
+        outcomes.append(WorkerOutcome(k, folders[k], answer["exit_code"], answer["error"]))
+    if not any((o.folder / "report.json").is_file() for o in outcomes):
+        from loadgen.errors import PreflightError
+
+        reasons = "; ".join(f"actor {o.index}: {o.error or o.exit_code}" for o in outcomes)
+        raise PreflightError(f"no Ray actor wrote a report ({reasons})")
+    return outcomes

@@ -1,0 +1,82 @@
+"""`loadgen run --ray`: Ray actors as the workers, against the emulator, merged exactly."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from rich.console import Console
+
+from loadgen.cli import main
+from loadgen.run import RunOptions
+from tests.conftest import ScenarioFactory
+
+RAY_INSTALLED = importlib.util.find_spec("ray") is not None
+PROFILE = {"ttft_ms": 50, "itl_ms": 5, "output_tokens": 10, "tokens_per_delta": 1}
+
+
+@pytest.mark.skipif(RAY_INSTALLED, reason="checks the error shown when ray is not installed")
+def test_ray_without_ray_installed_says_how_to_install_it(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: s\nmodels: [m]\nprompt: {template: hi}\ndataset: {rows: [{x: 1}]}\n"
+        "load: {rate: 1, requests: 1}\ncost: {allow_unpriced: true}\n"
+    )
+    outcome = CliRunner().invoke(main, ["run", str(path), "--ray", "--emulate"])
+    assert outcome.exit_code == 2, outcome.output
+    assert "pip install 'loadgen[ray]'" in outcome.output
+    assert "Traceback" not in outcome.output
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[Any]:
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def test_two_ray_actors_send_the_schedule_once_and_merge_exactly(
+    local_ray: Any, make_scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    from loadgen.ray_workers import run_with_ray
+
+    scenario = make_scenario(
+        load={"rate": 20, "arrival": "constant", "requests": 40},
+        emulator={"profiles": {"fixed-model": PROFILE}},
+    )
+    options = RunOptions(
+        out_dir=tmp_path, emulate=True, quiet=True, html=False, console=Console(quiet=True)
+    )
+    started = time.monotonic()
+    result = run_with_ray(scenario, options, None, 2)
+    print(f"2-actor Ray run: {time.monotonic() - started:.1f} s")
+    report = result.report
+    assert result.exit_code == 0
+    model = report["models"]["fixed-model"]
+    assert model["requests"]["sent"] == 40 and model["requests"]["ok"] == 40
+    workers = report["run"]["workers"]
+    assert [w["worker"] for w in workers] == [0, 1]
+    assert [w["dispatched"] for w in workers] == [20, 20]  # constant: every other request
+    assert report["run"]["notes"][0].startswith("sent by 2 Ray actors")
+    assert report["run"]["generator"]["target_rps"] == 20
+    # The actors' files came back to the driver's folder and were merged there.
+    assert (tmp_path / "workers" / "0" / "report.json").is_file()
+    samples = [json.loads(line) for line in (tmp_path / "samples.jsonl").open()]
+    assert sorted(s["request_id"] for s in samples) == list(range(40))
+    # One start instant, sent as wall-clock time and converted in each actor: the union of
+    # the intended instants is evenly spaced at 50 ms.
+    intended = sorted(s["intended_us"] for s in samples)
+    gaps = [b - a for a, b in itertools.pairwise(intended)]
+    assert min(gaps) == pytest.approx(50_000, abs=1) and max(gaps) == pytest.approx(50_000, abs=1)
+    assert 50 <= model["latency_ms"]["ttft"]["service"]["p50"] < 80
+    assert model["tokens"]["output"]["total"] == 40 * 10
