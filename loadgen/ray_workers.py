@@ -14,6 +14,7 @@ share of the schedule. Actors may be on other machines, so:
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -62,12 +63,18 @@ def run_with_ray(scenario: Scenario, options: Any, address: str | None, workers:
         if address:
             ray.init(address=address, logging_level="WARNING")
         else:
-            ray.init(include_dashboard=False, logging_level="WARNING")
+            # Room for every actor asked for (each takes one CPU), even past the cores.
+            cpus = max(os.cpu_count() or 1, workers or 0)
+            ray.init(num_cpus=cpus, include_dashboard=False, logging_level="WARNING")
         started_ray = True
     try:
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
         if workers is None:
             workers = workers_for(scenario, cpus)  # --workers' rule, the cluster's CPUs
+        elif workers > cpus:  # an actor without a CPU would wait for one forever
+            raise ConfigError(
+                [f"--workers {workers}: the Ray cluster has {cpus} CPUs; use at most them"]
+            )
         return run_with_workers(
             scenario, options, workers, launch=_run_actors, sent_by="Ray actors", cores=cpus
         )
@@ -133,6 +140,11 @@ class ShareActor:
         return answer
 
 
+def _not_ready() -> dict[str, Any]:
+    error = f"not ready within {READY_TIMEOUT_S:.0f} s"
+    return {"exit_code": None, "error": error, "report.json": None, "samples.jsonl": None}
+
+
 def _run_actors(
     scenario: Scenario, options: Any, workers: int, out_dir: Path, emulator_url: str | None
 ) -> list[WorkerOutcome]:
@@ -152,6 +164,7 @@ def _run_actors(
     answers: dict[int, dict[str, Any]] = {}
     deadline = time.monotonic() + READY_TIMEOUT_S
     settled = False  # started or called off: the barrier has done its job
+    called_off = False  # no start: every share still running is stuck before it
     while pending:
         done, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
         for ref in done:
@@ -159,11 +172,16 @@ def _run_actors(
             answers[index] = ray.get(ref)
             if answers[index]["exit_code"] not in (0, 99, 130) and not settled:
                 # A share that failed before the start would leave the others waiting.
-                ray.get(barrier.call_off.remote())
+                called_off = ray.get(barrier.call_off.remote())
                 settled = True
         if not settled and time.monotonic() > deadline:
-            ray.get(barrier.call_off.remote())  # a share never got ready: no start
+            called_off = ray.get(barrier.call_off.remote())  # a share never got ready
             settled = True
+        if called_off and pending and time.monotonic() > deadline + READY_TIMEOUT_S:
+            for index in pending.values():  # never placed, or stuck in setup: give up
+                ray.kill(actors[index])
+                answers[index] = _not_ready()
+            pending.clear()
     outcomes = []
     for k in range(workers):
         answer = answers[k]
