@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -37,6 +41,7 @@ from loadgen.workers import (
 )
 
 INSTALL_HINT = "pip install 'loadgen[ray]'"
+STOP_POLL_S = 0.25  # how soon an actor hears of a Ctrl-C on the driver
 
 
 def import_ray() -> Any:
@@ -65,7 +70,14 @@ def run_with_ray(scenario: Scenario, options: Any, address: str | None, workers:
         else:
             # Room for every actor asked for (each takes one CPU), even past the cores.
             cpus = max(os.cpu_count() or 1, workers or 0)
-            ray.init(num_cpus=cpus, include_dashboard=False, logging_level="WARNING")
+            # Ray's processes inherit "ignore SIGINT": the terminal's Ctrl-C reaches the whole
+            # foreground process group, and it must stop the run (the driver passes it on),
+            # not kill the local Ray under it.
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                ray.init(num_cpus=cpus, include_dashboard=False, logging_level="WARNING")
+            finally:
+                signal.signal(signal.SIGINT, previous)
         started_ray = True
     try:
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
@@ -84,7 +96,11 @@ def run_with_ray(scenario: Scenario, options: Any, address: str | None, workers:
 
 
 class StartBarrier:
-    """Holds every share until all are ready, then hands them one wall-clock start instant."""
+    """Holds every share until all are ready, then hands them one wall-clock start instant.
+
+    It also carries the driver's stop requests (Ctrl-C) to the actors, which cannot be
+    signalled from another machine: each actor polls `stops` and signals itself.
+    """
 
     def __init__(self, count: int) -> None:
         import asyncio
@@ -93,6 +109,7 @@ class StartBarrier:
         self.ready = 0
         self.start_epoch_ns: int | None = None
         self.released = asyncio.Event()
+        self.stop_requests = 0
 
     async def ready_and_wait(self) -> int | None:
         self.ready += 1
@@ -108,6 +125,17 @@ class StartBarrier:
             return False
         self.released.set()
         return True
+
+    def request_stop(self) -> bool:
+        """One Ctrl-C for every actor: the first lets requests finish, a second stops at once.
+
+        Before the start it calls the start off (True, as call_off).
+        """
+        self.stop_requests += 1
+        return self.call_off()
+
+    def stops(self) -> int:
+        return self.stop_requests
 
 
 class ShareActor:
@@ -125,11 +153,18 @@ class ShareActor:
 
         scratch = Path(tempfile.mkdtemp(prefix="loadgen-ray-"))
         answer: dict[str, Any] = {"exit_code": None, "error": None}
+        finished = threading.Event()
+        # Ray blocks SIGINT in its worker processes; the run's own handler needs it, for the
+        # stops the driver passes on (_pass_stops_on).
+        mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        threading.Thread(target=_pass_stops_on, args=(barrier, finished), daemon=True).start()
         try:
             result = run_share(scenario, replace(spec, folder=scratch), start_at)
             answer["exit_code"] = result.exit_code
         except NotStarted:
             answer["exit_code"] = 2
+        except KeyboardInterrupt:  # a stop that came as the run was ending
+            answer["exit_code"] = 130
         except LoadgenError as exc:
             answer.update(exit_code=exc.exit_code, error=str(exc))
         finally:
@@ -137,7 +172,55 @@ class ShareActor:
                 path = scratch / name
                 answer[name] = path.read_text() if path.is_file() else None
             shutil.rmtree(scratch, ignore_errors=True)
+            finished.set()
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         return answer
+
+
+def _pass_stops_on(barrier: Any, finished: threading.Event) -> None:
+    """In an actor: each stop the driver asked for becomes a SIGINT to this process.
+
+    The run's own handler takes it (loadgen/stopping.py): the first lets requests in flight
+    finish within the grace period, a second stops at once, as in a local run.
+    """
+    import ray
+
+    seen = 0
+    while not finished.wait(STOP_POLL_S):
+        stops = int(ray.get(barrier.stops.remote()))
+        for _ in range(stops - seen):
+            if not finished.is_set():
+                os.kill(os.getpid(), signal.SIGINT)
+        seen = stops
+
+
+class _SignalCount:
+    """SIGINT and SIGTERM on the driver, counted; the launcher's loop passes them on."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.forwarded = 0
+
+    @contextmanager
+    def counting(self) -> Iterator[None]:
+        def count(signum: int, frame: object) -> None:
+            self.count += 1  # no Ray call in a signal handler: the loop makes it
+
+        previous = {s: signal.signal(s, count) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+
+def _answer(ray: Any, ref: Any) -> dict[str, Any]:
+    """An actor's answer, or one saying why there is none (the actor or its node died)."""
+    try:
+        return dict(ray.get(ref))
+    except ray.exceptions.RayError as exc:
+        reason = f"the actor failed ({type(exc).__name__})"
+        return {"exit_code": None, "error": reason, "report.json": None, "samples.jsonl": None}
 
 
 def _not_ready() -> dict[str, Any]:
@@ -165,23 +248,31 @@ def _run_actors(
     deadline = time.monotonic() + READY_TIMEOUT_S
     settled = False  # started or called off: the barrier has done its job
     called_off = False  # no start: every share still running is stuck before it
-    while pending:
-        done, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
-        for ref in done:
-            index = pending.pop(ref)
-            answers[index] = ray.get(ref)
-            if answers[index]["exit_code"] not in (0, 99, 130) and not settled:
-                # A share that failed before the start would leave the others waiting.
-                called_off = ray.get(barrier.call_off.remote())
+    signals = _SignalCount()
+    stopped = False
+    with signals.counting():
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1, timeout=0.2)
+            for ref in done:
+                index = pending.pop(ref)
+                answers[index] = _answer(ray, ref)
+                if answers[index]["exit_code"] not in (0, 99, 130) and not stopped:
+                    # One share failed or stopped early (a guard): stop the others as Ctrl-C
+                    # would; before the start, that calls the start off.
+                    signals.count += 1
+                    stopped = True
+            while signals.forwarded < signals.count:
+                called_off = bool(ray.get(barrier.request_stop.remote())) or called_off
+                signals.forwarded += 1
                 settled = True
-        if not settled and time.monotonic() > deadline:
-            called_off = ray.get(barrier.call_off.remote())  # a share never got ready
-            settled = True
-        if called_off and pending and time.monotonic() > deadline + READY_TIMEOUT_S:
-            for index in pending.values():  # never placed, or stuck in setup: give up
-                ray.kill(actors[index])
-                answers[index] = _not_ready()
-            pending.clear()
+            if not settled and time.monotonic() > deadline:
+                called_off = ray.get(barrier.call_off.remote())  # a share never got ready
+                settled = True
+            if called_off and pending and time.monotonic() > deadline + READY_TIMEOUT_S:
+                for index in pending.values():  # never placed, or stuck in setup: give up
+                    ray.kill(actors[index])
+                    answers[index] = _not_ready()
+                pending.clear()
     outcomes = []
     for k in range(workers):
         answer = answers[k]

@@ -5,6 +5,9 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import json
+import os
+import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,3 +83,30 @@ def test_two_ray_actors_send_the_schedule_once_and_merge_exactly(
     assert min(gaps) == pytest.approx(50_000, abs=1) and max(gaps) == pytest.approx(50_000, abs=1)
     assert 50 <= model["latency_ms"]["ttft"]["service"]["p50"] < 80
     assert model["tokens"]["output"]["total"] == 40 * 10
+
+
+def test_ctrl_c_on_the_driver_stops_every_actor_and_the_report_is_written(
+    local_ray: Any, make_scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    from loadgen.ray_workers import run_with_ray
+
+    scenario = make_scenario(
+        load={"rate": 10, "arrival": "poisson", "duration": "60s", "requests": None},
+        emulator={"profiles": {"fixed-model": PROFILE}},
+    )
+    options = RunOptions(
+        out_dir=tmp_path, emulate=True, quiet=True, html=False, console=Console(quiet=True)
+    )
+    # The driver counts the signal and passes it on through the barrier actor.
+    timer = threading.Timer(10.0, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        result = run_with_ray(scenario, options, None, 2)
+    finally:
+        timer.cancel()
+    report = result.report
+    assert result.exit_code == 130
+    assert report["run"]["status"] == "interrupted"
+    assert report["run"]["wall_s"] < 40
+    assert {w["status"] for w in report["run"]["workers"]} == {"interrupted"}
+    assert report["models"]["fixed-model"]["requests"]["sent"] > 0
