@@ -95,6 +95,11 @@ def run_with_ray(scenario: Scenario, options: Any, address: str | None, workers:
             ray.shutdown()
 
 
+def local_instant(epoch_ns: int, perf_now_ns: int, epoch_now_ns: int) -> int:
+    """A wall-clock instant on this process's perf_counter clock, read at one moment."""
+    return perf_now_ns + (epoch_ns - epoch_now_ns)
+
+
 class StartBarrier:
     """Holds every share until all are ready, then hands them one wall-clock start instant.
 
@@ -148,8 +153,7 @@ class ShareActor:
             start_epoch_ns = ray.get(barrier.ready_and_wait.remote())
             if start_epoch_ns is None:
                 raise NotStarted
-            # From wall clock to this process's monotonic clock, on arrival.
-            return int(time.perf_counter_ns() + (start_epoch_ns - time.time_ns()))
+            return local_instant(start_epoch_ns, time.perf_counter_ns(), time.time_ns())
 
         scratch = Path(tempfile.mkdtemp(prefix="loadgen-ray-"))
         answer: dict[str, Any] = {"exit_code": None, "error": None}

@@ -110,3 +110,39 @@ def test_ctrl_c_on_the_driver_stops_every_actor_and_the_report_is_written(
     assert report["run"]["wall_s"] < 40
     assert {w["status"] for w in report["run"]["workers"]} == {"interrupted"}
     assert report["models"]["fixed-model"]["requests"]["sent"] > 0
+
+
+def test_the_wall_clock_start_becomes_the_same_instant_on_each_monotonic_clock() -> None:
+    from loadgen.ray_workers import local_instant
+
+    # Two processes read their clocks at the same moment (epoch 1_000 s): one's perf_counter
+    # says 5 s, the other's 70 s. A start 200 ms later is 200 ms ahead on both.
+    start = 1_000_200_000_000
+    assert local_instant(start, 5_000_000_000, 1_000_000_000_000) == 5_200_000_000
+    assert local_instant(start, 70_000_000_000, 1_000_000_000_000) == 70_200_000_000
+    # Read 30 ms later, the instant is 170 ms ahead: the same instant.
+    assert local_instant(start, 5_030_000_000, 1_000_030_000_000) == 5_200_000_000
+
+
+async def test_the_barrier_starts_everyone_together_or_calls_the_start_off() -> None:
+    import asyncio
+
+    from loadgen.ray_workers import StartBarrier
+    from loadgen.workers import START_LEAD_NS
+
+    barrier = StartBarrier(2)
+    first = asyncio.create_task(barrier.ready_and_wait())
+    await asyncio.sleep(0.05)
+    assert not first.done()  # waits for the second share
+    before = time.time_ns()
+    second = await barrier.ready_and_wait()
+    assert await first == second
+    assert before + START_LEAD_NS <= second <= time.time_ns() + START_LEAD_NS
+    assert barrier.call_off() is False  # too late: started
+    assert barrier.request_stop() is False and barrier.stops() == 1
+
+    called_off = StartBarrier(2)
+    waiting = asyncio.create_task(called_off.ready_and_wait())
+    await asyncio.sleep(0.01)
+    assert called_off.request_stop() is True  # Ctrl-C before the start
+    assert await waiting is None
