@@ -66,7 +66,16 @@ def run_with_ray(scenario: Scenario, options: Any, address: str | None, workers:
     started_ray = False
     if not ray.is_initialized():
         if address:
-            ray.init(address=address, logging_level="WARNING")
+            try:
+                ray.init(address=address, logging_level="WARNING")
+            except Exception as exc:  # Ray's errors here vary by version and address form
+                raise ConfigError(
+                    [
+                        f"--ray {address}: cannot connect to that Ray cluster "
+                        f"({type(exc).__name__}); check the address (host:port, ray://host:port "
+                        "or auto), or give --ray alone for a local Ray"
+                    ]
+                ) from None
         else:
             # Room for every actor asked for (each takes one CPU), even past the cores.
             cpus = max(os.cpu_count() or 1, workers or 0)

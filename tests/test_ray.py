@@ -146,3 +146,27 @@ async def test_the_barrier_starts_everyone_together_or_calls_the_start_off() -> 
     await asyncio.sleep(0.01)
     assert called_off.request_stop() is True  # Ctrl-C before the start
     assert await waiting is None
+
+
+@pytest.mark.skipif(not RAY_INSTALLED, reason="needs ray")
+@pytest.mark.skipif("RAY_ADDRESS" in os.environ, reason="a Ray cluster is configured here")
+def test_an_address_with_no_cluster_is_a_clear_error(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: s\nmodels: [m]\nprompt: {template: hi}\ndataset: {rows: [{x: 1}]}\n"
+        "load: {rate: 1, requests: 1}\ncost: {allow_unpriced: true}\n"
+    )
+    # A process of its own: this module's local Ray would otherwise be used.
+    loadgen = Path(sys.executable).parent / "loadgen"
+    outcome = subprocess.run(
+        [str(loadgen), "run", str(path), "--ray=auto", "--emulate", "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert outcome.returncode == 2, outcome.stderr
+    assert "--ray auto: cannot connect to that Ray cluster" in outcome.stdout + outcome.stderr
+    assert "Traceback" not in outcome.stderr
