@@ -69,11 +69,12 @@ def run_with_ray(scenario: Scenario, options: Any, address: str | None, workers:
             try:
                 ray.init(address=address, logging_level="WARNING")
             except Exception as exc:  # Ray's errors here vary by version and address form
+                reason = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
                 raise ConfigError(
                     [
-                        f"--ray {address}: cannot connect to that Ray cluster "
-                        f"({type(exc).__name__}); check the address (host:port, ray://host:port "
-                        "or auto), or give --ray alone for a local Ray"
+                        f"--ray {address}: cannot connect to that Ray cluster ({reason}); check "
+                        "the address (host:port, auto, or ray://host:port with ray[client]), "
+                        "or give --ray alone for a local Ray"
                     ]
                 ) from None
         else:

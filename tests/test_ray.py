@@ -150,7 +150,7 @@ async def test_the_barrier_starts_everyone_together_or_calls_the_start_off() -> 
 
 @pytest.mark.skipif(not RAY_INSTALLED, reason="needs ray")
 @pytest.mark.skipif("RAY_ADDRESS" in os.environ, reason="a Ray cluster is configured here")
-def test_an_address_with_no_cluster_is_a_clear_error(tmp_path: Path) -> None:
+def test_an_address_without_a_cluster_is_a_clear_error(tmp_path: Path) -> None:
     import subprocess
     import sys
 
@@ -159,14 +159,18 @@ def test_an_address_with_no_cluster_is_a_clear_error(tmp_path: Path) -> None:
         "name: s\nmodels: [m]\nprompt: {template: hi}\ndataset: {rows: [{x: 1}]}\n"
         "load: {rate: 1, requests: 1}\ncost: {allow_unpriced: true}\n"
     )
-    # A process of its own: this module's local Ray would otherwise be used.
+    # A process of its own: this one's local Ray is already connected. (`auto` would find
+    # this module's local Ray; nothing listens on port 1; without ray[client] the error says
+    # to install it.)
     loadgen = Path(sys.executable).parent / "loadgen"
+    address = "ray://127.0.0.1:1"
     outcome = subprocess.run(
-        [str(loadgen), "run", str(path), "--ray=auto", "--emulate", "--out", str(tmp_path / "o")],
+        [str(loadgen), "run", str(path), f"--ray={address}", "--emulate"],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=100,
+        cwd=tmp_path,
     )
     assert outcome.returncode == 2, outcome.stderr
-    assert "--ray auto: cannot connect to that Ray cluster" in outcome.stdout + outcome.stderr
+    assert f"--ray {address}: cannot connect" in outcome.stdout + outcome.stderr
     assert "Traceback" not in outcome.stderr
