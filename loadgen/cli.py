@@ -120,6 +120,16 @@ def main() -> None:
     type=int,
     help="Worker processes sharing the load (default: one per 100 req/s, up to the cores).",
 )
+@click.option(
+    "--ray",
+    "ray_address",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[ADDRESS]",
+    help="Spread the workers over Ray actors: a local Ray, or the cluster at ADDRESS "
+    "(pip install 'loadgen[ray]'; docs/scaling.md).",
+)
 @_friendly_errors
 def run(scenario: Path, **flags: Any) -> None:
     """Run SCENARIO (a YAML file) and write report.json, report.html and samples.jsonl."""
@@ -150,6 +160,11 @@ def run(scenario: Path, **flags: Any) -> None:
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     from loadgen.workers import check_workers, run_with_workers, workers_for
 
+    if flags["ray_address"] is not None:
+        from loadgen.ray_workers import run_with_ray
+
+        ray_result = run_with_ray(loaded, options, flags["ray_address"] or None, flags["workers"])
+        sys.exit(ray_result.exit_code)
     workers = flags["workers"] if flags["workers"] is not None else workers_for(loaded)
     check_workers(loaded, workers)
     if workers > 1:

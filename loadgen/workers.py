@@ -24,7 +24,7 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
@@ -61,11 +61,11 @@ def default_workers(rate: float, cpus: int | None = None) -> int:
     return max(1, min(cores, math.ceil(rate / RPS_PER_WORKER)))
 
 
-def workers_for(scenario: Scenario) -> int:
+def workers_for(scenario: Scenario, cpus: int | None = None) -> int:
     """`--workers` left out: default_workers, or 1 where the run cannot be split."""
     if _unsplittable(scenario):
         return 1
-    return default_workers(scenario.load.rate)
+    return default_workers(scenario.load.rate, cpus)
 
 
 def _unsplittable(scenario: Scenario) -> list[str]:
@@ -84,21 +84,38 @@ def _unsplittable(scenario: Scenario) -> list[str]:
     return problems
 
 
-def check_workers(scenario: Scenario, workers: int) -> None:
+def check_workers(scenario: Scenario, workers: int, cores: int | None = None) -> None:
+    """Refuse a worker count or a scenario that cannot be split (cores: default this machine's)."""
     problems = []
-    cores = os.cpu_count() or 1
+    cores = cores or os.cpu_count() or 1
     if workers < 1:
         problems.append(f"--workers {workers}: give 1 or more")
     elif workers > 4 * cores:
-        problems.append(f"--workers {workers}: this machine has {cores} cores; use at most them")
+        problems.append(f"--workers {workers}: there are {cores} cores; use at most them")
     if workers > 1:
         problems.extend(_unsplittable(scenario))
     if problems:
         raise ConfigError(problems, str(scenario.base_dir))
 
 
-def run_with_workers(scenario: Scenario, options: Any, workers: int) -> Any:
-    """Like loadgen.run.run, with the load spread over `workers` processes. Blocks."""
+# Sends the shares and collects them: (scenario, options, workers, out_dir, emulator_url) ->
+# one WorkerOutcome per share, with its report.json and samples.jsonl in its folder.
+Launcher = Callable[[Scenario, Any, int, Path, "str | None"], "list[WorkerOutcome]"]
+
+
+def run_with_workers(
+    scenario: Scenario,
+    options: Any,
+    workers: int,
+    launch: Launcher | None = None,
+    sent_by: str = "worker processes",
+    cores: int | None = None,
+) -> Any:
+    """Like loadgen.run.run, with the load spread over `workers` processes. Blocks.
+
+    `launch` runs the shares (default: local processes; loadgen/ray_workers.py: Ray actors);
+    the split, the emulator, the exact merge and the report are the same for both.
+    """
     from loadgen.run import (
         EXIT_ABORTED,
         EXIT_INTERRUPTED,
@@ -110,7 +127,7 @@ def run_with_workers(scenario: Scenario, options: Any, workers: int) -> Any:
         _thresholds,
     )
 
-    check_workers(scenario, workers)
+    check_workers(scenario, workers, cores)
     if scenario.seed is None:  # one seed for all: they split one schedule
         scenario = scenario.model_copy(update={"seed": int.from_bytes(os.urandom(4)) >> 1})
     if scenario.cost.max_usd:
@@ -132,9 +149,11 @@ def run_with_workers(scenario: Scenario, options: Any, workers: int) -> Any:
                 raise PreflightError(f"the built-in emulator did not start: {exc}") from None
             emulator_url = emulator.url
         started = time.perf_counter()
-        outcomes = _run_workers(worker_scenario, options, workers, out_dir, emulator_url)
+        outcomes = (launch or _run_workers)(
+            worker_scenario, options, workers, out_dir, emulator_url
+        )
         wall_s = time.perf_counter() - started
-        report = _merge(scenario, out_dir, workers, outcomes, wall_s)
+        report = _merge(scenario, out_dir, workers, outcomes, wall_s, sent_by)
         if emulator is not None:
             report["run"]["emulator"] = emulator.stats()
     report["thresholds"] = _thresholds(scenario, report)
@@ -150,7 +169,7 @@ def run_with_workers(scenario: Scenario, options: Any, workers: int) -> Any:
 
 
 @dataclass
-class _Outcome:
+class WorkerOutcome:
     index: int
     folder: Path
     exit_code: int | None
@@ -159,27 +178,14 @@ class _Outcome:
 
 def _run_workers(
     scenario: Scenario, options: Any, workers: int, out_dir: Path, emulator_url: str | None
-) -> list[_Outcome]:
+) -> list[WorkerOutcome]:
     context = multiprocessing.get_context("spawn")
     folders = [out_dir / "workers" / str(k) for k in range(workers)]
     pipes = [context.Pipe() for _ in range(workers)]
     processes = [
         context.Process(
             target=_worker_main,
-            args=(
-                scenario,
-                _WorkerOptions(
-                    folder=folders[k],
-                    share=WorkerShare(k, workers),
-                    emulator_url=emulator_url,
-                    grace_s=options.grace_s,
-                    # Every worker makes the preflight calls: besides checking the models, the
-                    # first call warms the client (service model, endpoint rules), which would
-                    # otherwise cost the first scheduled request a second of CPU.
-                    preflight=options.preflight,
-                ),
-                pipes[k][1],
-            ),
+            args=(scenario, share_spec(options, folders[k], k, workers, emulator_url), pipes[k][1]),
             name=f"loadgen-worker-{k}",
         )
         for k in range(workers)
@@ -204,7 +210,7 @@ def _run_workers(
             if isinstance(message, tuple) and message[0] == "error":
                 errors[k] = message[1]
     outcomes = [
-        _Outcome(k, folders[k], processes[k].exitcode, errors.get(k)) for k in range(workers)
+        WorkerOutcome(k, folders[k], processes[k].exitcode, errors.get(k)) for k in range(workers)
     ]
     if not any((o.folder / "report.json").is_file() for o in outcomes):
         reasons = "; ".join(f"worker {o.index}: {o.error or o.exit_code}" for o in outcomes)
@@ -261,7 +267,9 @@ def _signal_all(processes: list[Any]) -> None:
 
 
 @dataclass(frozen=True)
-class _WorkerOptions:
+class ShareSpec:
+    """What one worker needs besides the scenario: where to write, which share, which emulator."""
+
     folder: Path
     share: WorkerShare
     emulator_url: str | None
@@ -269,22 +277,32 @@ class _WorkerOptions:
     preflight: bool
 
 
-class _NotStarted(Exception):
+def share_spec(
+    options: Any, folder: Path, index: int, count: int, emulator_url: str | None
+) -> ShareSpec:
+    return ShareSpec(
+        folder=folder,
+        share=WorkerShare(index, count),
+        emulator_url=emulator_url,
+        grace_s=options.grace_s,
+        # Every worker makes the preflight calls: besides checking the models, the first call
+        # warms the client (service model, endpoint rules), which would otherwise cost the
+        # first scheduled request a second of CPU.
+        preflight=options.preflight,
+    )
+
+
+class NotStarted(Exception):
     """The parent called the run off before the start (another worker failed to set up)."""
 
 
-def _worker_main(scenario: Scenario, spec: _WorkerOptions, conn: Connection) -> None:
-    """One worker process: the ordinary run, on its share, from the common start instant."""
-    os.setpgrp()  # the terminal's Ctrl-C goes to the parent, which passes it on once
-    from loadgen.errors import LoadgenError
-    from loadgen.run import RunOptions, run
+def run_share(scenario: Scenario, spec: ShareSpec, start_at: Callable[[], int]) -> Any:
+    """What one worker does, in a local process or a Ray actor: the ordinary run on its share.
 
-    def start_at() -> int:
-        conn.send("ready")
-        start_ns = conn.recv()
-        if start_ns is None:
-            raise _NotStarted
-        return int(start_ns)
+    start_at blocks until every worker is ready and returns the common start instant on this
+    process's perf_counter clock (or raises NotStarted). Returns loadgen.run.RunResult.
+    """
+    from loadgen.run import RunOptions, run
 
     options = RunOptions(
         out_dir=spec.folder,
@@ -298,9 +316,24 @@ def _worker_main(scenario: Scenario, spec: _WorkerOptions, conn: Connection) -> 
     options = replace(
         options, worker=spec.share, shared_emulator_url=spec.emulator_url, start_at=start_at
     )
+    return run(scenario, options)
+
+
+def _worker_main(scenario: Scenario, spec: ShareSpec, conn: Connection) -> None:
+    """One worker process: the ordinary run, on its share, from the common start instant."""
+    os.setpgrp()  # the terminal's Ctrl-C goes to the parent, which passes it on once
+    from loadgen.errors import LoadgenError
+
+    def start_at() -> int:
+        conn.send("ready")
+        start_ns = conn.recv()
+        if start_ns is None:
+            raise NotStarted
+        return int(start_ns)
+
     try:
-        result = run(scenario, options)
-    except _NotStarted:
+        result = run_share(scenario, spec, start_at)
+    except NotStarted:
         raise SystemExit(2) from None
     except LoadgenError as exc:
         conn.send(("error", str(exc)))
@@ -309,7 +342,12 @@ def _worker_main(scenario: Scenario, spec: _WorkerOptions, conn: Connection) -> 
 
 
 def _merge(
-    scenario: Scenario, out_dir: Path, workers: int, outcomes: list[_Outcome], wall_s: float
+    scenario: Scenario,
+    out_dir: Path,
+    workers: int,
+    outcomes: list[WorkerOutcome],
+    wall_s: float,
+    sent_by: str = "worker processes",
 ) -> dict[str, Any]:
     from loadgen.merge import merge_runs
     from loadgen.saved_run import load_run
@@ -348,7 +386,7 @@ def _merge(
     notes = [
         n for n in run_section["notes"] if not n.startswith(("merged from", "parts share a seed"))
     ]
-    notes.insert(0, f"sent by {workers} worker processes, merged exactly (run.workers)")
+    notes.insert(0, f"sent by {workers} {sent_by}, merged exactly (run.workers)")
     for outcome in outcomes:
         if outcome not in written:
             notes.append(

@@ -1,0 +1,176 @@
+"""`loadgen run --ray`: Ray actors as the workers, against the emulator, merged exactly."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from rich.console import Console
+
+from loadgen.cli import main
+from loadgen.run import RunOptions
+from tests.conftest import ScenarioFactory
+
+RAY_INSTALLED = importlib.util.find_spec("ray") is not None
+PROFILE = {"ttft_ms": 50, "itl_ms": 5, "output_tokens": 10, "tokens_per_delta": 1}
+
+
+@pytest.mark.skipif(RAY_INSTALLED, reason="checks the error shown when ray is not installed")
+def test_ray_without_ray_installed_says_how_to_install_it(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: s\nmodels: [m]\nprompt: {template: hi}\ndataset: {rows: [{x: 1}]}\n"
+        "load: {rate: 1, requests: 1}\ncost: {allow_unpriced: true}\n"
+    )
+    outcome = CliRunner().invoke(main, ["run", str(path), "--ray", "--emulate"])
+    assert outcome.exit_code == 2, outcome.output
+    assert "pip install 'loadgen[ray]'" in outcome.output
+    assert "Traceback" not in outcome.output
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[Any]:
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="WARNING")
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def test_two_ray_actors_send_the_schedule_once_and_merge_exactly(
+    local_ray: Any, make_scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    from loadgen.ray_workers import run_with_ray
+
+    scenario = make_scenario(
+        load={"rate": 20, "arrival": "constant", "requests": 40},
+        emulator={"profiles": {"fixed-model": PROFILE}},
+    )
+    options = RunOptions(
+        out_dir=tmp_path, emulate=True, quiet=True, html=False, console=Console(quiet=True)
+    )
+    started = time.monotonic()
+    result = run_with_ray(scenario, options, None, 2)
+    print(f"2-actor Ray run: {time.monotonic() - started:.1f} s")
+    report = result.report
+    assert result.exit_code == 0
+    model = report["models"]["fixed-model"]
+    assert model["requests"]["sent"] == 40 and model["requests"]["ok"] == 40
+    workers = report["run"]["workers"]
+    assert [w["worker"] for w in workers] == [0, 1]
+    assert [w["dispatched"] for w in workers] == [20, 20]  # constant: every other request
+    assert report["run"]["notes"][0].startswith("sent by 2 Ray actors")
+    assert report["run"]["generator"]["target_rps"] == 20
+    # The actors' files came back to the driver's folder and were merged there.
+    assert (tmp_path / "workers" / "0" / "report.json").is_file()
+    samples = [json.loads(line) for line in (tmp_path / "samples.jsonl").open()]
+    assert sorted(s["request_id"] for s in samples) == list(range(40))
+    # One start instant, sent as wall-clock time and converted in each actor: the union of
+    # the intended instants is evenly spaced at 50 ms.
+    intended = sorted(s["intended_us"] for s in samples)
+    gaps = [b - a for a, b in itertools.pairwise(intended)]
+    assert min(gaps) == pytest.approx(50_000, abs=1) and max(gaps) == pytest.approx(50_000, abs=1)
+    assert 50 <= model["latency_ms"]["ttft"]["service"]["p50"] < 80
+    assert model["tokens"]["output"]["total"] == 40 * 10
+
+
+def test_ctrl_c_on_the_driver_stops_every_actor_and_the_report_is_written(
+    local_ray: Any, make_scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    from loadgen.ray_workers import run_with_ray
+
+    scenario = make_scenario(
+        load={"rate": 10, "arrival": "poisson", "duration": "60s", "requests": None},
+        emulator={"profiles": {"fixed-model": PROFILE}},
+    )
+    options = RunOptions(
+        out_dir=tmp_path, emulate=True, quiet=True, html=False, console=Console(quiet=True)
+    )
+    # The driver counts the signal and passes it on through the barrier actor.
+    timer = threading.Timer(10.0, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        result = run_with_ray(scenario, options, None, 2)
+    finally:
+        timer.cancel()
+    report = result.report
+    assert result.exit_code == 130
+    assert report["run"]["status"] == "interrupted"
+    assert report["run"]["wall_s"] < 40
+    assert {w["status"] for w in report["run"]["workers"]} == {"interrupted"}
+    assert report["models"]["fixed-model"]["requests"]["sent"] > 0
+
+
+def test_the_wall_clock_start_becomes_the_same_instant_on_each_monotonic_clock() -> None:
+    from loadgen.ray_workers import local_instant
+
+    # Two processes read their clocks at the same moment (epoch 1_000 s): one's perf_counter
+    # says 5 s, the other's 70 s. A start 200 ms later is 200 ms ahead on both.
+    start = 1_000_200_000_000
+    assert local_instant(start, 5_000_000_000, 1_000_000_000_000) == 5_200_000_000
+    assert local_instant(start, 70_000_000_000, 1_000_000_000_000) == 70_200_000_000
+    # Read 30 ms later, the instant is 170 ms ahead: the same instant.
+    assert local_instant(start, 5_030_000_000, 1_000_030_000_000) == 5_200_000_000
+
+
+async def test_the_barrier_starts_everyone_together_or_calls_the_start_off() -> None:
+    import asyncio
+
+    from loadgen.ray_workers import StartBarrier
+    from loadgen.workers import START_LEAD_NS
+
+    barrier = StartBarrier(2)
+    first = asyncio.create_task(barrier.ready_and_wait())
+    await asyncio.sleep(0.05)
+    assert not first.done()  # waits for the second share
+    before = time.time_ns()
+    second = await barrier.ready_and_wait()
+    assert await first == second
+    assert before + START_LEAD_NS <= second <= time.time_ns() + START_LEAD_NS
+    assert barrier.call_off() is False  # too late: started
+    assert barrier.request_stop() is False and barrier.stops() == 1
+
+    called_off = StartBarrier(2)
+    waiting = asyncio.create_task(called_off.ready_and_wait())
+    await asyncio.sleep(0.01)
+    assert called_off.request_stop() is True  # Ctrl-C before the start
+    assert await waiting is None
+
+
+@pytest.mark.skipif(not RAY_INSTALLED, reason="needs ray")
+@pytest.mark.skipif("RAY_ADDRESS" in os.environ, reason="a Ray cluster is configured here")
+def test_an_address_without_a_cluster_is_a_clear_error(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: s\nmodels: [m]\nprompt: {template: hi}\ndataset: {rows: [{x: 1}]}\n"
+        "load: {rate: 1, requests: 1}\ncost: {allow_unpriced: true}\n"
+    )
+    # A process of its own: this one's local Ray is already connected. (`auto` would find
+    # this module's local Ray; nothing listens on port 1; without ray[client] the error says
+    # to install it.)
+    loadgen = Path(sys.executable).parent / "loadgen"
+    address = "ray://127.0.0.1:1"
+    outcome = subprocess.run(
+        [str(loadgen), "run", str(path), f"--ray={address}", "--emulate"],
+        capture_output=True,
+        text=True,
+        timeout=100,
+        cwd=tmp_path,
+    )
+    assert outcome.returncode == 2, outcome.stderr
+    assert f"--ray {address}: cannot connect" in outcome.stdout + outcome.stderr
+    assert "Traceback" not in outcome.stderr
