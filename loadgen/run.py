@@ -129,15 +129,8 @@ async def run_async(
         credentials = None
         emulator = None
         if options.emulate:
-            try:
-                emulator = stack.enter_context(EmulatorProcess(_emulator_config(scenario)))
-            except EmulatorStartError as exc:
-                raise PreflightError(f"the built-in emulator did not start: {exc}") from None
-            # The emulator serves OpenAI's API under /v1, the base URL OpenAI's SDK takes.
-            url = f"{emulator.url}/v1" if is_openai(target.api) else emulator.url
-            target = target.model_copy(
-                update={"endpoint_url": url, "region": target.region or EMULATOR_REGION}
-            )
+            emulator = stack.enter_context(start_emulator(scenario))
+            target = _emulated_target(target, emulator.url)
             credentials = EMULATOR_CREDENTIALS
         elif options.shared_emulator_url is not None:  # a sweep's or the worker parent's
             target = _emulated_target(target, options.shared_emulator_url)

@@ -122,9 +122,9 @@ def run_with_workers(
         EXIT_OK,
         EXIT_THRESHOLDS,
         RunResult,
-        _emulator_config,
         _prepare_out_dir,
         _thresholds,
+        start_emulator,
     )
 
     check_workers(scenario, workers, cores)
@@ -140,13 +140,7 @@ def run_with_workers(
         emulator = None
         emulator_url = None
         if options.emulate:
-            from loadgen.emulator import EmulatorProcess
-            from loadgen.emulator.process import EmulatorStartError
-
-            try:
-                emulator = stack.enter_context(EmulatorProcess(_emulator_config(scenario)))
-            except EmulatorStartError as exc:
-                raise PreflightError(f"the built-in emulator did not start: {exc}") from None
+            emulator = stack.enter_context(start_emulator(scenario))
             emulator_url = emulator.url
         started = time.perf_counter()
         outcomes = (launch or _run_workers)(
