@@ -102,9 +102,7 @@ async def soak(
                     print(f"{point[0]:>10,} requests  {point[1]:7.0f} s  {point[2]:7.1f} MB")
 
         watcher = asyncio.create_task(watch())
-        options = RunOptions(
-            out_dir=Path(out), quiet=True, html=False, console=Console(quiet=True)
-        )
+        options = RunOptions(out_dir=Path(out), quiet=True, html=False, console=Console(quiet=True))
         result = await run_async(scenario, options)
         watcher.cancel()
         points.append((counter.update(), time.monotonic() - start, rss_mb()))
