@@ -176,6 +176,30 @@ async def test_quota_throttles_over_the_wire_and_the_log_says_so(tmp_path: Path)
     )
 
 
+async def test_the_log_records_when_the_first_delta_was_actually_written(tmp_path: Path) -> None:
+    # 2 slots and 4 requests at once: two wait ~60 ms for a slot, which first_write_ms includes.
+    profile = {"ttft_ms": 40, "itl_ms": 10, "output_tokens": 3, "capacity": {"slots": 2}}
+    config = EmulatorConfig.model_validate({"profiles": {"logged": profile}})
+    log = tmp_path / "requests.jsonl"
+    async with EmulatorProcess(config, log_path=log) as process:
+        async with aiohttp.ClientSession() as session:
+            ttfts = await asyncio.gather(
+                *(_stream_ttft(session, process.url, "logged") for _ in range(4))
+            )
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len(lines) == 4 and all(line["outcome"] == "ok" for line in lines)
+    for line in lines:
+        planned = line["queue_wait_ms"] + line["ttft_ms"]
+        # Never early; late only by the emulator's own lateness (a few ms on a busy machine).
+        assert planned <= line["first_write_ms"] <= planned + 25
+    waited = sorted(line["queue_wait_ms"] for line in lines)
+    assert waited[-1] > 40  # two of them queued behind the first two
+    # The client saw at least what the emulator did (its TTFT adds the network).
+    actual = sorted(line["first_write_ms"] for line in lines)
+    seen = sorted(1000 * t for t in ttfts if t is not None)
+    assert len(seen) == 4 and all(c >= a for c, a in zip(seen, actual, strict=True))
+
+
 async def test_capacity_knee_throughput_flattens_and_ttft_grows() -> None:
     # 2 slots, service time 50 ms to first token + 5 gaps of 10 ms = 100 ms: at most 20/s.
     profile = {"ttft_ms": 50, "itl_ms": 10, "output_tokens": 6, "capacity": {"slots": 2}}

@@ -255,6 +255,9 @@ class BedrockEmulator:
             if first is not None:
                 now = time.perf_counter_ns()
                 timing = Timing(latency_ms=_ms(now - t0), first_byte_ms=_ms(first - t0))
+                # What it actually did, its own lateness included: a client's TTFT is checked
+                # against this, not against the plan (benchmarks/accuracy_w1.py).
+                record["first_write_ms"] = round((first - t0) / 1e6, 3)
                 await response.write(encoder.end(timing))
                 self.completed += 1
                 record["outcome"] = "ok" if fault is None else "fault"
