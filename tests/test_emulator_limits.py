@@ -181,11 +181,10 @@ async def test_the_log_records_when_the_first_delta_was_actually_written(tmp_pat
     profile = {"ttft_ms": 40, "itl_ms": 10, "output_tokens": 3, "capacity": {"slots": 2}}
     config = EmulatorConfig.model_validate({"profiles": {"logged": profile}})
     log = tmp_path / "requests.jsonl"
-    async with EmulatorProcess(config, log_path=log) as process:
-        async with aiohttp.ClientSession() as session:
-            ttfts = await asyncio.gather(
-                *(_stream_ttft(session, process.url, "logged") for _ in range(4))
-            )
+    async with EmulatorProcess(config, log_path=log) as process, aiohttp.ClientSession() as session:
+        ttfts = await asyncio.gather(
+            *(_stream_ttft(session, process.url, "logged") for _ in range(4))
+        )
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     assert len(lines) == 4 and all(line["outcome"] == "ok" for line in lines)
     for line in lines:
