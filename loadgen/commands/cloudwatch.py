@@ -3,7 +3,6 @@ without running it."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +31,8 @@ cloudwatch_command_options = stacked(
 @friendly_errors
 def dashboard(scenario: Path, **flags: Any) -> None:
     """Put SCENARIO's CloudWatch dashboard: its metrics and AWS/Bedrock's, per model."""
+    import asyncio
+
     from loadgen.cloudwatch_run import dashboard_for
     from loadgen.cloudwatch_setup import put_dashboard
     from loadgen.scenario import load_scenario
@@ -53,6 +54,8 @@ def dashboard(scenario: Path, **flags: Any) -> None:
 @friendly_errors
 def alarms(scenario: Path, **flags: Any) -> None:
     """Put SCENARIO's thresholds as CloudWatch alarms, one per threshold and model."""
+    import asyncio
+
     from loadgen.cloudwatch_run import alarms_for
     from loadgen.cloudwatch_setup import put_alarms
     from loadgen.errors import ConfigError
