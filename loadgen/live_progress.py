@@ -25,7 +25,7 @@ from loadgen.clock import Clock
 from loadgen.load_models import target_rps
 from loadgen.recorder import Recorder
 
-if TYPE_CHECKING:  # only for annotations: run.py imports this module
+if TYPE_CHECKING:  # only for annotations: run_measure.py imports this module
     from loadgen.scenario import Scenario
 
 # (sent, dropped, in flight) so far, as the runner counts them.

@@ -21,17 +21,12 @@ from rich.console import Console
 from rich.table import Table
 
 from loadgen.backend import Backend
+from loadgen.emulated import emulated_quota, start_emulator
 from loadgen.errors import PreflightError
+from loadgen.event_loop import run_blocking
 from loadgen.report import write_json_atomically
-from loadgen.run import (
-    EXIT_ABORTED,
-    EXIT_INTERRUPTED,
-    RunOptions,
-    backend_for,
-    emulated_quota,
-    run_async,
-    start_emulator,
-)
+from loadgen.run import EXIT_ABORTED, EXIT_INTERRUPTED, RunOptions, run_async
+from loadgen.run_setup import backend_for
 from loadgen.scenario import Scenario, SweepSpec, scenario_from_dict
 from loadgen.stopping import ABORTED, INTERRUPTED
 from loadgen.sweep_ladder import Ladder
@@ -61,13 +56,7 @@ class SweepResult:
 
 def sweep(scenario: Scenario, options: SweepOptions | None = None) -> SweepResult:
     """Run the whole sweep (blocks): every model of the scenario, one after another."""
-    options = options or SweepOptions()
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - Windows
-        return asyncio.run(sweep_async(scenario, options))
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(sweep_async(scenario, options))
+    return run_blocking(sweep_async(scenario, options or SweepOptions()))
 
 
 async def sweep_async(scenario: Scenario, options: SweepOptions) -> SweepResult:

@@ -116,16 +116,9 @@ def run_with_workers(
     `launch` runs the shares (default: local processes; loadgen/ray_workers.py: Ray actors);
     the split, the emulator, the exact merge and the report are the same for both.
     """
-    from loadgen.run import (
-        EXIT_ABORTED,
-        EXIT_INTERRUPTED,
-        EXIT_OK,
-        EXIT_THRESHOLDS,
-        RunResult,
-        _prepare_out_dir,
-        _thresholds,
-        start_emulator,
-    )
+    from loadgen.emulated import start_emulator
+    from loadgen.run_finish import RunResult, exit_code_of, thresholds_section
+    from loadgen.run_setup import prepare_out_dir
 
     check_workers(scenario, workers, cores)
     if scenario.seed is None:  # one seed for all: they split one schedule
@@ -135,7 +128,7 @@ def run_with_workers(
         worker_scenario = scenario.model_copy(update={"cost": share})
     else:
         worker_scenario = scenario
-    out_dir = _prepare_out_dir(options.out_dir, scenario.name)
+    out_dir = prepare_out_dir(options.out_dir, scenario.name)
     with ExitStack() as stack:
         emulator = None
         emulator_url = None
@@ -150,15 +143,12 @@ def run_with_workers(
         report = _merge(scenario, out_dir, workers, outcomes, wall_s, sent_by)
         if emulator is not None:
             report["run"]["emulator"] = emulator.stats()
-    report["thresholds"] = _thresholds(scenario, report)
+    report["thresholds"] = thresholds_section(scenario, report)
     from loadgen.report import write_json_atomically
 
     write_json_atomically(out_dir / "report.json", report)
     _finish_outputs(report, out_dir, options)
-    status = report["run"]["status"]
-    exit_code = {"interrupted": EXIT_INTERRUPTED, "aborted": EXIT_ABORTED}.get(status, EXIT_OK)
-    if exit_code == EXIT_OK and report["thresholds"] and not report["thresholds"]["passed"]:
-        exit_code = EXIT_THRESHOLDS
+    exit_code = exit_code_of(report["run"]["status"], report)
     return RunResult(report=report, out_dir=out_dir, exit_code=exit_code)
 
 

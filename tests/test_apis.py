@@ -11,7 +11,8 @@ from loadgen.errors import ConfigError, PreflightError
 from loadgen.prompts import PromptSource, load_rows
 from loadgen.recorder import Recorder
 from loadgen.report import RunInfo, build_report
-from loadgen.run import RunOptions, _plan, run_async
+from loadgen.run import RunOptions, run_async
+from loadgen.run_plan import plan
 from loadgen.sample import Sample
 from loadgen.scenario import load_scenario
 from tests.conftest import ScenarioFactory
@@ -100,8 +101,8 @@ def test_api_key_env_must_be_set(
 def test_second_api_replays_the_same_prompts_and_arrivals(make_scenario: ScenarioFactory) -> None:
     scenario = make_scenario(load={"rate": 5, "arrival": "poisson", "requests": 8})
     prompts = PromptSource(scenario, load_rows(scenario), 7)
-    first = list(_plan(scenario, ["fixed-model"], prompts, 7, first_id=0, api="a"))
-    second = list(_plan(scenario, ["fixed-model"], prompts, 7, first_id=8, api="b", replay_from=0))
+    first = list(plan(scenario, ["fixed-model"], prompts, 7, first_id=0, api="a"))
+    second = list(plan(scenario, ["fixed-model"], prompts, 7, first_id=8, api="b", replay_from=0))
     assert [p.offset_ns for p in first] == [p.offset_ns for p in second]
     assert [p.request.prompt for p in first] == [p.request.prompt for p in second]
     assert [p.request.request_id for p in second] == list(range(8, 16))

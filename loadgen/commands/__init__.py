@@ -1,0 +1,1 @@
+"""The subcommands of `loadgen`, a module per family; loadgen/cli.py puts them in one group."""

@@ -1,0 +1,133 @@
+"""Commands over runs already on disk: `report` prints one, `merge` joins runs made side by
+side, `compare` tests a new run against a base for regressions."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from loadgen.commands.options import quiet_option
+from loadgen.commands.terminal import friendly_errors, terminal_console
+
+
+@click.command()
+@click.argument("run_path", metavar="RUN", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the tables.")
+@click.option("--html", is_flag=True, help="Also build report.html again beside report.json.")
+@friendly_errors
+def report(run_path: Path, as_json: bool, html: bool) -> None:
+    """Print the summary of a finished RUN (its folder or report.json) from its saved files."""
+    import json
+
+    from loadgen.console import print_summary
+    from loadgen.saved_run import load_run
+
+    saved = load_run(run_path)
+    if as_json:
+        click.echo(json.dumps(saved.report, indent=2))
+    else:
+        print_summary(saved.report, terminal_console())
+    if html:
+        _write_html(saved.report, saved.report_path.parent)
+
+
+def _write_html(report: dict[str, Any], folder: Path) -> None:
+    """report.html from a report already on disk; a failure is an error here (exit 1 is a bug)."""
+    from loadgen.html_report import render, write_html
+
+    path = write_html(render(report), folder / "report.html")
+    click.echo(f"report: {path}", err=True)
+
+
+@click.command()
+@click.argument("runs", metavar="RUN...", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the merged report.json and samples.jsonl.",
+)
+@click.option("--force", is_flag=True, help="Merge runs of different scenarios or schemas.")
+@quiet_option
+@friendly_errors
+def merge(runs: tuple[Path, ...], out: Path, force: bool, quiet: bool) -> None:
+    """Merge runs made side by side (several processes or machines) into one report."""
+    from loadgen.console import print_summary
+    from loadgen.merge import merge_runs
+    from loadgen.saved_run import load_run
+
+    merged = merge_runs([load_run(path) for path in runs], out, force=force)
+    _write_html(merged, out)
+    if not quiet:
+        console = terminal_console()
+        print_summary(merged, console)
+        console.print(f"report: {out / 'report.json'}")
+
+
+@click.command()
+@click.argument("base", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option(
+    "--min-effect",
+    type=float,
+    default=5.0,
+    show_default=True,
+    help="Smallest change, in %, that can count as a regression.",
+)
+@click.option(
+    "--min-effect-ms",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Smallest latency change, in ms, that can count.",
+)
+@click.option("--confidence", type=float, default=0.95, show_default=True, help="Of the interval.")
+@click.option("--alpha", type=float, default=0.05, show_default=True, help="For error rates.")
+@click.option("--resamples", type=int, default=1000, show_default=True, help="Bootstrap draws.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@click.option("--min-samples", type=int, default=20, show_default=True, help="Fewer: not tested.")
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the comparison as JSON here.",
+)
+@click.option(
+    "--html",
+    "html_out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write an HTML page comparing the two runs here.",
+)
+@quiet_option
+@friendly_errors
+def compare(
+    base: Path,
+    new: Path,
+    json_out: Path | None,
+    html_out: Path | None,
+    quiet: bool,
+    **method: Any,
+) -> None:
+    """Compare run NEW with run BASE (folders or report.json); exit 4 on a regression."""
+    from loadgen.compare import CompareOptions, compare_reports, print_comparison
+    from loadgen.report import write_json_atomically
+    from loadgen.saved_run import load_run
+
+    options = CompareOptions(**{**method, "min_effect": method["min_effect"] / 100})
+    base_run, new_run = load_run(base), load_run(new)
+    comparison = compare_reports(
+        base_run.report, new_run.report, options, labels=(base_run.label, new_run.label)
+    )
+    if json_out is not None:
+        write_json_atomically(json_out, comparison.to_json())
+    if html_out is not None:
+        from loadgen.html_report import render_comparison, write_html
+
+        write_html(render_comparison(base_run.report, new_run.report), html_out)
+    if not quiet:
+        print_comparison(comparison, terminal_console())
+    sys.exit(comparison.exit_code)
