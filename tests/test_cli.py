@@ -53,6 +53,8 @@ def report_shape(report: dict[str, Any]) -> Any:
     result = shape(folded)
     result["models"]["<model id>"]["hdr"] = {"<metric>": "str"}
     result["run"]["emulator"] = "dict | null"
+    # Empty or not depending on how loaded the machine was.
+    result["run"]["generator"]["limited_reasons"] = "list[str]"
     if report.get("verdict"):  # keyed by model id, like "models"
         first_verdict = next(iter(report["verdict"]["models"].values()))
         result["verdict"]["models"] = {"<model id>": shape(first_verdict)}
