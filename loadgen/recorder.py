@@ -193,14 +193,35 @@ class SecondDetail:
     the fast requests; the live progress view reads the same buckets.
     """
 
+    # Seconds this far behind the newest are sealed (second_stats.py): a value still reaching
+    # one (a request longer than this) opens it again, so sealing never loses a count.
+    SEAL_AFTER_S = 60
+
     def __init__(self) -> None:
         self.throttled: dict[int, int] = {}
         self.lag: dict[int, LogBuckets] = {}
         self.ttft: dict[str, dict[int, LogBuckets]] = {}
         self.ttlt: dict[str, dict[int, LogBuckets]] = {}
         self.errors: dict[str, dict[int, int]] = {}
+        self._newest = 0
+        self._sealed_below = 0
 
     def add(self, sample: Sample) -> None:
+        self._add(sample)
+        newest = _second(sample.end_us if sample.end_us is not None else sample.intended_us)
+        if newest > self._newest:
+            self._newest = newest
+            self._seal_below(newest - self.SEAL_AFTER_S)
+
+    def _seal_below(self, limit: int) -> None:
+        tables = [self.lag, *self.ttft.values(), *self.ttlt.values()]
+        for second in range(self._sealed_below, limit):
+            for by_second in tables:
+                if (buckets := by_second.get(second)) is not None:
+                    buckets.seal()
+        self._sealed_below = max(self._sealed_below, limit)
+
+    def _add(self, sample: Sample) -> None:
         model = sample.model
         if sample.error is not None:
             second = _second(sample.end_us if sample.end_us is not None else sample.intended_us)
