@@ -101,8 +101,7 @@ class ModelStats:
         ):
             if value is not None:
                 latency[name].record(value)
-        for gap in sample.itl_us:
-            latency["itl"].record(gap)
+        latency["itl"].record_many(sample.itl_us)
 
     @property
     def out_of_range(self) -> int:

@@ -31,6 +31,8 @@ from typing import Any
 import botocore.eventstream
 import botocore.exceptions
 
+from loadgen import fast_json
+
 HeaderValue = bool | int | str | bytes
 Headers = dict[str, HeaderValue]
 Frame = tuple[Headers, bytes]
@@ -61,15 +63,28 @@ class FrameDecoder:
     """Bytes in, whole frames out; keeps a partial frame until the rest arrives."""
 
     def __init__(self) -> None:
-        self._pending = b""
+        # An incomplete frame's chunks, joined only once they can complete it: a large frame
+        # read in many small chunks is copied once, not once per chunk.
+        self._parts: list[bytes] = []
+        self._held = 0
+        self._needed = 0  # bytes the held ones must reach: the frame's length, or a prelude's
 
     def feed(self, chunk: bytes) -> Iterator[Frame]:
         """The frames `chunk` completes, each as soon as it is read: the frames before a
         damaged one still come out (as from botocore), then the error is raised."""
-        data = self._pending + chunk if self._pending else chunk
-        self._pending = b""
+        if self._parts:
+            self._parts.append(chunk)
+            self._held += len(chunk)
+            if self._held < self._needed:
+                return
+            data = b"".join(self._parts)
+        else:
+            data = chunk
+        self._parts = []
+        self._held = 0
         pos = 0
         end = len(data)
+        needed = _PRELUDE_LENGTH
         while end - pos >= _PRELUDE_LENGTH:
             total, headers_length, prelude_crc = _PRELUDE.unpack_from(data, pos)
             computed = zlib.crc32(data[pos : pos + 8])
@@ -81,22 +96,46 @@ class FrameDecoder:
             if payload_length > _MAX_PAYLOAD_LENGTH or payload_length < 0:
                 raise botocore.eventstream.InvalidPayloadLength(payload_length)
             if end - pos < total:
+                needed = total
                 break
             payload_end = pos + total - 4
             (message_crc,) = _U32.unpack_from(data, payload_end)
             computed = zlib.crc32(data[pos + 8 : payload_end], prelude_crc)
             if computed != message_crc:
                 raise botocore.eventstream.ChecksumMismatch(message_crc, computed)
-            headers_end = pos + _PRELUDE_LENGTH + headers_length
-            headers = _headers(data, pos + _PRELUDE_LENGTH, headers_end)
+            headers_start = pos + _PRELUDE_LENGTH
+            headers_end = headers_start + headers_length
+            headers = _cached_headers(data[headers_start:headers_end])
             pos += total
             yield headers, data[headers_end:payload_end]
-        self._pending = data[pos:]
+        if pos < end:
+            self._parts = [data[pos:] if pos else data]
+            self._held = end - pos
+            self._needed = needed
 
     @property
     def pending(self) -> int:
         """Bytes of an incomplete frame held back (non-zero at the end: a cut stream)."""
-        return len(self._pending)
+        return self._held
+
+
+# Parsed header sections by their bytes. A stream repeats a handful of sections (every
+# contentBlockDelta frame carries the same three headers), so most frames are a dict lookup.
+# Only sections that parsed without error are kept; the dicts are shared: read, never modify.
+_HEADERS_SEEN: dict[bytes, Headers] = {}
+_HEADERS_SEEN_MAX = 256  # sections kept; past it the cache starts afresh
+_HEADERS_CACHED_LENGTH = 512  # longer sections are parsed every time, never kept
+
+
+def _cached_headers(raw: bytes) -> Headers:
+    headers = _HEADERS_SEEN.get(raw)
+    if headers is None:
+        headers = _headers(raw, 0, len(raw))
+        if len(raw) <= _HEADERS_CACHED_LENGTH:
+            if len(_HEADERS_SEEN) >= _HEADERS_SEEN_MAX:
+                _HEADERS_SEEN.clear()
+            _HEADERS_SEEN[raw] = headers
+    return headers
 
 
 def _headers(data: bytes, pos: int, end: int) -> Headers:
@@ -161,14 +200,16 @@ async def lean_events(raw_stream: Any, operation: str) -> AsyncIterator[dict[str
     decoded, as the SDK does for InvokeModelWithResponseStream.
     """
     decoder = FrameDecoder()
-    async for chunk, _ in raw_stream.content.iter_chunks():
+    # iter_any: everything read so far in one piece (iter_chunks hands out one HTTP chunk per
+    # await: an await per frame when frames queue up behind a busy loop).
+    async for chunk in raw_stream.content.iter_any():
         for headers, payload in decoder.feed(chunk):
             if (error := frame_error(headers, payload, operation)) is not None:
                 raise error
             event_type = headers.get(":event-type")
             if not isinstance(event_type, str):
                 continue
-            event = json.loads(payload) if payload else {}
+            event = fast_json.loads(payload) if payload else {}
             if event_type == "chunk" and isinstance(event, dict) and "bytes" in event:
                 event["bytes"] = base64.b64decode(event["bytes"])
             yield {event_type: event}

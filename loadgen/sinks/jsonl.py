@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from loadgen import fast_json
 from loadgen.sample import Sample
 
 
 class JsonlSink:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._handle: IO[str] | None = None
+        self._handle: IO[bytes] | None = None
         self.lines = 0
 
     def start(self) -> None:
-        # Line buffering: each sample reaches the file as one whole line, so a run killed at
-        # any instant leaves a file whose every line parses.
-        self._handle = self.path.open("w", encoding="utf-8", buffering=1)
+        self._handle = self.path.open("wb")
 
     def add(self, sample: Sample) -> None:
         assert self._handle is not None, "start() the sink first"
-        self._handle.write(json.dumps(sample.to_json_dict(), separators=(",", ":")) + "\n")
+        # Flushed per line: each sample reaches the file as one whole line, so a run killed
+        # at any instant leaves a file whose every line parses.
+        self._handle.write(fast_json.dumps_line(sample.to_json_dict()))
+        self._handle.flush()
         self.lines += 1
 
     def stop(self) -> None:
@@ -33,7 +34,7 @@ class JsonlSink:
 
 
 def read_samples(path: Path) -> Iterator[Sample]:
-    with path.open(encoding="utf-8") as handle:
+    with path.open("rb") as handle:
         for line in handle:
             if line.strip():
-                yield Sample.from_json_dict(json.loads(line))
+                yield Sample.from_json_dict(fast_json.loads(line))
