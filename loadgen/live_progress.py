@@ -68,9 +68,9 @@ class ModelCounts(NamedTuple):
     errors: dict[str, int]  # by error class, dropped included
 
 
-@dataclass(frozen=True)
-class ProgressSnapshot:
-    """One source's counters at one instant: small, picklable, cheap to take.
+class ProgressSnapshot(NamedTuple):
+    """One source's counters at one instant: small, picklable, cheap to take (a NamedTuple:
+    a frozen dataclass takes several times as long to build).
 
     `ttft` holds the TTFT log buckets of recent seconds, per model and second: all of the
     window in a single process (references, not copies), only the changed ones in what a
@@ -89,9 +89,17 @@ class ProgressSnapshot:
 
 
 def take_snapshot(
-    recorder: Recorder, counts: Callable[[], SendCounts], clock: Clock, t0_ns: int
+    recorder: Recorder,
+    counts: Callable[[], SendCounts],
+    clock: Clock,
+    t0_ns: int,
+    sent_totals: dict[tuple[str, int], int] | None = None,
 ) -> ProgressSnapshot:
-    """Read the run's counters: a few attribute reads and dict lookups, no per-request work."""
+    """Read the run's counters: a few attribute reads and dict lookups, no per-request work.
+
+    sent_totals: the bucket totals already sent, per (model, second); given, only the TTFT
+    seconds whose buckets changed since are taken, and it is brought up to date.
+    """
     elapsed_s = (clock.now_ns() - t0_ns) / 1e9
     sent, dropped, in_flight = counts()
     last = int(max(elapsed_s, 0))
@@ -100,9 +108,16 @@ def take_snapshot(
         recent = {}
         for second in range(last - TTFT_WINDOW_S + 1, last + 1):
             buckets = seconds.get(second)
-            if buckets is not None:
-                recent[second] = buckets
-        ttft[model] = recent
+            if buckets is None:
+                continue
+            if sent_totals is not None:
+                key = (model, second)
+                if sent_totals.get(key) == buckets.total:
+                    continue
+                sent_totals[key] = buckets.total
+            recent[second] = buckets
+        if recent:
+            ttft[model] = recent
     return ProgressSnapshot(
         elapsed_s=elapsed_s,
         sent=sent,
@@ -378,28 +393,13 @@ class SnapshotPublisher:
 
     def snapshot(self) -> ProgressSnapshot:
         """take_snapshot, less the TTFT seconds the parent already has as they are."""
-        whole = take_snapshot(self._recorder, self._counts, self._clock, self._t0_ns)
-        changed: dict[str, dict[int, LogBuckets]] = {}
-        for model, seconds in whole.ttft.items():
-            for second, buckets in seconds.items():
-                key = (model, second)
-                if self._sent_totals.get(key) != buckets.total:
-                    self._sent_totals[key] = buckets.total
-                    changed.setdefault(model, {})[second] = buckets
-        if len(self._sent_totals) > 4 * TTFT_WINDOW_S * max(len(whole.ttft), 1):
-            oldest = int(max(whole.elapsed_s, 0)) - TTFT_WINDOW_S
-            self._sent_totals = {k: v for k, v in self._sent_totals.items() if k[1] > oldest}
-        return ProgressSnapshot(
-            elapsed_s=whole.elapsed_s,
-            sent=whole.sent,
-            dropped=whole.dropped,
-            in_flight=whole.in_flight,
-            completed=whole.completed,
-            models=whole.models,
-            ttft=changed,
-            cpu_s=whole.cpu_s,
-            wall_s=whole.wall_s,
+        snapshot = take_snapshot(
+            self._recorder, self._counts, self._clock, self._t0_ns, self._sent_totals
         )
+        if len(self._sent_totals) > 4 * TTFT_WINDOW_S * max(len(self._recorder.models), 1):
+            oldest = int(max(snapshot.elapsed_s, 0)) - TTFT_WINDOW_S  # out of every window
+            self._sent_totals = {k: v for k, v in self._sent_totals.items() if k[1] > oldest}
+        return snapshot
 
     async def stop(self) -> None:
         if self._task is not None:
