@@ -17,7 +17,7 @@ from loadgen.live_progress import ProgressBoard, ProgressPlan, SnapshotPublisher
 from loadgen.recorder import Recorder
 from loadgen.run import RunOptions
 from loadgen.sample import ErrorClass, Sample
-from loadgen.workers import run_with_workers
+from loadgen.workers import run_with_workers, share_spec
 from tests.conftest import ScenarioFactory
 
 MODELS = ["model-a", "model-b"]
@@ -106,6 +106,21 @@ def test_snapshots_of_two_workers_sum_and_their_ttft_buckets_merge_exactly() -> 
     view = board.render().plain
     assert f"sent {totals.sent:,}  in flight 6" in view
     assert "workers: 2" in view
+
+
+def test_workers_take_snapshots_only_where_the_parent_draws_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("LOADGEN_PROGRESS", raising=False)
+    piped = RunOptions(console=Console(file=io.StringIO()))  # not a terminal
+    assert not share_spec(piped, Path("w"), 0, 2, None).progress
+    quiet = RunOptions(quiet=True, console=Console(file=io.StringIO(), force_terminal=True))
+    assert not share_spec(quiet, Path("w"), 0, 2, None).progress
+    monkeypatch.setenv("LOADGEN_PROGRESS", "1")  # forced on, as for a single process
+    assert share_spec(piped, Path("w"), 0, 2, None).progress
+    terminal = RunOptions(console=Console(file=io.StringIO(), force_terminal=True))
+    monkeypatch.delenv("LOADGEN_PROGRESS")
+    assert share_spec(terminal, Path("w"), 0, 2, None).progress
 
 
 PROFILE = {"ttft_ms": 50, "itl_ms": 5, "output_tokens": 10, "tokens_per_delta": 1}
