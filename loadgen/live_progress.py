@@ -175,8 +175,8 @@ class ProgressBoard:
         kept = self._buckets.setdefault(source, {})
         oldest = int(max(snapshot.elapsed_s, 0)) - TTFT_WINDOW_S
         for model, seconds in snapshot.ttft.items():
-            mine = kept.setdefault(model, {})
-            mine.update(seconds)
+            kept.setdefault(model, {}).update(seconds)
+        for mine in kept.values():  # out of every window from now on
             for second in [s for s in mine if s <= oldest]:
                 del mine[second]
 

@@ -231,10 +231,11 @@ def _read_messages(
         with suppress(EOFError, OSError):
             while end.poll():
                 message = end.recv()
-                if isinstance(message, tuple) and message[0] == "error":
+                if isinstance(message, ProgressSnapshot):  # first: a NamedTuple is a tuple
+                    if progress is not None:
+                        progress.update(k, message)
+                elif isinstance(message, tuple) and message[0] == "error":
                     errors[k] = message[1]
-                elif progress is not None and isinstance(message, ProgressSnapshot):
-                    progress.update(k, message)
     if progress is not None:
         progress.tick()
 
