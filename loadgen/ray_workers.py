@@ -10,6 +10,9 @@ share of the schedule. Actors may be on other machines, so:
   enough; without it the shares interleave with that offset.
 - an actor writes its run to a temporary folder and returns the contents of report.json and
   samples.jsonl; the driver writes them under `workers/<k>/` of its out folder and merges.
+- live progress: where the driver draws it, each actor posts its snapshots to the barrier
+  actor (fire and forget), and the driver collects them twice a second, as it would read a
+  local worker's pipe (loadgen/worker_progress.py).
 """
 
 from __future__ import annotations
@@ -21,13 +24,15 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from loadgen.errors import ConfigError, LoadgenError
+from loadgen.live_progress import REFRESH_S, ProgressSnapshot
 from loadgen.scenario import Scenario
+from loadgen.worker_progress import WorkersProgress
 from loadgen.workers import (
     READY_TIMEOUT_S,
     START_LEAD_NS,
@@ -125,6 +130,7 @@ class StartBarrier:
         self.start_epoch_ns: int | None = None
         self.released = asyncio.Event()
         self.stop_requests = 0
+        self.snapshots: dict[int, list[ProgressSnapshot]] = {}
 
     async def ready_and_wait(self) -> int | None:
         self.ready += 1
@@ -152,6 +158,16 @@ class StartBarrier:
     def stops(self) -> int:
         return self.stop_requests
 
+    def post_progress(self, index: int, snapshot: ProgressSnapshot) -> None:
+        """An actor's live progress snapshot, kept until the driver takes it."""
+        self.snapshots.setdefault(index, []).append(snapshot)
+
+    def take_progress(self) -> dict[int, list[ProgressSnapshot]]:
+        """Every snapshot posted since the last call, in order (each carries only what
+        changed in the TTFT buckets, so none may be skipped)."""
+        taken, self.snapshots = self.snapshots, {}
+        return taken
+
 
 class ShareActor:
     """One worker on a Ray node: run_share in a scratch folder, its files sent back as text."""
@@ -165,6 +181,11 @@ class ShareActor:
                 raise NotStarted
             return local_instant(start_epoch_ns, time.perf_counter_ns(), time.time_ns())
 
+        posted: list[Any] = []  # the last post's reference, to wait for before answering
+
+        def publish(snapshot: ProgressSnapshot) -> None:
+            posted[:] = [barrier.post_progress.remote(spec.share.index, snapshot)]
+
         scratch = Path(tempfile.mkdtemp(prefix="loadgen-ray-"))
         answer: dict[str, Any] = {"exit_code": None, "error": None}
         finished = threading.Event()
@@ -173,7 +194,7 @@ class ShareActor:
         mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         threading.Thread(target=_pass_stops_on, args=(barrier, finished), daemon=True).start()
         try:
-            result = run_share(scenario, replace(spec, folder=scratch), start_at)
+            result = run_share(scenario, replace(spec, folder=scratch), start_at, publish)
             answer["exit_code"] = result.exit_code
         except NotStarted:
             answer["exit_code"] = 2
@@ -186,6 +207,9 @@ class ShareActor:
                 path = scratch / name
                 answer[name] = path.read_text() if path.is_file() else None
             shutil.rmtree(scratch, ignore_errors=True)
+            if posted:  # the final snapshot reaches the barrier before the driver's last look
+                with suppress(Exception):
+                    ray.get(posted[0], timeout=10)
             finished.set()
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         return answer
@@ -242,6 +266,15 @@ def _not_ready() -> dict[str, Any]:
     return {"exit_code": None, "error": error, "report.json": None, "samples.jsonl": None}
 
 
+def _show_progress(ray: Any, barrier: Any, progress: WorkersProgress) -> None:
+    """The actors' snapshots since the last look, into the view; a redraw if due."""
+    with suppress(Exception):  # the barrier is gone: the view stays as it was
+        for index, snapshots in ray.get(barrier.take_progress.remote(), timeout=5).items():
+            for snapshot in snapshots:
+                progress.update(index, snapshot)
+    progress.tick()
+
+
 def _run_actors(
     scenario: Scenario, options: Any, workers: int, out_dir: Path, emulator_url: str | None
 ) -> list[WorkerOutcome]:
@@ -264,29 +297,39 @@ def _run_actors(
     called_off = False  # no start: every share still running is stuck before it
     signals = _SignalCount()
     stopped = False
-    with signals.counting():
-        while pending:
-            done, _ = ray.wait(list(pending), num_returns=1, timeout=0.2)
-            for ref in done:
-                index = pending.pop(ref)
-                answers[index] = _answer(ray, ref)
-                if answers[index]["exit_code"] not in (0, 99, 130) and not stopped:
-                    # One share failed or stopped early (a guard): stop the others as Ctrl-C
-                    # would; before the start, that calls the start off.
-                    signals.count += 1
-                    stopped = True
-            while signals.forwarded < signals.count:
-                called_off = bool(ray.get(barrier.request_stop.remote())) or called_off
-                signals.forwarded += 1
-                settled = True
-            if not settled and time.monotonic() > deadline:
-                called_off = ray.get(barrier.call_off.remote())  # a share never got ready
-                settled = True
-            if called_off and pending and time.monotonic() > deadline + READY_TIMEOUT_S:
-                for index in pending.values():  # never placed, or stuck in setup: give up
-                    ray.kill(actors[index])
-                    answers[index] = _not_ready()
-                pending.clear()
+    progress = WorkersProgress.start_if_wanted(options, scenario, workers)
+    looked_at = 0.0
+    try:
+        with signals.counting():
+            while pending:
+                if progress is not None and time.monotonic() - looked_at >= REFRESH_S:
+                    looked_at = time.monotonic()
+                    _show_progress(ray, barrier, progress)
+                done, _ = ray.wait(list(pending), num_returns=1, timeout=0.2)
+                for ref in done:
+                    index = pending.pop(ref)
+                    answers[index] = _answer(ray, ref)
+                    if answers[index]["exit_code"] not in (0, 99, 130) and not stopped:
+                        # One share failed or stopped early (a guard): stop the others as Ctrl-C
+                        # would; before the start, that calls the start off.
+                        signals.count += 1
+                        stopped = True
+                while signals.forwarded < signals.count:
+                    called_off = bool(ray.get(barrier.request_stop.remote())) or called_off
+                    signals.forwarded += 1
+                    settled = True
+                if not settled and time.monotonic() > deadline:
+                    called_off = ray.get(barrier.call_off.remote())  # a share never got ready
+                    settled = True
+                if called_off and pending and time.monotonic() > deadline + READY_TIMEOUT_S:
+                    for index in pending.values():  # never placed, or stuck in setup: give up
+                        ray.kill(actors[index])
+                        answers[index] = _not_ready()
+                    pending.clear()
+    finally:
+        if progress is not None:
+            _show_progress(ray, barrier, progress)
+            progress.stop()
     outcomes = []
     for k in range(workers):
         answer = answers[k]

@@ -15,6 +15,10 @@ Ctrl-C reaches the parent only (workers run in their own process group); the par
 each signal on, so the first one lets requests in flight finish within the grace period and
 a second one stops at once, as in a single-process run. A worker that aborts (a guard
 tripped) makes the parent stop the others.
+
+Live progress: where the parent's view is wanted (a terminal, not --quiet), each worker sends
+a small snapshot of its counters over its pipe twice a second, and the parent's wait loop
+draws their sum (loadgen/worker_progress.py).
 """
 
 from __future__ import annotations
@@ -26,15 +30,17 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
-from dataclasses import dataclass, replace
-from multiprocessing.connection import Connection
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from loadgen.errors import ConfigError, PreflightError
+from loadgen.live_progress import ProgressSnapshot, progress_wanted
 from loadgen.scenario import Scenario
+from loadgen.worker_progress import WorkersProgress
 
 # A worker past this share of a core may already be late on its schedule (DESIGN.md).
 CPU_WARNING_PERCENT = 70.0
@@ -53,6 +59,8 @@ class WorkerShare:
 
     index: int
     count: int
+    # Where the worker sends its live progress snapshots (None: nowhere, it takes none).
+    progress_to: Callable[[ProgressSnapshot], object] | None = field(default=None, compare=False)
 
 
 def default_workers(rate: float, cpus: int | None = None) -> int:
@@ -175,24 +183,27 @@ def _run_workers(
         for k in range(workers)
     ]
     errors: dict[int, str] = {}
-    with _forward_signals(processes):
-        for process in processes:
-            process.start()
-        _start_together([p[0] for p in pipes], processes, errors)
-        stopped = False
-        while any(p.is_alive() for p in processes):
+    ends = [p[0] for p in pipes]
+    progress = WorkersProgress.start_if_wanted(options, scenario, workers)
+    try:
+        with _forward_signals(processes):
             for process in processes:
-                process.join(0.2)
-            if not stopped and any(
-                p.exitcode not in (None, 0, 99, 130) for p in processes
-            ):  # one worker stopped early (a guard, a failure): stop the rest as Ctrl-C would
-                stopped = True
-                _signal_all(processes)
-    for k, (parent_end, _) in enumerate(pipes):
-        while parent_end.poll():
-            message = parent_end.recv()
-            if isinstance(message, tuple) and message[0] == "error":
-                errors[k] = message[1]
+                process.start()
+            _start_together(ends, processes, errors)
+            stopped = False
+            while alive := [p.sentinel for p in processes if p.is_alive()]:
+                # Wakes for a worker's end or a message (a snapshot: twice a second each).
+                wait([*alive, *ends], timeout=0.2)
+                _read_messages(ends, errors, progress)
+                if not stopped and any(
+                    p.exitcode not in (None, 0, 99, 130) for p in processes
+                ):  # one worker stopped early (a guard, a failure): stop the rest as Ctrl-C would
+                    stopped = True
+                    _signal_all(processes)
+        _read_messages(ends, errors, progress)
+    finally:
+        if progress is not None:
+            progress.stop()
     outcomes = [
         WorkerOutcome(k, folders[k], processes[k].exitcode, errors.get(k)) for k in range(workers)
     ]
@@ -200,6 +211,23 @@ def _run_workers(
         reasons = "; ".join(f"worker {o.index}: {o.error or o.exit_code}" for o in outcomes)
         raise PreflightError(f"no worker wrote a report ({reasons})")
     return outcomes
+
+
+def _read_messages(
+    ends: list[Connection], errors: dict[int, str], progress: WorkersProgress | None
+) -> None:
+    """Everything the workers sent since the last call: progress snapshots and errors."""
+    for k, end in enumerate(ends):
+        with suppress(EOFError, OSError):
+            while end.poll():
+                message = end.recv()
+                if isinstance(message, ProgressSnapshot):  # first: a NamedTuple is a tuple
+                    if progress is not None:
+                        progress.update(k, message)
+                elif isinstance(message, tuple) and message[0] == "error":
+                    errors[k] = message[1]
+    if progress is not None:
+        progress.tick()
 
 
 def _start_together(ends: list[Connection], processes: list[Any], errors: dict[int, str]) -> None:
@@ -259,6 +287,7 @@ class ShareSpec:
     emulator_url: str | None
     grace_s: float
     preflight: bool
+    progress: bool = False  # the parent draws live progress: send it snapshots
 
 
 def share_spec(
@@ -273,6 +302,7 @@ def share_spec(
         # warms the client (service model, endpoint rules), which would otherwise cost the
         # first scheduled request a second of CPU.
         preflight=options.preflight,
+        progress=progress_wanted(options),
     )
 
 
@@ -280,11 +310,17 @@ class NotStarted(Exception):
     """The parent called the run off before the start (another worker failed to set up)."""
 
 
-def run_share(scenario: Scenario, spec: ShareSpec, start_at: Callable[[], int]) -> Any:
+def run_share(
+    scenario: Scenario,
+    spec: ShareSpec,
+    start_at: Callable[[], int],
+    publish: Callable[[ProgressSnapshot], object] | None = None,
+) -> Any:
     """What one worker does, in a local process or a Ray actor: the ordinary run on its share.
 
     start_at blocks until every worker is ready and returns the common start instant on this
-    process's perf_counter clock (or raises NotStarted). Returns loadgen.run.RunResult.
+    process's perf_counter clock (or raises NotStarted). publish sends a progress snapshot to
+    the parent (used where spec.progress). Returns loadgen.run.RunResult.
     """
     from loadgen.run import RunOptions, run
 
@@ -297,8 +333,9 @@ def run_share(scenario: Scenario, spec: ShareSpec, start_at: Callable[[], int]) 
         html=False,
         progress=False,
     )
+    share = replace(spec.share, progress_to=publish if spec.progress else None)
     options = replace(
-        options, worker=spec.share, shared_emulator_url=spec.emulator_url, start_at=start_at
+        options, worker=share, shared_emulator_url=spec.emulator_url, start_at=start_at
     )
     return run(scenario, options)
 
@@ -316,7 +353,7 @@ def _worker_main(scenario: Scenario, spec: ShareSpec, conn: Connection) -> None:
         return int(start_ns)
 
     try:
-        result = run_share(scenario, spec, start_at)
+        result = run_share(scenario, spec, start_at, conn.send)
     except NotStarted:
         raise SystemExit(2) from None
     except LoadgenError as exc:

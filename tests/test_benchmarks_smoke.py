@@ -16,10 +16,13 @@ REPO = Path(__file__).resolve().parents[1]
     ("script", "args", "expect"),
     [
         ("accuracy_w1.py", ["--duration", "1", "--rps", "5"], "TTFT service"),
-        ("soak_rss.py", ["--minutes", "0.03", "--rps", "10", "--interval", "0.5"], "MB"),
+        ("soak_rss.py", ["--requests", "40", "--rps", "20", "--every", "0.5"], "requests sent"),
         ("capacity_w2.py", ["--quick", "--workers", "1"], "highest rate held"),
         ("stream_cpu.py", ["--requests", "5", "--deltas", "5"], "per streamed event"),
         ("record_cpu.py", ["--requests", "20", "--repeat", "1"], "us per event"),
+
+        ("progress_cost.py", ["--seconds", "20", "--rps", "20", "--redraws", "5"], "redraw"),
+        ("progress_cost.py", ["--workers", "2", "--seconds", "10", "--rps", "20"], "snapshot"),
     ],
 )
 def test_benchmark_runs(script: str, args: list[str], expect: str, aws_env: dict[str, str]) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 import itertools
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -83,6 +85,35 @@ def test_two_ray_actors_send_the_schedule_once_and_merge_exactly(
     assert min(gaps) == pytest.approx(50_000, abs=1) and max(gaps) == pytest.approx(50_000, abs=1)
     assert 50 <= model["latency_ms"]["ttft"]["service"]["p50"] < 80
     assert model["tokens"]["output"]["total"] == 40 * 10
+
+
+def test_the_driver_shows_the_actors_live_progress_summed(
+    local_ray: Any, make_scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    from loadgen.ray_workers import run_with_ray
+
+    scenario = make_scenario(
+        load={"rate": 20, "arrival": "constant", "requests": 60},
+        emulator={"profiles": {"fixed-model": PROFILE}},
+    )
+    screen = io.StringIO()
+    options = RunOptions(
+        out_dir=tmp_path,
+        emulate=True,
+        quiet=True,
+        html=False,
+        progress=True,
+        console=Console(file=screen, force_terminal=True, width=140),
+    )
+    result = run_with_ray(scenario, options, None, 2)
+    assert result.exit_code == 0
+    output = screen.getvalue()
+    sent = [int(n) for n in re.findall(r"sent (\d+)  in flight", output)]
+    assert len(set(sent)) >= 3, output  # the actors' snapshots came in as the run went
+    assert sent == sorted(sent)
+    assert sent[-1] == 60  # every actor's last snapshot reached the driver
+    assert "workers: 2  CPU of a core: 0: " in output
+    assert re.search(r"fixed-model\s+60\s+0\s+\d+\.\d / \d+\.\d", output)
 
 
 def test_ctrl_c_on_the_driver_stops_every_actor_and_the_report_is_written(
