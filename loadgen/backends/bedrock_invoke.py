@@ -55,15 +55,26 @@ class BedrockInvokeStreamBackend(BedrockClient):
             family = _family(request)
             state = StreamState(family)
             with bound(timeline):
-                response = await self._client.invoke_model_with_response_stream(
-                    **_arguments(family, request)
-                )
-                stream = response["body"]
-                events = (
-                    lean_events(stream._raw_stream, "InvokeModelWithResponseStream")
-                    if self._target.stream_decoder == "lean"
-                    else stream
-                )
+                arguments = _arguments(family, request)
+                if self._signed is not None:  # loadgen builds the request, botocore signs it
+                    stream = await self._signed.send(
+                        "InvokeModelWithResponseStream",
+                        request.model,
+                        arguments["body"],
+                        {
+                            "Content-Type": arguments["contentType"],
+                            "X-Amzn-Bedrock-Accept": arguments["accept"],
+                        },
+                    )
+                    events = lean_events(stream, "InvokeModelWithResponseStream")
+                else:
+                    response = await self._client.invoke_model_with_response_stream(**arguments)
+                    stream = response["body"]
+                    events = (
+                        lean_events(stream._raw_stream, "InvokeModelWithResponseStream")
+                        if self._target.stream_decoder == "lean"
+                        else stream
+                    )
                 async for event in events:
                     chunk = event.get("chunk")
                     if chunk is not None:
