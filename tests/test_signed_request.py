@@ -17,6 +17,7 @@ import botocore.auth
 import botocore.exceptions
 import pytest
 from aiobotocore.config import AioConfig
+from aiohttp import web
 from botocore.awsrequest import AWSPreparedRequest, AWSRequest
 from botocore.credentials import ReadOnlyCredentials
 
@@ -226,3 +227,74 @@ async def test_absent_credentials_are_a_client_error_on_both_paths(
     assert timeline.error is not None
     assert (timeline.error.value, timeline.error_code) == ("client", "NoCredentialsError")
     assert classify(botocore.exceptions.NoCredentialsError())[1] == "NoCredentialsError"
+
+
+class ErrorServer:
+    """Answers every request with the status, headers and body the example asks for."""
+
+    def __init__(self) -> None:
+        self.answer: tuple[int, dict[str, str], bytes] = (200, {}, b"")
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        await request.read()
+        status, headers, body = self.answer
+        return web.Response(status=status, headers=headers, body=body)
+
+    async def __aenter__(self) -> ErrorServer:
+        app = web.Application()
+        app.router.add_post("/model/{model}/{operation}", self.handle)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", 0).start()
+        self.url = f"http://127.0.0.1:{self.runner.addresses[0][1]}"
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self.runner is not None
+        await self.runner.cleanup()
+
+
+ERROR_ANSWERS = [
+    (429, {"x-amzn-ErrorType": "ThrottlingException:http://internal.amazon.com/"}, b"{}"),
+    (400, {}, b'{"__type": "com.amazon.bedrock#ValidationException", "message": "bad"}'),
+    (403, {}, b'{"code": "AccessDeniedException", "Message": "no"}'),
+    (404, {"x-amzn-ErrorType": "ResourceNotFoundException"}, b'{"message": "none"}'),
+    (424, {"x-amzn-ErrorType": "ModelErrorException"}, b'{"message": "model failed"}'),
+    (500, {"x-amzn-ErrorType": "InternalServerException"}, b'{"message": "oops"}'),
+    (503, {}, b"<html><body>Service Unavailable</body></html>"),
+    (502, {}, b""),
+    (400, {}, b"not json at all"),
+    (418, {"x-amzn-RequestId": "req-1"}, b'{"__type": "MadeUpException"}'),
+    (301, {}, b""),
+]
+
+
+@pytest.mark.parametrize("answer", ERROR_ANSWERS, ids=lambda a: f"{a[0]}")
+async def test_error_answers_raise_what_botocore_raises(
+    answer: tuple[int, dict[str, str], bytes], aws_env: dict[str, str]
+) -> None:
+    async with ErrorServer() as server:
+        server.answer = answer
+        session = aioboto3.Session(region_name="us-east-1")
+        config = AioConfig(
+            retries={"total_max_attempts": 1, "mode": "standard"},
+            http_session_cls=_TracedHTTPSession,
+        )
+        async with session.client(
+            "bedrock-runtime", endpoint_url=server.url, config=config
+        ) as client:
+            arguments = converse_arguments(_request(ARN))
+            with pytest.raises(botocore.exceptions.ClientError) as sdk:
+                await client.converse_stream(**arguments)
+            with pytest.raises(botocore.exceptions.ClientError) as signed:
+                await SignedRequests(client).send(
+                    "ConverseStream", ARN, converse_body(arguments), {"Content-Type": JSON_CONTENT}
+                )
+    assert type(signed.value) is type(sdk.value)
+    assert signed.value.response["Error"] == sdk.value.response["Error"]
+    status = sdk.value.response["ResponseMetadata"]["HTTPStatusCode"]
+    assert status == answer[0]
+    assert signed.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+    assert classify(signed.value) == classify(sdk.value)
