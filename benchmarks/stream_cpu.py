@@ -2,15 +2,15 @@
 one, and botocore's request pipeline against loadgen's signed requests.
 
 The emulator runs in its own process; this process drives the real Bedrock backend with
-`concurrency` requests at a time, each answered with `deltas` text deltas sent back to back,
-and divides this process's CPU time by the events it read and by the requests it sent. The
-configurations (decoder / request path): sdk/sdk (botocore throughout), lean/sdk (botocore
-builds, signs and sends; loadgen decodes), lean/signed (loadgen builds, botocore signs, loadgen
-decodes; the default). `--request-path` keeps only the configurations with that request path.
-`--profile` prints where the CPU went (cProfile, by cumulative time), per configuration.
+`concurrency` requests at a time, each answered with `deltas` text deltas (back to back, or
+`--itl-ms` apart), and divides this process's CPU time by the events it read and by the
+requests it sent. Configurations (decoder / request path): sdk/sdk (botocore throughout),
+lean/sdk (botocore builds, signs and sends; loadgen decodes), lean/signed (loadgen builds,
+botocore signs, loadgen decodes: the default). `--request-path` keeps only the configurations
+with that request path. `--profile` prints where the CPU went (cProfile, cumulative time).
 
-    .venv/bin/python benchmarks/stream_cpu.py [--requests 200] [--deltas 50] \
-        [--request-path signed|sdk] [--profile]
+    .venv/bin/python benchmarks/stream_cpu.py [--requests 200] [--deltas 50] [--itl-ms 0]
+        [--concurrency 20] [--request-path signed|sdk] [--profile]
 """
 
 from __future__ import annotations
@@ -101,6 +101,9 @@ def main() -> None:
     parser.add_argument("--deltas", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument(
+        "--itl-ms", type=float, default=0, help="gap between deltas (W2: 10); 0 sends them at once"
+    )
+    parser.add_argument(
         "--request-path",
         choices=["signed", "sdk"],
         help="only the configurations with this request path (default: all three)",
@@ -110,10 +113,18 @@ def main() -> None:
     configurations = [
         (decoder, path) for decoder, path in CONFIGURATIONS if args.request_path in (None, path)
     ]
-    profile = {"ttft_ms": 1, "itl_ms": 0, "output_tokens": args.deltas, "tokens_per_delta": 1}
+    profile = {
+        "ttft_ms": 1,
+        "itl_ms": args.itl_ms,
+        "output_tokens": args.deltas,
+        "tokens_per_delta": 1,
+    }
     config = EmulatorConfig.model_validate({"profiles": {MODEL: profile}})
     with EmulatorProcess(config) as emulator:
-        print(f"client CPU per streamed event and per request ({args.deltas} deltas an answer)")
+        print(
+            f"client CPU per streamed event and per request ({args.deltas} deltas an answer, "
+            f"{args.itl_ms:g} ms apart, {args.concurrency} at a time)"
+        )
         print("decoder request  us CPU/event  us CPU/request  events  CPU s  errors  load avg")
         for decoder, request_path in configurations:
             profiler = cProfile.Profile() if args.profile else None
