@@ -192,7 +192,7 @@ class TargetSpec(_Strict):
     # The environment variable holding the OpenAI-compatible API key (never the key itself).
     api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     # How Bedrock's streamed frames are decoded: loadgen's lean decoder, or botocore's own
-    # (docs/scaling.md has the CPU each costs). Requests are built and signed by the SDK either way.
+    # (docs/scaling.md has the CPU each costs). Who builds the request: request_path, below.
     stream_decoder: Literal["lean", "sdk"] = "lean"
     # How Bedrock's streaming requests are built: by loadgen, signed by botocore (`signed`), or
     # by botocore's whole request pipeline (`sdk`). See docs/scaling.md, "lean request path".
