@@ -198,7 +198,10 @@ async def test_every_fault_lands_in_its_class_on_every_api(
     assert report["models"][ANTHROPIC]["requests"]["ok"] == 2  # the run went on
 
 
-@pytest.mark.parametrize("api", ["bedrock-converse-stream", "bedrock-invoke-stream"])
+@pytest.mark.parametrize(
+    "api",
+    ["bedrock-converse-stream", "bedrock-invoke-stream", "bedrock-converse", "bedrock-invoke"],
+)
 async def test_signed_and_sdk_request_paths_give_the_same_classes_and_codes(
     api: str,
     endpoint: str,

@@ -116,7 +116,7 @@ async def _compare(ours: AWSPreparedRequest, theirs: AWSPreparedRequest, token: 
     assert ours.url == theirs.url
     assert ours.body == theirs.body
     assert ours.headers["Content-Length"] == theirs.headers["Content-Length"]
-    assert ours.stream_output and theirs.stream_output
+    assert ours.stream_output == theirs.stream_output
     assert json.loads(ours.body) == json.loads(theirs.body)
     assert _signed_header_names(ours) == _signed_header_names(theirs)
     date = _text(theirs.headers["X-Amz-Date"])
@@ -141,36 +141,55 @@ async def _compare(ours: AWSPreparedRequest, theirs: AWSPreparedRequest, token: 
 
 @pytest.mark.parametrize("token", [None, TOKEN])
 @pytest.mark.parametrize("model", MODELS)
-async def test_converse_stream_request_equals_botocores(
-    model: str, token: str | None, aws_env: dict[str, str]
+@pytest.mark.parametrize(
+    ("operation", "method"), [("ConverseStream", "converse_stream"), ("Converse", "converse")]
+)
+async def test_converse_request_equals_botocores(
+    operation: str, method: str, model: str, token: str | None, aws_env: dict[str, str]
 ) -> None:
     async for client in _client(token):
         arguments = converse_arguments(_request(model))
-        theirs = await _botocore_request(client, "converse_stream", **arguments)
+        theirs = await _botocore_request(client, method, **arguments)
         built = await SignedRequests(client).build(
-            "ConverseStream", model, converse_body(arguments), {"Content-Type": JSON_CONTENT}
+            operation,
+            model,
+            converse_body(arguments),
+            {"Content-Type": JSON_CONTENT},
         )
         await _compare(built, theirs, token)
         assert "%3A" in theirs.url if model == ARN else True  # the ARN's ':' was encoded
 
 
 @pytest.mark.parametrize("model", [ARN, "anthropic.claude-3-haiku-20240307-v1:0"])
-async def test_invoke_stream_request_equals_botocores(model: str, aws_env: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("operation", "method", "accept_header"),
+    [
+        (
+            "InvokeModelWithResponseStream",
+            "invoke_model_with_response_stream",
+            "X-Amzn-Bedrock-Accept",
+        ),
+        ("InvokeModel", "invoke_model", "Accept"),
+    ],
+)
+async def test_invoke_request_equals_botocores(
+    operation: str, method: str, accept_header: str, model: str, aws_env: dict[str, str]
+) -> None:
     async for client in _client(TOKEN):
         body = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 5}).encode()
         theirs = await _botocore_request(
             client,
-            "invoke_model_with_response_stream",
+            method,
             modelId=model,
             body=body,
             contentType="application/json",
             accept="application/json",
         )
         built = await SignedRequests(client).build(
-            "InvokeModelWithResponseStream",
+            operation,
             model,
             body,
-            {"Content-Type": "application/json", "X-Amzn-Bedrock-Accept": "application/json"},
+            {"Content-Type": "application/json", accept_header: "application/json"},
         )
         await _compare(built, theirs, TOKEN)
 
@@ -203,10 +222,29 @@ async def test_the_private_attributes_it_reads_are_still_there(aws_env: dict[str
 @pytest.fixture(scope="module")
 def emulator() -> Any:
     config = EmulatorConfig.model_validate(
-        {"profiles": {"fast-model": {"ttft_ms": 5, "itl_ms": 1, "output_tokens": 3}}}
+        {"seed": 1, "profiles": {"fast-model": {"ttft_ms": 5, "itl_ms": 1, "output_tokens": 3}}}
     )
     with EmulatorProcess(config) as process:
         yield process
+
+
+async def test_a_whole_converse_answer_parses_as_the_sdk_returns_it(
+    emulator: EmulatorProcess, aws_env: dict[str, str]
+) -> None:
+    session = aioboto3.Session(region_name="us-east-1")
+    async with session.client("bedrock-runtime", endpoint_url=emulator.url) as client:
+        arguments = converse_arguments(_request("fast-model"))
+        sdk = await client.converse(**arguments)
+        signed = SignedRequests(client)
+        headers, body = await signed.send_whole(
+            "Converse", "fast-model", converse_body(arguments), {"Content-Type": JSON_CONTENT}
+        )
+        ours = signed.parse("Converse", headers, body)
+    assert ours.keys() == sdk.keys() >= {"output", "stopReason", "usage", "metrics"}
+    assert ours["usage"] == sdk["usage"] and ours["usage"]["outputTokens"] == 3
+    assert ours["stopReason"] == sdk["stopReason"]
+    assert ours["output"]["message"]["role"] == sdk["output"]["message"]["role"] == "assistant"
+    assert ours["ResponseMetadata"]["HTTPStatusCode"] == 200
 
 
 @pytest.mark.parametrize("request_path", ["sdk", "signed"])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 import aiobotocore
@@ -58,6 +59,7 @@ class SignedRequests:
         self._region: str = meta.region_name
         self._exceptions = client.exceptions
         self._uris: dict[str, str] = {}
+        self._streams: dict[str, bool] = {}
         self._parser = botocore.parsers.create_parser(self._service_model.protocol)
         # botocore prefers a Bedrock API key from the environment over SigV4 when the client's
         # config sets no signature version in code (ours sets none): so do we.
@@ -83,14 +85,19 @@ class SignedRequests:
         characters but `-._~`: an ARN's `:` and `/` are encoded)."""
         uri = self._uris.get(operation)
         if uri is None:
-            uri = self._uris[operation] = self._service_model.operation_model(operation).http[
-                "requestUri"
-            ]
+            model = self._service_model.operation_model(operation)
+            uri = self._uris[operation] = model.http["requestUri"]
+            # As botocore: an answer with a streamed payload is not read by the HTTP session.
+            self._streams[operation] = model.has_streaming_output or model.has_event_stream_output
         path = uri.replace("{modelId}", botocore.utils.percent_encode(model_id))
         return self._endpoint_url.rstrip("/") + path
 
     async def build(
-        self, operation: str, model_id: str, body: bytes, headers: dict[str, str]
+        self,
+        operation: str,
+        model_id: str,
+        body: bytes,
+        headers: dict[str, str],
     ) -> AWSPreparedRequest:
         """The signed request, ready to send: what botocore sends, less its user-agent
         details and the amz-sdk-* retry ids (unsigned, and only for the SDK's own retries)."""
@@ -108,7 +115,7 @@ class SignedRequests:
         # What AWSRequest.prepare() makes of a bytes body and no query string, without its
         # copies: botocore adds Content-Length after signing, as here.
         request.headers["Content-Length"] = str(len(body))
-        return AWSPreparedRequest("POST", url, request.headers, body, True)
+        return AWSPreparedRequest("POST", url, request.headers, body, self._streams[operation])
 
     async def send(
         self, operation: str, model_id: str, body: bytes, headers: dict[str, str]
@@ -121,6 +128,28 @@ class SignedRequests:
             await self._raise_error(operation, http_response)
         raw: aiohttp.ClientResponse = http_response.raw
         return raw
+
+    async def send_whole(
+        self, operation: str, model_id: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[Mapping[str, str], bytes]:
+        """Send a non-streaming request: the answer's headers (lower-case names) and body,
+        read whole as the SDK reads it, or the SDK's exception."""
+        http_response = await self._http_session.send(
+            await self.build(operation, model_id, body, headers)
+        )
+        if http_response.status_code >= 300:
+            await self._raise_error(operation, http_response)
+        content: bytes = await http_response.content
+        return http_response.headers, content
+
+    def parse(self, operation: str, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
+        """A whole 2xx answer as the SDK returns it, by botocore's own parser (Converse's
+        output has typed members: blobs, documents)."""
+        parsed: dict[str, Any] = self._parser.parse(
+            {"status_code": 200, "headers": headers, "body": body},
+            self._service_model.operation_model(operation).output_shape,
+        )
+        return parsed
 
     async def _raise_error(self, operation: str, http_response: Any) -> None:
         # Errors are rare: botocore's own parser and exception classes make them identical.
