@@ -336,3 +336,18 @@ async def test_error_answers_raise_what_botocore_raises(
     assert status == answer[0]
     assert signed.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
     assert classify(signed.value) == classify(sdk.value)
+
+
+@pytest.mark.parametrize("setting", ["AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT"])
+async def test_fips_and_dualstack_endpoints_are_botocores(
+    setting: str, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(setting, "true")
+    async for client in _client(None, region="us-east-1"):
+        arguments = converse_arguments(_request(ARN))
+        theirs = await _botocore_request(client, "converse_stream", **arguments)
+        built = await SignedRequests(client).build(
+            "ConverseStream", ARN, converse_body(arguments), {"Content-Type": JSON_CONTENT}
+        )
+        assert built.url == theirs.url
+        assert ("fips" if "FIPS" in setting else ".api.aws") in built.url

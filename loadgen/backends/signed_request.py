@@ -1,4 +1,4 @@
-"""The lean request path for Bedrock's streaming APIs (`target.request_path: signed`).
+"""The lean request path for Bedrock's APIs (`target.request_path: signed`).
 
 Why: profiled at 100 req/s, botocore's request pipeline (`_make_api_call`: parameter
 validation, serialisation, the endpoint ruleset, event hooks, the user-agent string, SigV4)
@@ -13,7 +13,8 @@ timeouts and transport-error mapping (aiobotocore's AIOHTTPSession.send) as the 
 Answers >= 300 are parsed by botocore's own rest-json parser and raised as the client's own
 modelled exception (a ClientError with the same Error.Code, message and HTTPStatusCode), so
 `classify` puts them in the same class with the same code on both paths. The body of a
-successful answer is left unread for the lean event-stream decoder.
+successful streamed answer is left unread for the lean event-stream decoder; a whole answer
+is read as the SDK reads it (Converse's parsed by botocore's parser, InvokeModel's raw).
 """
 
 from __future__ import annotations
