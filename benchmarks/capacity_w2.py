@@ -6,8 +6,9 @@ rate up by `--step` until a step is not held, then bisecting between the last ra
 the first not held until they are `--resolution` req/s apart. Held: schedule lag p99 <= 5 ms
 and achieved rate >= 99 % of the target. Configurations:
 - plain:  asyncio + aioboto3 converse_stream in a loop, no harness (the baseline);
-- sdk:    loadgen, one process, botocore's stream decoder (target.stream_decoder: sdk);
-- lean:   loadgen, one process, the lean decoder (the default);
+- sdk:    loadgen, one process, botocore throughout (target.stream_decoder: sdk, which
+          implies target.request_path: sdk);
+- lean:   loadgen, one process, the defaults: the lean decoder and the signed request path;
 - lean, N workers: loadgen --workers N (with --workers N > 1).
 CPU per streamed event is the generator's CPU time (all its processes) over the events read
 (each answer: 50 deltas and 4 frames around them), at the highest rate held. Concurrent streams

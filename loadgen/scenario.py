@@ -192,8 +192,30 @@ class TargetSpec(_Strict):
     # The environment variable holding the OpenAI-compatible API key (never the key itself).
     api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     # How Bedrock's streamed frames are decoded: loadgen's lean decoder, or botocore's own
-    # (docs/scaling.md has the CPU each costs). Requests are built and signed by the SDK either way.
+    # (docs/scaling.md has the CPU each costs). Who builds the request: request_path, below.
     stream_decoder: Literal["lean", "sdk"] = "lean"
+    # How Bedrock's streaming requests are built: by loadgen, signed by botocore (`signed`), or
+    # by botocore's whole request pipeline (`sdk`). See docs/scaling.md, "lean request path".
+    request_path: Literal["signed", "sdk"] = "signed"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sdk_decoder_keeps_sdk_requests(cls, data: Any) -> Any:
+        # A scenario written before request_path existed that asks for botocore's decoder
+        # keeps botocore's whole path, as it did.
+        if isinstance(data, dict) and data.get("stream_decoder") == "sdk":
+            return {"request_path": "sdk", **data}
+        return data
+
+    @model_validator(mode="after")
+    def _signed_reads_with_lean(self) -> TargetSpec:
+        if self.request_path == "signed" and self.stream_decoder == "sdk":
+            raise ValueError(
+                "request_path: signed reads answers with the lean decoder, but "
+                "stream_decoder is sdk; set request_path: sdk to use botocore for both, or "
+                "drop stream_decoder (lean is the default)"
+            )
+        return self
 
     @field_validator("endpoint_url")
     @classmethod

@@ -198,6 +198,42 @@ async def test_every_fault_lands_in_its_class_on_every_api(
     assert report["models"][ANTHROPIC]["requests"]["ok"] == 2  # the run went on
 
 
+@pytest.mark.parametrize(
+    "api",
+    ["bedrock-converse-stream", "bedrock-invoke-stream", "bedrock-converse", "bedrock-invoke"],
+)
+async def test_signed_and_sdk_request_paths_give_the_same_classes_and_codes(
+    api: str,
+    endpoint: str,
+    aws_env: dict[str, str],
+    make_scenario: ScenarioFactory,
+    tmp_path: Path,
+) -> None:
+    models = [_fault_model(fault) for fault in FAULTS]
+    outcomes = {}
+    for request_path in ("sdk", "signed"):
+        scenario = make_scenario(
+            models=[*models, ANTHROPIC],
+            target={"endpoint_url": endpoint, "api": api, "request_path": request_path},
+            load={"rate": 40, "arrival": "constant", "requests": 2 * (len(models) + 1)},
+            timeouts={"first_token": "400ms"},
+        )
+        report = await _run(scenario, tmp_path / request_path)
+        outcomes[request_path] = {
+            model: (
+                data["requests"]["ok"],
+                {k: v for k, v in data["requests"]["errors"].items() if v},
+                data["requests"]["error_codes"],
+            )
+            for model, data in report["models"].items()
+        }
+    assert outcomes["signed"] == outcomes["sdk"]
+    # Not vacuous: the faults failed, with codes, and the healthy model did not.
+    assert outcomes["sdk"][_fault_model("throttle")][2] == {"ThrottlingException": 2}
+    assert outcomes["sdk"][_fault_model("server_error")][2] == {"InternalServerException": 2}
+    assert outcomes["sdk"][ANTHROPIC][0] == 2
+
+
 async def test_compare_streaming_runs_the_same_prompts_through_both(
     endpoint: str, aws_env: dict[str, str], make_scenario: ScenarioFactory, tmp_path: Path
 ) -> None:

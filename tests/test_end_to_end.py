@@ -105,9 +105,12 @@ async def test_accuracy_against_a_known_profile(
     assert report["run"]["emulator"] is None  # not started by this run
 
 
-@pytest.mark.parametrize("decoder", ["sdk", "lean"])
+@pytest.mark.parametrize(
+    ("decoder", "request_path"), [("sdk", "sdk"), ("lean", "sdk"), ("lean", "signed")]
+)
 async def test_each_error_class_lands_in_its_class(
     decoder: str,
+    request_path: str,
     endpoint: str,
     aws_env: dict[str, str],
     make_scenario: ScenarioFactory,
@@ -123,7 +126,7 @@ async def test_each_error_class_lands_in_its_class(
     }
     scenario = make_scenario(
         models=[*expected, "fast-model"],
-        target={"endpoint_url": endpoint, "stream_decoder": decoder},
+        target={"endpoint_url": endpoint, "stream_decoder": decoder, "request_path": request_path},
         load={"rate": 40, "arrival": "constant", "requests": 21},
     )
     report = await _run(scenario, tmp_path)

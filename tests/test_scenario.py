@@ -177,3 +177,25 @@ def test_any_text_file_loads_or_gives_config_error(text: str) -> None:
         assert exc.problems
     finally:
         Path(handle.name).unlink()
+
+
+def test_signed_request_path_with_the_sdk_decoder_is_refused() -> None:
+    data = minimal(target={"request_path": "signed", "stream_decoder": "sdk"})
+    with pytest.raises(ConfigError) as caught:
+        scenario_from_dict(data)
+    (problem,) = caught.value.problems
+    assert problem.startswith("target: request_path: signed")
+    assert "stream_decoder is sdk" in problem and "set request_path: sdk" in problem
+
+
+@pytest.mark.parametrize(
+    ("target", "path"),
+    [
+        ({}, "signed"),
+        ({"stream_decoder": "sdk"}, "sdk"),  # as before request_path existed: botocore's path
+        ({"request_path": "sdk"}, "sdk"),
+        ({"request_path": "sdk", "stream_decoder": "sdk"}, "sdk"),
+    ],
+)
+def test_request_path_defaults(target: dict[str, str], path: str) -> None:
+    assert scenario_from_dict(minimal(target=target)).target.request_path == path

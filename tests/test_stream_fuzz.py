@@ -97,12 +97,21 @@ def loop() -> Iterator[asyncio.Runner]:
         yield runner
 
 
-@pytest.mark.parametrize("decoder", ["sdk", "lean"])
-def test_malformed_streams_are_classified(loop: asyncio.Runner, decoder: str) -> None:
+@pytest.mark.parametrize(
+    ("decoder", "request_path"), [("sdk", "sdk"), ("lean", "sdk"), ("lean", "signed")]
+)
+def test_malformed_streams_are_classified(
+    loop: asyncio.Runner, decoder: str, request_path: str
+) -> None:
     server = FuzzServer()
     loop.run(server.start())
     backend = BedrockBackend(
-        TargetSpec(endpoint_url=server.url, region="us-east-1", stream_decoder=decoder),
+        TargetSpec(
+            endpoint_url=server.url,
+            region="us-east-1",
+            stream_decoder=decoder,
+            request_path=request_path,
+        ),
         TimeoutSpec(),
         pool_size=4,
         static_credentials=EMULATOR_CREDENTIALS,

@@ -16,6 +16,7 @@ from loadgen.backends.bedrock_client import (
 )
 from loadgen.backends.classify import describe, fail_incomplete
 from loadgen.backends.lean_eventstream import lean_events
+from loadgen.backends.signed_request import JSON_CONTENT, converse_body
 from loadgen.backends.tracing import bound
 
 __all__ = ["EMULATOR_CREDENTIALS", "BedrockBackend", "classify", "read_converse_metadata"]
@@ -26,15 +27,24 @@ class BedrockBackend(BedrockClient):
         stream = None
         try:
             with bound(timeline):
-                response = await self._client.converse_stream(**converse_arguments(request))
-                stream = response["stream"]
+                if self._signed is not None:  # loadgen builds the request, botocore signs it
+                    stream = await self._signed.send(
+                        "ConverseStream",
+                        request.model,
+                        converse_body(converse_arguments(request)),
+                        {"Content-Type": JSON_CONTENT},
+                    )
+                    events = lean_events(stream, "ConverseStream")
+                else:
+                    response = await self._client.converse_stream(**converse_arguments(request))
+                    stream = response["stream"]
+                    events = (
+                        # botocore has not read the body yet: the lean decoder reads it instead.
+                        lean_events(stream._raw_stream, "ConverseStream")
+                        if self._target.stream_decoder == "lean"
+                        else stream
+                    )
                 saw_stop = saw_metadata = False
-                events = (
-                    # botocore has not read the body yet: the lean decoder reads it instead.
-                    lean_events(stream._raw_stream, "ConverseStream")
-                    if self._target.stream_decoder == "lean"
-                    else stream
-                )
                 async for event in events:
                     if "contentBlockDelta" in event:
                         if event["contentBlockDelta"]["delta"].get("text"):

@@ -24,6 +24,7 @@ from aiobotocore.httpsession import AIOHTTPSession
 
 from loadgen.backend import Request
 from loadgen.backends.classify import status_class, transport_class
+from loadgen.backends.signed_request import SignedRequests
 from loadgen.backends.tracing import trace_config
 from loadgen.sample import ErrorClass
 from loadgen.scenario import TargetSpec, TimeoutSpec
@@ -75,6 +76,8 @@ class BedrockClient:
         self._static_credentials = static_credentials
         self._stack = contextlib.AsyncExitStack()
         self._client: Any = None
+        # The lean request path (target.request_path: signed), for the streaming APIs.
+        self._signed: SignedRequests | None = None
 
     def session(self) -> aioboto3.Session:
         return aioboto3.Session(
@@ -98,6 +101,8 @@ class BedrockClient:
                 "bedrock-runtime", endpoint_url=self._target.endpoint_url, config=config
             )
         )
+        if self._target.request_path == "signed":
+            self._signed = SignedRequests(self._client)
 
     async def close(self) -> None:
         await self._stack.aclose()

@@ -1,7 +1,8 @@
 """Amazon Bedrock Converse without streaming (`api: bedrock-converse`).
 
 The answer arrives whole: there is no first token to time, so TTFT stays empty; TTLT is when
-the SDK has read and parsed the body. Bedrock's own `metrics.latencyMs` is in the response.
+the body has been read and parsed (by botocore's parser on both request paths). Bedrock's own
+`metrics.latencyMs` is in the response.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from loadgen.backends.bedrock import read_converse_metadata
 from loadgen.backends.bedrock_client import BedrockClient, classify, converse_arguments
 from loadgen.backends.classify import describe
 from loadgen.backends.invoke_bodies import texts_of
+from loadgen.backends.signed_request import JSON_CONTENT, converse_body
 from loadgen.backends.tracing import bound
 from loadgen.sample import ErrorClass
 
@@ -20,7 +22,16 @@ class BedrockConverseBackend(BedrockClient):
         timeline.expect_whole_response()
         try:
             with bound(timeline):
-                response = await self._client.converse(**converse_arguments(request))
+                if self._signed is not None:  # loadgen builds the request, botocore signs it
+                    headers, body = await self._signed.send_whole(
+                        "Converse",
+                        request.model,
+                        converse_body(converse_arguments(request)),
+                        {"Content-Type": JSON_CONTENT},
+                    )
+                    response = self._signed.parse("Converse", headers, body)
+                else:
+                    response = await self._client.converse(**converse_arguments(request))
             timeline.mark_end()
             read_converse_metadata(response, timeline)
             message = (response.get("output") or {}).get("message") or {}

@@ -9,6 +9,7 @@ Bedrock's own timings: the stream's last chunk carries `amazon-bedrock-invocatio
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from loadgen.backend import Request, Timeline
@@ -55,15 +56,26 @@ class BedrockInvokeStreamBackend(BedrockClient):
             family = _family(request)
             state = StreamState(family)
             with bound(timeline):
-                response = await self._client.invoke_model_with_response_stream(
-                    **_arguments(family, request)
-                )
-                stream = response["body"]
-                events = (
-                    lean_events(stream._raw_stream, "InvokeModelWithResponseStream")
-                    if self._target.stream_decoder == "lean"
-                    else stream
-                )
+                arguments = _arguments(family, request)
+                if self._signed is not None:  # loadgen builds the request, botocore signs it
+                    stream = await self._signed.send(
+                        "InvokeModelWithResponseStream",
+                        request.model,
+                        arguments["body"],
+                        {
+                            "Content-Type": arguments["contentType"],
+                            "X-Amzn-Bedrock-Accept": arguments["accept"],
+                        },
+                    )
+                    events = lean_events(stream, "InvokeModelWithResponseStream")
+                else:
+                    response = await self._client.invoke_model_with_response_stream(**arguments)
+                    stream = response["body"]
+                    events = (
+                        lean_events(stream._raw_stream, "InvokeModelWithResponseStream")
+                        if self._target.stream_decoder == "lean"
+                        else stream
+                    )
                 async for event in events:
                     chunk = event.get("chunk")
                     if chunk is not None:
@@ -83,12 +95,21 @@ class BedrockInvokeBackend(BedrockClient):
         timeline.expect_whole_response()
         try:
             family = _family(request)
+            arguments = _arguments(family, request)
             with bound(timeline):
-                response = await self._client.invoke_model(**_arguments(family, request))
-                async with response["body"] as body:
-                    raw = await body.read()
+                if self._signed is not None:  # loadgen builds the request, botocore signs it
+                    headers, raw = await self._signed.send_whole(
+                        "InvokeModel",
+                        request.model,
+                        arguments["body"],
+                        {"Content-Type": arguments["contentType"], "Accept": arguments["accept"]},
+                    )
+                else:
+                    response = await self._client.invoke_model(**arguments)
+                    async with response["body"] as body:
+                        raw = await body.read()
+                    headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
             timeline.mark_end()
-            headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
             complete = read_response(family, json.loads(raw), timeline)
             _read_headers(headers, timeline)
             if not complete:
@@ -100,7 +121,7 @@ class BedrockInvokeBackend(BedrockClient):
             timeline.fail(error, code, describe(exc), status)
 
 
-def _read_headers(headers: dict[str, str], timeline: Timeline) -> None:
+def _read_headers(headers: Mapping[str, str], timeline: Timeline) -> None:
     """Bedrock's latency header; its token counts only where the body gave none."""
     if (latency := headers.get(LATENCY_HEADER)) is not None:
         timeline.server_latency_ms = int(latency)
