@@ -3,8 +3,9 @@
 Why: profiled against the emulator, most of the client's CPU on a streamed answer goes to
 botocore decoding each frame (a header parser object, slices per field) and then walking the
 service model to "parse" a JSON payload that is already in the shape we read (see
-docs/scaling.md for the figures). aioboto3 still builds, signs and sends the request and
-owns the connection; only the response body is read here, straight from aiohttp.
+docs/scaling.md for the figures). Only the response body is read here, straight from
+aiohttp, whichever path sent the request: botocore's whole pipeline (`request_path: sdk`) or
+loadgen's own request signed by botocore (`signed`, backends/signed_request.py).
 
 The frame format (prelude, headers, payload, two CRC32s) is checked as strictly as botocore
 does, and failures raise botocore's own exception types, so `classify` puts every fault in
