@@ -9,7 +9,7 @@ from typing import Any
 from loadgen.cost import CostStats
 from loadgen.histogram import LATENCY_MAX_US, TOKENS_MAX, Histogram
 from loadgen.sample import ErrorClass, Sample
-from loadgen.second_stats import LogBuckets, percentiles_of
+from loadgen.second_stats import LogBuckets, PercentileColumns, percentiles_of
 
 LATENCY_METRICS = (
     "ttft_service",
@@ -151,9 +151,9 @@ class TimeSeries:
 
     FIELDS = ("sends", "completions", "errors", "output_tokens")
 
-    def __init__(self) -> None:
+    def __init__(self, freeze_after_s: int = 600) -> None:
         self._seconds: dict[int, list[int]] = {}
-        self.detail = SecondDetail()
+        self.detail = SecondDetail(freeze_after_s)
 
     def _bucket(self, instant_us: int) -> list[int]:
         second = max(instant_us, 0) // 1_000_000
@@ -192,18 +192,28 @@ class SecondDetail:
     the fast requests; the live progress view reads the same buckets.
     """
 
-    # Seconds this far behind the newest are sealed (second_stats.py): a value still reaching
-    # one (a request longer than this) opens it again, so sealing never loses a count.
+    # What a long run's memory grows by is this per-second detail (docs/scaling.md), so old
+    # seconds are made small (second_stats.py). Seconds this far behind the newest are sealed:
+    # a value still reaching one (a request longer than this) opens it again, nothing lost.
     SEAL_AFTER_S = 60
 
-    def __init__(self) -> None:
+    def __init__(self, freeze_after_s: int = 600) -> None:
         self.throttled: dict[int, int] = {}
         self.lag: dict[int, LogBuckets] = {}
         self.ttft: dict[str, dict[int, LogBuckets]] = {}
         self.ttlt: dict[str, dict[int, LogBuckets]] = {}
         self.errors: dict[str, dict[int, int]] = {}
+        # Seconds this far behind the newest keep only their p50/p99/max. It must exceed the
+        # longest a request can last (the run passes timeouts.total + 60 s): a sample arrives
+        # when its request ends, and its values belong to seconds no earlier than its dispatch.
+        self.freeze_after_s = max(freeze_after_s, self.SEAL_AFTER_S)
+        self.frozen_lag = PercentileColumns()
+        self.frozen_ttft: dict[str, PercentileColumns] = {}
+        self.frozen_ttlt: dict[str, PercentileColumns] = {}
+        self.late_values = 0  # values for frozen seconds: none unless a request outlived the above
         self._newest = 0
         self._sealed_below = 0
+        self._frozen_below = 0
 
     def add(self, sample: Sample) -> None:
         self._add(sample)
@@ -211,14 +221,39 @@ class SecondDetail:
         if newest > self._newest:
             self._newest = newest
             self._seal_below(newest - self.SEAL_AFTER_S)
+            self._freeze_below(newest - self.freeze_after_s)
+
+    def _tables(self) -> list[tuple[dict[int, LogBuckets], PercentileColumns]]:
+        for model in (*self.ttft, *self.ttlt):
+            self.frozen_ttft.setdefault(model, PercentileColumns())
+            self.frozen_ttlt.setdefault(model, PercentileColumns())
+        return [
+            (self.lag, self.frozen_lag),
+            *((self.ttft.setdefault(m, {}), c) for m, c in self.frozen_ttft.items()),
+            *((self.ttlt.setdefault(m, {}), c) for m, c in self.frozen_ttlt.items()),
+        ]
 
     def _seal_below(self, limit: int) -> None:
-        tables = [self.lag, *self.ttft.values(), *self.ttlt.values()]
-        for second in range(self._sealed_below, limit):
+        tables = [by_second for by_second, _ in self._tables()]
+        for second in range(max(self._sealed_below, self._frozen_below), limit):
             for by_second in tables:
                 if (buckets := by_second.get(second)) is not None:
                     buckets.seal()
         self._sealed_below = max(self._sealed_below, limit)
+
+    def _freeze_below(self, limit: int) -> None:
+        tables = self._tables()
+        for second in range(self._frozen_below, limit):
+            for by_second, columns in tables:
+                columns.freeze(second, by_second.pop(second, None))
+        self._frozen_below = max(self._frozen_below, limit)
+
+    def _open(self, by_second: dict[int, LogBuckets], second: int) -> LogBuckets | None:
+        """The buckets of `second`, or None (and counted) if it is frozen already."""
+        if second < self._frozen_below:
+            self.late_values += 1
+            return None
+        return _buckets(by_second, second)
 
     def _add(self, sample: Sample) -> None:
         model = sample.model
@@ -230,15 +265,18 @@ class SecondDetail:
                 self.throttled[second] = self.throttled.get(second, 0) + 1
             if sample.error is ErrorClass.DROPPED:
                 return
-        _buckets(self.lag, _second(sample.dispatch_us)).add(sample.schedule_lag_us)
+        if (lag := self._open(self.lag, _second(sample.dispatch_us))) is not None:
+            lag.add(sample.schedule_lag_us)
         if sample.error is not None:
             return
         if sample.ttft_service_us is not None and sample.first_token_us is not None:
             seconds = self.ttft.setdefault(model, {})
-            _buckets(seconds, _second(sample.first_token_us)).add(sample.ttft_service_us)
+            if (ttft := self._open(seconds, _second(sample.first_token_us))) is not None:
+                ttft.add(sample.ttft_service_us)
         if sample.ttlt_service_us is not None and sample.end_us is not None:
             seconds = self.ttlt.setdefault(model, {})
-            _buckets(seconds, _second(sample.end_us)).add(sample.ttlt_service_us)
+            if (ttlt := self._open(seconds, _second(sample.end_us))) is not None:
+                ttlt.add(sample.ttlt_service_us)
 
     def recent_ttft_ms(
         self, model: str | None, last_second: int, window: int
@@ -256,23 +294,28 @@ class SecondDetail:
     def to_json(self, first: int, last: int) -> dict[str, Any]:
         seconds = range(first, last + 1)
 
-        def percentiles(by_second: dict[int, LogBuckets]) -> dict[str, list[float | None]]:
+        def percentiles(
+            by_second: dict[int, LogBuckets], frozen: PercentileColumns | None
+        ) -> dict[str, list[float | None]]:
+            def value(second: int, percent: float) -> float | None:
+                if frozen is not None and 0 <= second < len(frozen):
+                    return frozen.get(second, percent)
+                buckets = by_second.get(second)
+                return None if buckets is None else buckets.percentile(percent)
+
             return {
-                name: [
-                    _ms(None if (b := by_second.get(s)) is None else b.percentile(percent))
-                    for s in seconds
-                ]
+                name: [_ms(value(s, percent)) for s in seconds]
                 for name, percent in (("p50", 50.0), ("p99", 99.0), ("max", 100.0))
             }
 
         models = sorted({*self.ttft, *self.ttlt, *self.errors})
         return {
             "throttled": [self.throttled.get(s, 0) for s in seconds],
-            "lag_ms": percentiles(self.lag),
+            "lag_ms": percentiles(self.lag, self.frozen_lag),
             "models": {
                 model: {
-                    "ttft_ms": percentiles(self.ttft.get(model, {})),
-                    "ttlt_ms": percentiles(self.ttlt.get(model, {})),
+                    "ttft_ms": percentiles(self.ttft.get(model, {}), self.frozen_ttft.get(model)),
+                    "ttlt_ms": percentiles(self.ttlt.get(model, {}), self.frozen_ttlt.get(model)),
                     "errors": [self.errors.get(model, {}).get(s, 0) for s in seconds],
                 }
                 for model in models
@@ -298,12 +341,13 @@ def _ms(value_us: float | None) -> float | None:
 class Recorder:
     """Folds every Sample into per-model statistics (measured samples only) and the series."""
 
-    def __init__(self, compared_api: str | None = None) -> None:
+    def __init__(self, compared_api: str | None = None, freeze_after_s: int = 600) -> None:
         self.models: dict[str, ModelStats] = {}
         # compare_streaming: samples of the second API are folded apart, per model.
         self.compared_api = compared_api
         self.compared: dict[str, ModelStats] = {}
-        self.series = TimeSeries()
+        # The per-second detail of seconds this far back is kept as p50/p99/max only.
+        self.series = TimeSeries(freeze_after_s)
         self.schedule_lag = Histogram(LATENCY_MAX_US)  # every request, warmup included
         self.dispatched = 0
         self.dropped = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -60,7 +61,11 @@ async def measure(
     prices: dict[str, ResolvedPrice | None],
 ) -> Measured:
     apis = apis_of_run(scenario.target.api, scenario.compare_streaming)
-    recorder = Recorder(compared_api=apis[1] if len(apis) > 1 else None)
+    recorder = Recorder(
+        compared_api=apis[1] if len(apis) > 1 else None,
+        # No request outlives timeouts.total: its seconds can be frozen after that (recorder.py).
+        freeze_after_s=math.ceil(scenario.timeouts.total) + 60,
+    )
     for model in scenario.models:
         recorder.ensure_model(model.id)
     sinks = RunSinks(scenario, target, options, out_dir / "samples.jsonl")

@@ -125,16 +125,27 @@ def _long_run(recorder: Recorder, seconds: int, per_second: int) -> None:
             )
 
 
-def test_sealed_seconds_give_the_same_series_and_keep_every_late_value() -> None:
-    sealing, keeping = Recorder(), Recorder()
+def test_sealed_and_frozen_seconds_give_the_same_series() -> None:
+    # Requests last at most 300 s here, so seconds 360 s back can be frozen.
+    compact, keeping = Recorder(freeze_after_s=360), Recorder(freeze_after_s=10**9)
     keeping.series.detail.SEAL_AFTER_S = 10**9  # never seals
-    _long_run(sealing, 400, 20)
-    _long_run(keeping, 400, 20)
-    detail = sealing.series.detail
-    assert sum(b.sealed for b in detail.ttft["m"].values()) > 300  # old seconds were sealed
+    _long_run(compact, 800, 20)
+    _long_run(keeping, 800, 20)
+    detail = compact.series.detail
+    assert len(detail.frozen_ttft["m"]) > 400  # the oldest seconds keep only their figures
+    assert sum(b.sealed for b in detail.ttft["m"].values()) > 250  # the next ones are sealed
     assert not any(b.sealed for b in keeping.series.detail.ttft["m"].values())
-    assert sealing.series.to_json() == keeping.series.to_json()
-    assert detail.recent_ttft_ms("m", 399, 10) == keeping.series.detail.recent_ttft_ms("m", 399, 10)
+    assert detail.late_values == 0
+    assert compact.series.to_json() == keeping.series.to_json()
+    assert detail.recent_ttft_ms("m", 799, 10) == keeping.series.detail.recent_ttft_ms("m", 799, 10)
+
+
+def test_a_value_for_a_frozen_second_is_counted_not_misplaced() -> None:
+    recorder = Recorder(freeze_after_s=60)
+    _long_run(recorder, 200, 5)  # its 300-s requests outlive the 60-s horizon
+    detail = recorder.series.detail
+    assert detail.late_values > 0
+    assert recorder.models["m"].sent == 200 * 5 + len(range(0, 1000, 997))  # HDR has them all
 
 
 def test_a_sealed_second_takes_a_quarter_of_the_memory_or_less() -> None:
