@@ -65,7 +65,7 @@ def run_with_ray(scenario: Scenario, options: Any, address: str | None, workers:
 
     address None: start a local Ray (or use the one this process already started);
     otherwise connect to that cluster. workers None: the cluster's CPUs, capped by the rate
-    (one worker per 100 req/s, as --workers' default).
+    (one worker per 200 req/s, as --workers' default).
     """
     ray = import_ray()
     started_ray = False

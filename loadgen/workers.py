@@ -44,11 +44,11 @@ from loadgen.worker_progress import WorkersProgress
 
 # A worker past this share of a core may already be late on its schedule (DESIGN.md).
 CPU_WARNING_PERCENT = 70.0
-# From benchmarks/stream_cpu.py (docs/scaling.md): a streamed W2 answer (54 events) costs
-# about 5.4 ms of client CPU on the lean path (~100 us an event, request signing included),
-# so one core saturates near 185 req/s; 100 req/s keeps a worker near 55 % of a core, under
+# From benchmarks/capacity_w2.py (docs/scaling.md): a streamed W2 answer (54 events) costs
+# about 3.1 ms of client CPU on the lean paths (~57 us an event, request signing included),
+# so one core saturates near 320 req/s; 200 req/s keeps a worker near 62 % of a core, under
 # the 70 % where its schedule starts to slip.
-RPS_PER_WORKER = 100.0
+RPS_PER_WORKER = 200.0
 START_LEAD_NS = 200_000_000  # from "all ready" to the first request
 READY_TIMEOUT_S = 120.0
 

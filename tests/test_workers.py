@@ -96,7 +96,8 @@ def test_ctrl_c_stops_every_worker_and_the_report_is_written(
 
 def test_default_workers_follow_the_rate_up_to_the_cores() -> None:
     assert default_workers(10, cpus=8) == 1
-    assert default_workers(250, cpus=8) == 3
+    assert default_workers(250, cpus=8) == 2
+    assert default_workers(401, cpus=8) == 3
     assert default_workers(10_000, cpus=8) == 8
     assert default_workers(10_000, cpus=2) == 2
 
