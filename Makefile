@@ -26,7 +26,7 @@ chromium:
 
 # The emulator as Bedrock and moto as CloudWatch, both local: no AWS account needed.
 demo: $(STAMP)
-	$(BIN)/python -m loadgen.demo_cloudwatch
+	$(BIN)/python -m loadgen.commands.demo
 
 test: $(STAMP) chromium
 	$(BIN)/pytest -q
@@ -35,6 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check loadgen tests benchmarks
 	$(BIN)/ruff format --check loadgen
 	$(BIN)/mypy loadgen
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -31,10 +31,10 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 
+from loadgen.config.scenario import scenario_from_dict
+from loadgen.core.sample import read_samples
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
-from loadgen.run import RunOptions, run
-from loadgen.scenario import scenario_from_dict
-from loadgen.sinks.jsonl import read_samples
+from loadgen.run.api import RunOptions, run
 
 TTFT_MS, ITL_MS, DELTAS = 200.0, 20.0, 50
 

@@ -39,10 +39,10 @@ from aiobotocore.config import AioConfig
 from rich.console import Console
 from rich.table import Table
 
+from loadgen.config.scenario import Scenario, scenario_from_dict
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
-from loadgen.run import RunOptions, run
-from loadgen.scenario import Scenario, scenario_from_dict
-from loadgen.workers import run_with_workers
+from loadgen.run.api import RunOptions, run
+from loadgen.scale.workers import run_with_workers
 
 MODEL = "w2"
 DELTAS = 50

@@ -29,17 +29,17 @@ import time
 from rich.console import Console
 from rich.live import Live
 
-from loadgen.clock import MonotonicClock
-from loadgen.live_progress import (
+from loadgen.config.scenario import scenario_from_dict
+from loadgen.core.clock import MonotonicClock
+from loadgen.core.sample import ErrorClass, Sample
+from loadgen.record.recorder import Recorder
+from loadgen.run.progress import (
     REFRESH_S,
     LiveProgress,
     ProgressBoard,
     ProgressPlan,
     SnapshotPublisher,
 )
-from loadgen.recorder import Recorder
-from loadgen.sample import ErrorClass, Sample
-from loadgen.scenario import scenario_from_dict
 
 MODELS = ["us.amazon.nova-lite-v1:0", "us.amazon.nova-pro-v1:0", "us.anthropic.claude-3-7"]
 

@@ -20,12 +20,12 @@ import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-from loadgen.backend import Request, Timeline
 from loadgen.backends.lean_eventstream import lean_events
+from loadgen.core.sample import Sample
 from loadgen.emulator.eventstream import event_frame
-from loadgen.prompts import Prompt
-from loadgen.recorder import Recorder
-from loadgen.sample import Sample
+from loadgen.engine.backend import Timeline
+from loadgen.engine.request import Prompt, Request
+from loadgen.record.recorder import Recorder
 from loadgen.sinks.jsonl import JsonlSink
 
 MODEL = "us.amazon.nova-lite-v1:0"

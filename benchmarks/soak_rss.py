@@ -26,9 +26,9 @@ from pathlib import Path
 
 from rich.console import Console
 
+from loadgen.config.scenario import scenario_from_dict
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
-from loadgen.run import RunOptions, run_async
-from loadgen.scenario import scenario_from_dict
+from loadgen.run.api import RunOptions, run_async
 
 MILESTONES = (10_000, 30_000, 100_000, 300_000, 1_000_000, 3_000_000, 10_000_000)
 

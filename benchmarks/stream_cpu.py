@@ -24,11 +24,11 @@ import pstats
 import time
 from dataclasses import dataclass
 
-from loadgen.backend import Request, Timeline
 from loadgen.backends.bedrock import EMULATOR_CREDENTIALS, BedrockBackend
+from loadgen.config.scenario import TargetSpec, TimeoutSpec
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
-from loadgen.prompts import Prompt
-from loadgen.scenario import TargetSpec, TimeoutSpec
+from loadgen.engine.backend import Timeline
+from loadgen.engine.request import Prompt, Request
 
 MODEL = "cpu-model"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from loadgen.scenario import Scenario, scenario_from_dict
+from loadgen.config.scenario import Scenario, scenario_from_dict
 
 FAKE_KEY_ID = "AKIAFAKEFAKEFAKEFAKE"
 FAKE_SECRET = "fake-secret-never-leaks-0123456789abcdefgh"

@@ -6,15 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from loadgen.backends.apis import STREAMING_PAIRS, apis_of_run, make_backend
-from loadgen.errors import ConfigError, PreflightError
-from loadgen.prompts import PromptSource, load_rows
-from loadgen.recorder import Recorder
-from loadgen.report import RunInfo, build_report
-from loadgen.run import RunOptions, run_async
-from loadgen.run_plan import plan
-from loadgen.sample import Sample
-from loadgen.scenario import load_scenario
+from loadgen.backends.apis import make_backend
+from loadgen.config.apis import STREAMING_PAIRS, apis_of_run
+from loadgen.config.scenario import load_scenario
+from loadgen.core.errors import ConfigError, PreflightError
+from loadgen.core.sample import Sample
+from loadgen.plan.phases import plan
+from loadgen.plan.prompts import PromptSource, load_rows
+from loadgen.record.recorder import Recorder
+from loadgen.report.build import RunInfo, build_report
+from loadgen.run.api import RunOptions, run_async
 from tests.conftest import ScenarioFactory
 
 
@@ -164,7 +165,7 @@ def _info(api: str, compared: str | None = None) -> RunInfo:
 def test_console_shows_server_timings_and_the_comparison() -> None:
     from rich.console import Console
 
-    from loadgen.console import print_summary
+    from loadgen.report.console import print_summary
 
     recorder = Recorder(compared_api="bedrock-converse")
     for i in range(4):

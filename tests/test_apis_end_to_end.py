@@ -13,7 +13,7 @@ import pytest
 from rich.console import Console
 
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
-from loadgen.run import RunOptions, run_async
+from loadgen.run.api import RunOptions, run_async
 from tests.conftest import ScenarioFactory
 
 # TTFT 100 ms, then 19 gaps of 10 ms: TTLT 290 ms, 20 output tokens.

@@ -7,8 +7,8 @@ import itertools
 import numpy as np
 import pytest
 
-from loadgen.arrival_split import worker_share
-from loadgen.schedule import arrival_offsets_ns
+from loadgen.plan.arrival_split import worker_share
+from loadgen.plan.schedule import arrival_offsets_ns
 
 N = 20_000
 

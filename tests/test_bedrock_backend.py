@@ -8,7 +8,7 @@ import botocore.exceptions
 import pytest
 
 from loadgen.backends.bedrock import classify
-from loadgen.sample import ErrorClass
+from loadgen.core.sample import ErrorClass
 
 
 def client_error(code: str, status: int) -> botocore.exceptions.ClientError:

@@ -21,20 +21,22 @@ from botocore.session import get_session
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from loadgen.cloudwatch_values import (
+from loadgen.cloudwatch.sink import COUNTERS, CloudWatchSink, RetryPolicy, is_retryable
+from loadgen.cloudwatch.values import (
     MAX_CALL_BYTES,
-    Encoded,
     chunk_metric_data,
-    encode_buckets,
-    encode_histogram,
     estimate_call_overhead,
     estimate_datum_bytes,
+)
+from loadgen.core.histogram import LATENCY_MAX_US, Histogram
+from loadgen.core.histogram_buckets import (
+    Encoded,
+    encode_buckets,
+    encode_histogram,
     nearest_rank,
     recorded_buckets,
 )
-from loadgen.histogram import LATENCY_MAX_US, Histogram
-from loadgen.sample import ErrorClass, Sample
-from loadgen.sinks.cloudwatch import COUNTERS, CloudWatchSink, RetryPolicy, is_retryable
+from loadgen.core.sample import ErrorClass, Sample
 
 REGION = "us-east-1"
 KEY_ID = "testing"

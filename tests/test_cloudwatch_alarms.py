@@ -10,8 +10,8 @@ import yaml
 from click.testing import CliRunner
 
 from loadgen.cli import main
-from loadgen.cloudwatch_alarms import alarm_period, alarm_requests
-from loadgen.thresholds import parse_check
+from loadgen.cloudwatch.alarms import alarm_period, alarm_requests
+from loadgen.config.thresholds import parse_check
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:loadgen-alarms"
 DIMS = [{"Name": "Model", "Value": "m1"}, {"Name": "Scenario", "Value": "s"}]

@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from loadgen.cli import main
-from loadgen.cloudwatch_dashboard import (
+from loadgen.cloudwatch.dashboard import (
     BEDROCK_NAMESPACE,
     BEDROCK_WIDGETS,
     bedrock_model_ids,

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from loadgen.interval_metrics import DISTRIBUTIONS, METRIC_UNITS
-from loadgen.run import EXIT_CLOUDWATCH, RunOptions, run_async
+from loadgen.record.interval_metrics import DISTRIBUTIONS, METRIC_UNITS
+from loadgen.run.api import EXIT_CLOUDWATCH, RunOptions, run_async
 from loadgen.sinks.emf import MAX_EMF_VALUES
 from tests.conftest import ScenarioFactory
 
@@ -179,8 +179,8 @@ class RecordingSession:
 
 
 async def test_many_models_are_batched_within_cloudwatch_limits() -> None:
-    from loadgen.cloudwatch_values import estimate_call_overhead, estimate_datum_bytes
-    from loadgen.sinks.cloudwatch import CloudWatchSink
+    from loadgen.cloudwatch.sink import CloudWatchSink
+    from loadgen.cloudwatch.values import estimate_call_overhead, estimate_datum_bytes
     from tests.test_cloudwatch import make_samples, serialized_size
 
     session = RecordingSession()
@@ -219,8 +219,8 @@ def test_run_flags_reach_the_cloudwatch_block(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from loadgen.cli import main
-    from loadgen.demo_cloudwatch import demo_scenario
-    from loadgen.scenario import load_scenario
+    from loadgen.commands.demo import demo_scenario
+    from loadgen.config.scenario import load_scenario
 
     # The demo's scenario is valid and has thresholds to make alarms of.
     demo = load_scenario(demo_scenario(tmp_path))
@@ -241,7 +241,7 @@ def test_cli_dry_run_with_dashboard_and_alarms(tmp_path: Path, no_aws_env: dict[
     from click.testing import CliRunner
 
     from loadgen.cli import main
-    from loadgen.demo_cloudwatch import demo_scenario
+    from loadgen.commands.demo import demo_scenario
 
     out = tmp_path / "out"
     flags = ["--emulate", "--rps", "20", "--requests", "6", "--out", str(out), "--quiet"]

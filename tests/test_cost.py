@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loadgen.cost import (
+from loadgen.core.sample import ErrorClass, Sample
+from loadgen.cost.accounting import (
     Billing,
     BudgetGuard,
     CostStats,
@@ -18,8 +19,7 @@ from loadgen.cost import (
     sample_cost,
     worst_case_cost,
 )
-from loadgen.pricing import DEFAULT_REGION, PriceBook, ResolvedPrice, TokenPrices
-from loadgen.sample import ErrorClass, Sample
+from loadgen.cost.pricing import DEFAULT_REGION, PriceBook, ResolvedPrice, TokenPrices
 
 
 def price(

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from loadgen.errors import ConfigError
-from loadgen.pricing_check import resolve_prices
-from loadgen.run import RunOptions, run_async
-from loadgen.scenario import load_scenario
+from loadgen.config.scenario import load_scenario
+from loadgen.core.errors import ConfigError
+from loadgen.cost.price_check import resolve_prices
+from loadgen.run.api import RunOptions, run_async
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIO = REPO / "scenarios" / "email_summary.yaml"

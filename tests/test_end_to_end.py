@@ -15,7 +15,7 @@ import pytest
 from rich.console import Console
 
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
-from loadgen.run import RunOptions, run_async
+from loadgen.run.api import RunOptions, run_async
 from tests.conftest import ScenarioFactory
 
 FIXED = {"ttft_ms": 200, "itl_ms": 20, "output_tokens": 50, "tokens_per_delta": 1}

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loadgen import fast_json
-from loadgen.sample import ErrorClass, Sample
-from loadgen.sinks.jsonl import JsonlSink, read_samples
+from loadgen.core import fast_json
+from loadgen.core.sample import ErrorClass, Sample, read_samples
+from loadgen.sinks.jsonl import JsonlSink
 
 # JSON values with the corners where orjson and json part: integers past 64 bits, floats of
 # every size (NaN and infinities excluded: json writes them, no JSON reader should read them

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from loadgen.guards import CircuitBreaker
-from loadgen.sample import ErrorClass, Sample
-from loadgen.scenario import CircuitBreakerSpec
+from loadgen.config.scenario import CircuitBreakerSpec
+from loadgen.core.sample import ErrorClass, Sample
+from loadgen.engine.guards import CircuitBreaker
 
 
 def done(i: int, error: ErrorClass | None = None, end_s: float | None = None) -> Sample:

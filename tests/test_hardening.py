@@ -8,11 +8,11 @@ import time
 
 import uvloop
 
-from loadgen.clock import MonotonicClock
-from loadgen.cost import sample_cost
-from loadgen.pricing import PriceBook
-from loadgen.redact import redact_text, redact_url
-from loadgen.sample import ErrorClass, Sample
+from loadgen.core.clock import MonotonicClock
+from loadgen.core.redact import redact_text, redact_url
+from loadgen.core.sample import ErrorClass, Sample
+from loadgen.cost.accounting import sample_cost
+from loadgen.cost.pricing import PriceBook
 
 
 def test_sleep_until_never_returns_before_the_instant_on_uvloop() -> None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loadgen.histogram import LATENCY_MAX_US, TOKENS_MAX, Histogram
+from loadgen.core.histogram import LATENCY_MAX_US, TOKENS_MAX, Histogram
 
 
 @settings(max_examples=60, deadline=None)

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from loadgen import html_charts
-from loadgen.html_report import render, render_comparison, save_report_html
-from loadgen.html_tables import table
+from loadgen.report.html import charts as html_charts
+from loadgen.report.html.page import render, render_comparison, save_report_html
+from loadgen.report.html.tables import table
 from tests.test_cli import REPO, loadgen
 
 CHROMIUM = Path("/usr/bin/chromium")

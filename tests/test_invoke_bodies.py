@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from loadgen.backend import Request, Timeline
 from loadgen.backends.invoke_bodies import (
     INVOCATION_METRICS,
     ModelFamily,
@@ -17,7 +16,8 @@ from loadgen.backends.invoke_bodies import (
     read_response,
     request_body,
 )
-from loadgen.prompts import Prompt
+from loadgen.engine.backend import Timeline
+from loadgen.engine.request import Prompt, Request
 
 REQUEST = Request(
     request_id=1,

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from loadgen.backends.bedrock_client import classify
 from loadgen.backends.lean_eventstream import FrameDecoder, MalformedFrame, frame_error
+from loadgen.core.sample import ErrorClass
 from loadgen.emulator.eventstream import event_frame, exception_frame
-from loadgen.sample import ErrorClass
 
 # (type byte, strategy of values, how the value is written)
 _TYPED: list[tuple[int, st.SearchStrategy[Any], Any]] = [

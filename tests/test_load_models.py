@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from loadgen.errors import ConfigError
-from loadgen.scenario import scenario_from_dict
+from loadgen.config.scenario import scenario_from_dict
+from loadgen.core.errors import ConfigError
 from tests.test_cli import loadgen
 
 BASE: dict[str, Any] = {

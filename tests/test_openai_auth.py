@@ -10,8 +10,8 @@ import pytest
 from aiohttp import web
 
 from loadgen.backends.apis import make_backend
-from loadgen.errors import PreflightError
-from loadgen.preflight import check_models
+from loadgen.core.errors import PreflightError
+from loadgen.run.preflight import check_models
 from tests.conftest import ScenarioFactory
 
 KEY = "sk-right-key-0123456789"

@@ -8,12 +8,12 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from loadgen.errors import ConfigError
-from loadgen.pricing import (
+from loadgen.config.price_override import PriceOverride
+from loadgen.core.errors import ConfigError
+from loadgen.cost.pricing import (
     ANY_REGION,
     DEFAULT_REGION,
     PriceBook,
-    PriceOverride,
     TokenPrices,
     render_price_table,
     unknown_models,

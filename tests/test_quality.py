@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from loadgen.keyfacts import Summary, coverage
-from loadgen.quality import Scorer, model_section, scoring_wanted, sections_from_template
-from loadgen.quality_spec import QualitySpec, QualityWeights
-from loadgen.scenario import load_scenario
+from loadgen.config.quality_spec import QualitySpec, QualityWeights
+from loadgen.config.scenario import load_scenario
+from loadgen.quality.keyfacts import Summary, coverage
+from loadgen.quality.scoring import Scorer, model_section, scoring_wanted, sections_from_template
 from tests.conftest import ScenarioFactory
 
 REPO = Path(__file__).resolve().parents[1]
@@ -244,7 +244,7 @@ def test_scoring_is_skipped_without_references(make_scenario: ScenarioFactory) -
 
 
 def test_the_quality_block_is_validated(tmp_path: Path) -> None:
-    from loadgen.errors import ConfigError
+    from loadgen.core.errors import ConfigError
 
     data = yaml.safe_load(SCENARIO.read_text())
     data["quality"] = {"weights": {"key_facts": -1}, "min_words": 50, "max_words": 10}
@@ -257,7 +257,7 @@ def test_the_quality_block_is_validated(tmp_path: Path) -> None:
 
 
 def _samples_file(path: Path, texts: list[tuple[str, str]]) -> Path:
-    from loadgen.sample import Sample
+    from loadgen.core.sample import Sample
     from loadgen.sinks.jsonl import JsonlSink
 
     sink = JsonlSink(path)
@@ -279,7 +279,7 @@ def _samples_file(path: Path, texts: list[tuple[str, str]]) -> Path:
 
 
 def test_worker_processes_score_as_one_thread_does(tmp_path: Path) -> None:
-    from loadgen.quality import score_samples
+    from loadgen.quality.scoring import score_samples
 
     written = [("email-026", GOOD), ("email-026", MEDIOCRE), ("email-026", BAD), ("x", GOOD)] * 3
     path = _samples_file(tmp_path / "samples.jsonl", written)

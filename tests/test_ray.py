@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from loadgen.cli import main
-from loadgen.run import RunOptions
+from loadgen.run.api import RunOptions
 from tests.conftest import ScenarioFactory
 
 RAY_INSTALLED = importlib.util.find_spec("ray") is not None
@@ -53,7 +53,7 @@ def local_ray() -> Iterator[Any]:
 def test_two_ray_actors_send_the_schedule_once_and_merge_exactly(
     local_ray: Any, make_scenario: ScenarioFactory, tmp_path: Path
 ) -> None:
-    from loadgen.ray_workers import run_with_ray
+    from loadgen.scale.ray_workers import run_with_ray
 
     scenario = make_scenario(
         load={"rate": 20, "arrival": "constant", "requests": 40},
@@ -90,7 +90,7 @@ def test_two_ray_actors_send_the_schedule_once_and_merge_exactly(
 def test_the_driver_shows_the_actors_live_progress_summed(
     local_ray: Any, make_scenario: ScenarioFactory, tmp_path: Path
 ) -> None:
-    from loadgen.ray_workers import run_with_ray
+    from loadgen.scale.ray_workers import run_with_ray
 
     scenario = make_scenario(
         load={"rate": 20, "arrival": "constant", "requests": 60},
@@ -119,7 +119,7 @@ def test_the_driver_shows_the_actors_live_progress_summed(
 def test_ctrl_c_on_the_driver_stops_every_actor_and_the_report_is_written(
     local_ray: Any, make_scenario: ScenarioFactory, tmp_path: Path
 ) -> None:
-    from loadgen.ray_workers import run_with_ray
+    from loadgen.scale.ray_workers import run_with_ray
 
     scenario = make_scenario(
         load={"rate": 10, "arrival": "poisson", "duration": "60s", "requests": None},
@@ -144,7 +144,7 @@ def test_ctrl_c_on_the_driver_stops_every_actor_and_the_report_is_written(
 
 
 def test_the_wall_clock_start_becomes_the_same_instant_on_each_monotonic_clock() -> None:
-    from loadgen.ray_workers import local_instant
+    from loadgen.scale.ray_workers import local_instant
 
     # Two processes read their clocks at the same moment (epoch 1_000 s): one's perf_counter
     # says 5 s, the other's 70 s. A start 200 ms later is 200 ms ahead on both.
@@ -158,8 +158,8 @@ def test_the_wall_clock_start_becomes_the_same_instant_on_each_monotonic_clock()
 async def test_the_barrier_starts_everyone_together_or_calls_the_start_off() -> None:
     import asyncio
 
-    from loadgen.ray_workers import StartBarrier
-    from loadgen.workers import START_LEAD_NS
+    from loadgen.scale.ray_workers import StartBarrier
+    from loadgen.scale.workers import START_LEAD_NS
 
     barrier = StartBarrier(2)
     first = asyncio.create_task(barrier.ready_and_wait())

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from hdrh.histogram import HdrHistogram
 
-from loadgen.histogram import LATENCY_MAX_US, Histogram
-from loadgen.recorder import Recorder
-from loadgen.sample import ErrorClass, Sample
-from loadgen.second_stats import LogBuckets
-from loadgen.sinks.jsonl import JsonlSink, read_samples
+from loadgen.core.histogram import LATENCY_MAX_US, Histogram
+from loadgen.core.sample import ErrorClass, Sample, read_samples
+from loadgen.record.recorder import Recorder
+from loadgen.record.second_stats import LogBuckets
+from loadgen.sinks.jsonl import JsonlSink
 
 
 def sample(i: int, **changes: object) -> Sample:

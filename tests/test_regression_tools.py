@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 import yaml
 
-from loadgen.bootstrap import Distribution, percentile, point, two_proportion_p_value
-from loadgen.histogram import LATENCY_MAX_US, Histogram
-from loadgen.recorder import ModelStats
-from loadgen.sample import Sample
+from loadgen.compare.bootstrap import Distribution, percentile, point, two_proportion_p_value
+from loadgen.core.histogram import LATENCY_MAX_US, Histogram
+from loadgen.core.sample import Sample
+from loadgen.record.recorder import ModelStats
 from tests.test_cli import REPO, loadgen
 
 MODEL = "us.amazon.nova-lite-v1:0"

@@ -7,11 +7,11 @@ import heapq
 import itertools
 from collections.abc import Awaitable, Iterator
 
-from loadgen.backend import Request, Timeline
-from loadgen.prompts import Prompt
-from loadgen.runner import PhaseOutcome, Planned, Runner
-from loadgen.sample import ErrorClass, Sample
-from loadgen.scenario import TimeoutSpec
+from loadgen.config.scenario import TimeoutSpec
+from loadgen.core.sample import ErrorClass, Sample
+from loadgen.engine.backend import Timeline
+from loadgen.engine.request import Planned, Prompt, Request
+from loadgen.engine.runner import PhaseOutcome, Runner
 
 
 class VirtualClock:

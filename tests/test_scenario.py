@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loadgen.durations import parse_duration
-from loadgen.errors import ConfigError
-from loadgen.prompts import PromptSource, load_rows
-from loadgen.scenario import load_scenario, scenario_from_dict
+from loadgen.config.scenario import load_scenario, scenario_from_dict
+from loadgen.core.durations import parse_duration
+from loadgen.core.errors import ConfigError
+from loadgen.plan.prompts import PromptSource, load_rows
 
 REPO = Path(__file__).resolve().parents[1]
 

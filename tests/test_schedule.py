@@ -8,7 +8,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from loadgen.schedule import (
+from loadgen.plan.schedule import (
     RateProfile,
     Segment,
     WeightedRoundRobin,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 
-from loadgen.second_stats import BUCKETS_PER_DOUBLING, LogBuckets, percentiles_of
+from loadgen.record.second_stats import BUCKETS_PER_DOUBLING, LogBuckets, percentiles_of
 
 WIDTH = 2 ** (1 / BUCKETS_PER_DOUBLING) - 1  # relative width of one bucket, about 2.2 %
 

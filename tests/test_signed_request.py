@@ -21,7 +21,6 @@ from aiohttp import web
 from botocore.awsrequest import AWSPreparedRequest, AWSRequest
 from botocore.credentials import ReadOnlyCredentials
 
-from loadgen.backend import Request, Timeline
 from loadgen.backends.bedrock import BedrockBackend
 from loadgen.backends.bedrock_client import _TracedHTTPSession, classify, converse_arguments
 from loadgen.backends.signed_request import (
@@ -30,9 +29,10 @@ from loadgen.backends.signed_request import (
     client_internals,
     converse_body,
 )
+from loadgen.config.scenario import TargetSpec, TimeoutSpec
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
-from loadgen.prompts import Prompt
-from loadgen.scenario import TargetSpec, TimeoutSpec
+from loadgen.engine.backend import Timeline
+from loadgen.engine.request import Prompt, Request
 
 KEY_ID, SECRET, TOKEN = "AKIDLOADGENTEST", "loadgen-test-secret", "loadgen-session-token"
 ARN = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-x-v1:0"

@@ -16,12 +16,12 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loadgen.backend import Request, Timeline
 from loadgen.backends.bedrock import EMULATOR_CREDENTIALS, BedrockBackend
+from loadgen.config.scenario import TargetSpec, TimeoutSpec
+from loadgen.core.sample import ErrorClass
 from loadgen.emulator.eventstream import event_frame, exception_frame
-from loadgen.prompts import Prompt
-from loadgen.sample import ErrorClass
-from loadgen.scenario import TargetSpec, TimeoutSpec
+from loadgen.engine.backend import Timeline
+from loadgen.engine.request import Prompt, Request
 
 VALID = b"".join(
     [

@@ -1,5 +1,5 @@
 """The emulator's synthetic summaries: drawn from the email in the prompt, in its sections, and
-worse (as scored by loadgen/quality.py) the lower the fidelity."""
+worse (as scored by loadgen/quality/scoring.py) the lower the fidelity."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from loadgen.config.quality_spec import QualitySpec
 from loadgen.emulator.summaries import PROSE_BELOW, extractive_summary
-from loadgen.quality import Scorer, sections_from_template
-from loadgen.quality_spec import QualitySpec
+from loadgen.quality.scoring import Scorer, sections_from_template
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = yaml.safe_load((REPO / "scenarios" / "email_summary.yaml").read_text())["prompt"][

@@ -111,8 +111,8 @@ def test_a_stage_that_misses_its_slos_is_data_not_a_failure(tmp_path: Path) -> N
 
 
 def test_quota_flags_are_the_quota_of_a_real_account(tmp_path: Path) -> None:
-    from loadgen.scenario import load_scenario
-    from loadgen.sweep import _quota
+    from loadgen.capacity.sweep import _quota
+    from loadgen.config.scenario import load_scenario
 
     scenario = load_scenario(_scenario(tmp_path), {"sweep": {"quota": {"rpm": 600}}})
     assert _quota(scenario, "slotted-model", emulate=False) == {

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from loadgen.scenario import SweepSpec
-from loadgen.sweep_ladder import Ladder
+from loadgen.capacity.ladder import Ladder
+from loadgen.config.scenario import SweepSpec
 
 
 def _climb(settings: SweepSpec, capacity: float) -> tuple[list[float], Ladder]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from loadgen.recorder import Recorder
-from loadgen.report import RunInfo, build_report
-from loadgen.sample import ErrorClass, Sample
-from loadgen.scenario import Scenario
-from loadgen.sweep_stage import StageResult, assess_stage
-from loadgen.thresholds import evaluate, report_section
+from loadgen.capacity.stage import StageResult, assess_stage
+from loadgen.config.scenario import Scenario
+from loadgen.config.thresholds import evaluate, report_section
+from loadgen.core.sample import ErrorClass, Sample
+from loadgen.record.recorder import Recorder
+from loadgen.report.build import RunInfo, build_report
 from tests.conftest import ScenarioFactory
 
 RATE = 20.0

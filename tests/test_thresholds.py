@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from loadgen.errors import ConfigError
-from loadgen.thresholds import evaluate, parse_check, report_section
+from loadgen.config.thresholds import evaluate, parse_check, report_section
+from loadgen.core.errors import ConfigError
 from tests.conftest import ScenarioFactory
 from tests.test_cli import REPO, loadgen
 

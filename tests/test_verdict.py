@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from loadgen.thresholds import parse_check
-from loadgen.verdict import build_verdict, pareto_front
+from loadgen.config.thresholds import parse_check
+from loadgen.report.verdict import build_verdict, pareto_front
 
 
 def _model(

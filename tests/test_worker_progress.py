@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from loadgen.core.sample import ErrorClass, Sample
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
-from loadgen.live_progress import ProgressBoard, ProgressPlan, SnapshotPublisher
-from loadgen.recorder import Recorder
-from loadgen.run import RunOptions
-from loadgen.sample import ErrorClass, Sample
-from loadgen.workers import run_with_workers, share_spec
+from loadgen.record.recorder import Recorder
+from loadgen.run.api import RunOptions
+from loadgen.run.progress import ProgressBoard, ProgressPlan, SnapshotPublisher
+from loadgen.scale.workers import run_with_workers, share_spec
 from tests.conftest import ScenarioFactory
 
 MODELS = ["model-a", "model-b"]

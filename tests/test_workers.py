@@ -15,11 +15,11 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from loadgen.cli import main
+from loadgen.config.scenario import scenario_from_dict
+from loadgen.core.errors import ConfigError
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
-from loadgen.errors import ConfigError
-from loadgen.run import RunOptions, run
-from loadgen.scenario import scenario_from_dict
-from loadgen.workers import check_workers, default_workers, run_with_workers, workers_for
+from loadgen.run.api import RunOptions, run
+from loadgen.scale.workers import check_workers, default_workers, run_with_workers, workers_for
 from tests.conftest import ScenarioFactory
 
 PROFILE = {"ttft_ms": 50, "itl_ms": 5, "output_tokens": 10, "tokens_per_delta": 1}

@@ -1,37 +1,16 @@
-"""The APIs loadgen can drive (`target.api`, `--api`), their streaming/non-streaming pairs,
-and the backend that speaks each. Backend modules are imported only when chosen."""
+"""The backend that speaks each API loadgen can drive (loadgen/config/apis.py names them).
+Backend modules are imported only when chosen: each pulls in its SDK or HTTP client."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import get_args
 
-from loadgen.backend import Backend, Request, Timeline
-from loadgen.errors import ConfigError, PreflightError
-from loadgen.scenario import ApiName, TargetSpec, TimeoutSpec
-
-APIS: tuple[str, ...] = get_args(ApiName)
-DEFAULT_API = "bedrock-converse-stream"
-
-# The same family's other mode: what compare_streaming runs the prompts through as well.
-STREAMING_PAIRS = {
-    "bedrock-converse-stream": "bedrock-converse",
-    "bedrock-invoke-stream": "bedrock-invoke",
-    "openai-chat": "openai-chat-nostream",
-}
-STREAMING_PAIRS.update({b: a for a, b in list(STREAMING_PAIRS.items())})
-STREAMING = frozenset({"bedrock-converse-stream", "bedrock-invoke-stream", "openai-chat"})
-INVOKE_APIS = frozenset({"bedrock-invoke-stream", "bedrock-invoke"})
-
-
-def is_openai(api: str) -> bool:
-    return api.startswith("openai-")
-
-
-def apis_of_run(api: str, compare_streaming: bool) -> list[str]:
-    """The APIs a run sends through, in order: the chosen one first."""
-    return [api, STREAMING_PAIRS[api]] if compare_streaming else [api]
+from loadgen.config.apis import INVOKE_APIS, STREAMING, is_openai
+from loadgen.config.scenario import TargetSpec, TimeoutSpec
+from loadgen.core.errors import ConfigError, PreflightError
+from loadgen.engine.backend import Backend, Timeline
+from loadgen.engine.request import Request
 
 
 def check_invoke_models(apis: list[str], models: list[str], source: str) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from loadgen.backend import Request, Timeline
 from loadgen.backends.bedrock_client import (
     EMULATOR_CREDENTIALS,
     BedrockClient,
@@ -18,6 +17,8 @@ from loadgen.backends.classify import describe, fail_incomplete
 from loadgen.backends.lean_eventstream import lean_events
 from loadgen.backends.signed_request import JSON_CONTENT, converse_body
 from loadgen.backends.tracing import bound
+from loadgen.engine.backend import Timeline
+from loadgen.engine.request import Request
 
 __all__ = ["EMULATOR_CREDENTIALS", "BedrockBackend", "classify", "read_converse_metadata"]
 

@@ -22,12 +22,12 @@ import botocore.parsers
 from aiobotocore.config import AioConfig
 from aiobotocore.httpsession import AIOHTTPSession
 
-from loadgen.backend import Request
 from loadgen.backends.classify import status_class, transport_class
 from loadgen.backends.signed_request import SignedRequests
 from loadgen.backends.tracing import trace_config
-from loadgen.sample import ErrorClass
-from loadgen.scenario import TargetSpec, TimeoutSpec
+from loadgen.config.scenario import TargetSpec, TimeoutSpec
+from loadgen.core.sample import ErrorClass
+from loadgen.engine.request import Request
 
 EMULATOR_CREDENTIALS = {
     "aws_access_key_id": "loadgen-emulator",

@@ -7,14 +7,15 @@ the body has been read and parsed (by botocore's parser on both request paths). 
 
 from __future__ import annotations
 
-from loadgen.backend import Request, Timeline
 from loadgen.backends.bedrock import read_converse_metadata
 from loadgen.backends.bedrock_client import BedrockClient, classify, converse_arguments
 from loadgen.backends.classify import describe
 from loadgen.backends.invoke_bodies import texts_of
 from loadgen.backends.signed_request import JSON_CONTENT, converse_body
 from loadgen.backends.tracing import bound
-from loadgen.sample import ErrorClass
+from loadgen.core.sample import ErrorClass
+from loadgen.engine.backend import Timeline
+from loadgen.engine.request import Request
 
 
 class BedrockConverseBackend(BedrockClient):

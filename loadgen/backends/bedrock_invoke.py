@@ -12,7 +12,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from loadgen.backend import Request, Timeline
 from loadgen.backends.bedrock_client import BedrockClient, classify
 from loadgen.backends.classify import describe, fail_incomplete
 from loadgen.backends.invoke_bodies import (
@@ -25,7 +24,9 @@ from loadgen.backends.invoke_bodies import (
 )
 from loadgen.backends.lean_eventstream import lean_events
 from loadgen.backends.tracing import bound
-from loadgen.sample import ErrorClass
+from loadgen.core.sample import ErrorClass
+from loadgen.engine.backend import Timeline
+from loadgen.engine.request import Request
 
 LATENCY_HEADER = "x-amzn-bedrock-invocation-latency"
 INPUT_TOKENS_HEADER = "x-amzn-bedrock-input-token-count"

@@ -7,9 +7,9 @@ import json
 
 import aiohttp
 
-from loadgen.backend import Timeline
-from loadgen.redact import redact_text
-from loadgen.sample import ErrorClass
+from loadgen.core.redact import redact_text
+from loadgen.core.sample import ErrorClass
+from loadgen.engine.backend import Timeline
 
 
 def status_class(status: int | None, code: str) -> ErrorClass:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from loadgen.backend import Request, Timeline
+from loadgen.engine.backend import Timeline
+from loadgen.engine.request import Request
 
 ANTHROPIC_VERSION = "bedrock-2023-05-31"
 INVOCATION_METRICS = "amazon-bedrock-invocationMetrics"

@@ -32,7 +32,7 @@ from typing import Any
 import botocore.eventstream
 import botocore.exceptions
 
-from loadgen import fast_json
+from loadgen.core import fast_json
 
 HeaderValue = bool | int | str | bytes
 Headers = dict[str, HeaderValue]

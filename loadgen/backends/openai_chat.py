@@ -14,13 +14,14 @@ from typing import Any
 
 import aiohttp
 
-from loadgen.backend import Request, Timeline
 from loadgen.backends.classify import describe, fail_incomplete, status_class, transport_class
 from loadgen.backends.sse import sse_data
 from loadgen.backends.tracing import bound, trace_config
-from loadgen.redact import redact_text
-from loadgen.sample import ErrorClass
-from loadgen.scenario import TargetSpec, TimeoutSpec
+from loadgen.config.scenario import TargetSpec, TimeoutSpec
+from loadgen.core.redact import redact_text
+from loadgen.core.sample import ErrorClass
+from loadgen.engine.backend import Timeline
+from loadgen.engine.request import Request
 
 DONE = "[DONE]"
 

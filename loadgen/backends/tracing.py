@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from loadgen.backend import Timeline
+from loadgen.engine.backend import Timeline
 
 _current: contextvars.ContextVar[Timeline | None] = contextvars.ContextVar(
     "loadgen_timeline", default=None

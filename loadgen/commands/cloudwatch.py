@@ -13,8 +13,8 @@ from loadgen.commands.options import scenario_argument, stacked
 from loadgen.commands.terminal import friendly_errors
 
 if TYPE_CHECKING:  # imported when a command runs: `loadgen --help` should not load the SDK
-    from loadgen.cloudwatch_setup import CloudWatchTarget
-    from loadgen.scenario import Scenario
+    from loadgen.cloudwatch.setup import CloudWatchTarget
+    from loadgen.config.scenario import Scenario
 
 # SCENARIO and where to send: the options `dashboard` and `alarms` share.
 cloudwatch_command_options = stacked(
@@ -33,9 +33,9 @@ def dashboard(scenario: Path, **flags: Any) -> None:
     """Put SCENARIO's CloudWatch dashboard: its metrics and AWS/Bedrock's, per model."""
     import asyncio
 
-    from loadgen.cloudwatch_run import dashboard_for
-    from loadgen.cloudwatch_setup import put_dashboard
-    from loadgen.scenario import load_scenario
+    from loadgen.cloudwatch.around_run import dashboard_for
+    from loadgen.cloudwatch.setup import put_dashboard
+    from loadgen.config.scenario import load_scenario
 
     loaded = load_scenario(scenario)
     target = _target(loaded, flags)
@@ -56,10 +56,10 @@ def alarms(scenario: Path, **flags: Any) -> None:
     """Put SCENARIO's thresholds as CloudWatch alarms, one per threshold and model."""
     import asyncio
 
-    from loadgen.cloudwatch_run import alarms_for
-    from loadgen.cloudwatch_setup import put_alarms
-    from loadgen.errors import ConfigError
-    from loadgen.scenario import load_scenario
+    from loadgen.cloudwatch.around_run import alarms_for
+    from loadgen.cloudwatch.setup import put_alarms
+    from loadgen.config.scenario import load_scenario
+    from loadgen.core.errors import ConfigError
 
     overrides = {"cloudwatch": {"alarm_topic": flags["sns_topic"]}} if flags["sns_topic"] else {}
     loaded = load_scenario(scenario, overrides)
@@ -78,7 +78,7 @@ def alarms(scenario: Path, **flags: Any) -> None:
 
 
 def _target(scenario: Scenario, flags: dict[str, Any]) -> CloudWatchTarget:
-    from loadgen.cloudwatch_run import command_target
+    from loadgen.cloudwatch.around_run import command_target
 
     return command_target(
         scenario,

@@ -64,9 +64,9 @@ def emulate(
     import yaml
     from pydantic import ValidationError
 
+    from loadgen.core.errors import ConfigError
     from loadgen.emulator import EmulatorConfig, serve
     from loadgen.emulator.overrides import apply_overrides
-    from loadgen.errors import ConfigError
 
     try:
         emulator_config = EmulatorConfig.from_file(config) if config else EmulatorConfig.builtin()

@@ -19,8 +19,8 @@ from loadgen.commands.terminal import friendly_errors, terminal_console
 @friendly_errors
 def prices(scenario_path: Path | None) -> None:
     """List the pricing catalogue (USD per 1M tokens, with sources and dates)."""
-    from loadgen.pricing import PriceBook, render_price_table
-    from loadgen.scenario import load_scenario
+    from loadgen.config.scenario import load_scenario
+    from loadgen.cost.pricing import PriceBook, render_price_table
 
     book = PriceBook.builtin()
     if scenario_path is not None:

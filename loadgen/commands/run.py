@@ -77,9 +77,9 @@ from loadgen.commands.terminal import friendly_errors, terminal_console, termina
 @friendly_errors
 def run_command(scenario: Path, **flags: Any) -> None:
     """Run SCENARIO (a YAML file) and write report.json, report.html and samples.jsonl."""
-    from loadgen.run import RunOptions
-    from loadgen.run import run as run_scenario
-    from loadgen.scenario import load_scenario
+    from loadgen.config.scenario import load_scenario
+    from loadgen.run.api import RunOptions
+    from loadgen.run.api import run as run_scenario
 
     overrides = overrides_of(flags)
     refuse_emulate_with_endpoint(flags)
@@ -98,10 +98,10 @@ def run_command(scenario: Path, **flags: Any) -> None:
         require_cloudwatch=flags["require_cloudwatch"],
     )
     terminate_as_interrupt()
-    from loadgen.workers import check_workers, run_with_workers, workers_for
+    from loadgen.scale.workers import check_workers, run_with_workers, workers_for
 
     if flags["ray_address"] is not None:
-        from loadgen.ray_workers import run_with_ray
+        from loadgen.scale.ray_workers import run_with_ray
 
         ray_result = run_with_ray(loaded, options, flags["ray_address"] or None, flags["workers"])
         sys.exit(ray_result.exit_code)

@@ -22,8 +22,8 @@ def report(run_path: Path, as_json: bool, html: bool) -> None:
     """Print the summary of a finished RUN (its folder or report.json) from its saved files."""
     import json
 
-    from loadgen.console import print_summary
-    from loadgen.saved_run import load_run
+    from loadgen.report.console import print_summary
+    from loadgen.report.saved_run import load_run
 
     saved = load_run(run_path)
     if as_json:
@@ -36,7 +36,7 @@ def report(run_path: Path, as_json: bool, html: bool) -> None:
 
 def _write_html(report: dict[str, Any], folder: Path) -> None:
     """report.html from a report already on disk; a failure is an error here (exit 1 is a bug)."""
-    from loadgen.html_report import render, write_html
+    from loadgen.report.html.page import render, write_html
 
     path = write_html(render(report), folder / "report.html")
     click.echo(f"report: {path}", err=True)
@@ -56,9 +56,9 @@ def _write_html(report: dict[str, Any], folder: Path) -> None:
 @friendly_errors
 def merge(runs: tuple[Path, ...], out: Path, force: bool, quiet: bool) -> None:
     """Merge runs made side by side (several processes or machines) into one report."""
-    from loadgen.console import print_summary
-    from loadgen.merge import merge_runs
-    from loadgen.saved_run import load_run
+    from loadgen.report.console import print_summary
+    from loadgen.report.merge import merge_runs
+    from loadgen.report.saved_run import load_run
 
     merged = merge_runs([load_run(path) for path in runs], out, force=force)
     _write_html(merged, out)
@@ -113,9 +113,9 @@ def compare(
     **method: Any,
 ) -> None:
     """Compare run NEW with run BASE (folders or report.json); exit 4 on a regression."""
-    from loadgen.compare import CompareOptions, compare_reports, print_comparison
-    from loadgen.report import write_json_atomically
-    from loadgen.saved_run import load_run
+    from loadgen.compare.runs import CompareOptions, compare_reports, print_comparison
+    from loadgen.report.build import write_json_atomically
+    from loadgen.report.saved_run import load_run
 
     options = CompareOptions(**{**method, "min_effect": method["min_effect"] / 100})
     base_run, new_run = load_run(base), load_run(new)
@@ -125,7 +125,7 @@ def compare(
     if json_out is not None:
         write_json_atomically(json_out, comparison.to_json())
     if html_out is not None:
-        from loadgen.html_report import render_comparison, write_html
+        from loadgen.report.html.page import render_comparison, write_html
 
         write_html(render_comparison(base_run.report, new_run.report), html_out)
     if not quiet:

@@ -44,9 +44,9 @@ from loadgen.commands.terminal import friendly_errors, terminal_console, termina
 @friendly_errors
 def sweep_command(scenario: Path, **flags: Any) -> None:
     """Find the highest rate each model of SCENARIO holds within its SLOs (docs/sweep.md)."""
-    from loadgen.scenario import load_scenario
-    from loadgen.sweep import SweepOptions
-    from loadgen.sweep import sweep as run_sweep
+    from loadgen.capacity.sweep import SweepOptions
+    from loadgen.capacity.sweep import sweep as run_sweep
+    from loadgen.config.scenario import load_scenario
 
     refuse_emulate_with_endpoint(flags)
     overrides = _sweep_overrides(flags)

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
-from loadgen.errors import LoadgenError
+from loadgen.core.errors import LoadgenError
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_INTERNAL = 1

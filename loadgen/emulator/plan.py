@@ -86,7 +86,9 @@ def draw_plan(
     """All the draws for one request, in a fixed order: fault, length, text, TTFT, gaps."""
     fault = profile.faults.draw(rng)
     output_tokens, stop_reason = profile.draw_output_tokens(rng, request.max_tokens)
-    texts = response_text(request.prompt, output_tokens, profile, rng)
+    texts = response_text(
+        request.prompt, output_tokens, profile.fidelity, profile.tokens_per_delta, rng
+    )
     written = token_count(texts)
     if written < output_tokens:  # a summary that ended before the drawn length: a natural end
         output_tokens, stop_reason = written, "end_turn"

@@ -12,12 +12,8 @@ from __future__ import annotations
 import math
 import random
 import re
-from typing import TYPE_CHECKING
 
 from loadgen.emulator.summaries import extractive_summary
-
-if TYPE_CHECKING:
-    from loadgen.emulator.profiles import Profile
 
 # Pseudo-words for the generated text: deterministic, so tests can check it exactly.
 WORDS = (
@@ -40,19 +36,20 @@ def filler_deltas(output_tokens: int, tokens_per_delta: int) -> list[str]:
 
 
 def response_text(
-    prompt: str, output_tokens: int, profile: Profile, rng: random.Random
+    prompt: str, output_tokens: int, fidelity: float, tokens_per_delta: int, rng: random.Random
 ) -> list[str]:
     """The text of each content delta, for a response of at most output_tokens tokens.
 
     A summary may come out shorter than output_tokens: the caller counts the words it got
     (one gap per delta follows from the texts). `prompt` is all the request's text (system and
-    messages, joined by newlines); `rng` is the emulator's seeded generator."""
-    summary = extractive_summary(prompt, output_tokens, profile.fidelity, rng)
+    messages, joined by newlines); fidelity and tokens_per_delta are the profile's; `rng` is
+    the emulator's seeded generator."""
+    summary = extractive_summary(prompt, output_tokens, fidelity, rng)
     # The summary's own cap counts headings and bullets differently: the drawn length rules.
     words = _WORD.findall(summary)[:output_tokens] if summary else []
     if not words:
-        return filler_deltas(output_tokens, profile.tokens_per_delta)
-    per = profile.tokens_per_delta
+        return filler_deltas(output_tokens, tokens_per_delta)
+    per = tokens_per_delta
     return ["".join(words[k : k + per]) for k in range(0, len(words), per)]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from loadgen.sample import Sample
+from loadgen.core.sample import Sample
 
 
 class Sink(Protocol):

@@ -1,7 +1,7 @@
 """CloudWatch Embedded Metric Format: the CloudWatch sink's metrics as JSON lines.
 
 For Lambda, ECS or the CloudWatch agent, which turn such log lines into metrics. The figures
-come from the same code as the CloudWatch sink's (loadgen/interval_metrics.py), per interval
+come from the same code as the CloudWatch sink's (loadgen/record/interval_metrics.py), per interval
 and at the end; one line per model and interval:
 
     {"_aws": {"Timestamp": 1700000000000, "CloudWatchMetrics": [{"Namespace": "LLM/LoadTest",
@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from loadgen.interval_metrics import METRIC_UNITS, IntervalMetrics, tick_intervals
-from loadgen.sample import Sample
+from loadgen.core.sample import Sample
+from loadgen.record.interval_metrics import METRIC_UNITS, IntervalMetrics, tick_intervals
 
 MAX_EMF_VALUES = 100
 

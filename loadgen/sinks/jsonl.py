@@ -1,13 +1,13 @@
-"""samples.jsonl: one line per request, written as each request finishes."""
+"""samples.jsonl: one line per request, written as each request finishes (read back with
+loadgen.core.sample.read_samples)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from loadgen import fast_json
-from loadgen.sample import Sample
+from loadgen.core import fast_json
+from loadgen.core.sample import Sample
 
 
 class JsonlSink:
@@ -31,10 +31,3 @@ class JsonlSink:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
-
-
-def read_samples(path: Path) -> Iterator[Sample]:
-    with path.open("rb") as handle:
-        for line in handle:
-            if line.strip():
-                yield Sample.from_json_dict(fast_json.loads(line))

@@ -1,0 +1,1 @@
+"""loadgen compare: is a change between two runs beyond the noise (bootstrap over HDR buckets)?"""

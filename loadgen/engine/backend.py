@@ -1,0 +1,169 @@
+"""The seam between the runner and an endpoint.
+
+The runner hands a `Request` and an empty `Timeline` to a `Backend`; the backend sends the
+request, marks on the timeline when bytes left and arrived, and records usage or the error
+class. Only backend modules import an SDK or an HTTP client.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from loadgen.core.sample import ErrorClass, Sample
+from loadgen.engine.request import Request
+
+
+class Timeline:
+    """Instants of one request on the perf_counter_ns clock, filled in as they happen.
+
+    Mutable on purpose: the backend and the HTTP trace hooks write to it from inside the
+    request's task; the runner freezes it into a `Sample` at the end.
+    """
+
+    __slots__ = (
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "delta_ns",
+        "end_ns",
+        "error",
+        "error_code",
+        "error_message",
+        "first_token_ns",
+        "http_status",
+        "input_tokens",
+        "on_first_token",
+        "output_tokens",
+        "pool_queued_ns",
+        "pool_wait_ns",
+        "send_ns",
+        "server_first_byte_ms",
+        "server_latency_ms",
+        "stop_reason",
+        "text_parts",
+        "whole_response",
+    )
+
+    def __init__(
+        self, on_first_token: Callable[[], None] | None = None, *, capture_text: bool = False
+    ) -> None:
+        self.send_ns: int | None = None
+        self.first_token_ns: int | None = None
+        self.end_ns: int | None = None
+        self.pool_queued_ns: int | None = None
+        self.pool_wait_ns: int | None = None
+        self.delta_ns: list[int] = []
+        self.input_tokens: int | None = None
+        self.output_tokens: int | None = None
+        self.cache_read_tokens: int | None = None
+        self.cache_write_tokens: int | None = None
+        self.server_latency_ms: int | None = None
+        self.server_first_byte_ms: int | None = None
+        self.whole_response = False
+        self.stop_reason: str | None = None
+        self.error: ErrorClass | None = None
+        self.error_code: str | None = None
+        self.error_message: str | None = None
+        self.http_status: int | None = None
+        self.on_first_token = on_first_token
+        # The response text, kept only when asked (quality scoring): most runs need none of it.
+        self.text_parts: list[str] | None = [] if capture_text else None
+
+    def mark_send(self) -> None:
+        # Trace hooks can fire more than once (a redirect, a retried connection): keep the first.
+        if self.send_ns is None:
+            self.send_ns = time.perf_counter_ns()
+
+    def mark_content(self, text: str = "") -> None:
+        """A content delta with non-empty text arrived; its text is kept if capture is on."""
+        now = time.perf_counter_ns()
+        if self.first_token_ns is None:
+            self.first_token_ns = now
+            if self.on_first_token is not None:
+                self.on_first_token()
+        self.delta_ns.append(now)
+        if self.text_parts is not None:
+            self.text_parts.append(text)
+
+    def keep_text(self, text: str) -> None:
+        """The text of an answer that came whole (no deltas), kept if capture is on."""
+        if self.text_parts is not None:
+            self.text_parts.append(text)
+
+    def expect_whole_response(self) -> None:
+        """A non-streaming API: no token arrives before the whole answer, so there is no
+        TTFT to measure and only the total deadline applies."""
+        self.whole_response = True
+        if self.on_first_token is not None:
+            self.on_first_token()
+
+    def mark_end(self) -> None:
+        if self.end_ns is None:
+            self.end_ns = time.perf_counter_ns()
+
+    def fail(
+        self, error: ErrorClass, code: str, message: str = "", status: int | None = None
+    ) -> None:
+        # The first failure is the cause; later ones (closing a broken stream) are consequences.
+        if self.error is None:
+            self.error = error
+            self.error_code = code
+            self.error_message = message[:500]
+            self.http_status = status
+        self.mark_end()
+
+    def to_sample(
+        self,
+        *,
+        request: Request,
+        t0_ns: int,
+        intended_ns: int,
+        dispatch_ns: int,
+        warmup: bool,
+    ) -> Sample:
+        def rel(ns: int | None) -> int | None:
+            return None if ns is None else (ns - t0_ns) // 1000
+
+        gaps = tuple(
+            (later - earlier) // 1000
+            for earlier, later in zip(self.delta_ns, self.delta_ns[1:], strict=False)
+        )
+        return Sample(
+            request_id=request.request_id,
+            model=request.model,
+            row_id=request.prompt.row_id,
+            warmup=warmup,
+            intended_us=(intended_ns - t0_ns) // 1000,
+            dispatch_us=(dispatch_ns - t0_ns) // 1000,
+            send_us=rel(self.send_ns),
+            first_token_us=rel(self.first_token_ns),
+            end_us=rel(self.end_ns),
+            pool_wait_us=None if self.pool_wait_ns is None else self.pool_wait_ns // 1000,
+            itl_us=gaps,
+            deltas=len(self.delta_ns),
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            cache_read_tokens=self.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens,
+            tokens_estimated=False,
+            server_latency_ms=self.server_latency_ms,
+            server_first_byte_ms=self.server_first_byte_ms,
+            api=request.api,
+            stop_reason=self.stop_reason,
+            error=self.error,
+            error_code=self.error_code,
+            error_message=self.error_message,
+            http_status=self.http_status,
+            response_text=None if self.text_parts is None else "".join(self.text_parts),
+        )
+
+
+class Backend(Protocol):
+    """An endpoint client. `execute` never raises for a failed request: it records it."""
+
+    async def start(self) -> None: ...
+
+    async def execute(self, request: Request, timeline: Timeline) -> None: ...
+
+    async def close(self) -> None: ...

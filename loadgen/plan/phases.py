@@ -1,0 +1,94 @@
+"""What a run sends: its phases, and each phase's planned requests. Pure functions of the
+scenario and the seed; the runner decides only when each planned request leaves."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+from loadgen.config.scenario import Scenario
+from loadgen.engine.request import Planned, Request
+from loadgen.plan.arrival_split import WorkerShare, worker_share
+from loadgen.plan.arrivals import open_loop_offsets_ns
+from loadgen.plan.prompts import PromptSource
+from loadgen.plan.schedule import WeightedRoundRobin
+
+
+def phases(scenario: Scenario) -> list[list[str]]:
+    """Models that share the load run in one phase; `sequential` gives each its own."""
+    ids = [m.id for m in scenario.models]
+    return [[i] for i in ids] if scenario.load.model_order == "sequential" else [ids]
+
+
+def api_phases(apis: list[str], phases: list[list[str]]) -> Iterator[tuple[str, list[str]]]:
+    """Every phase through the first API, then (compare_streaming) every phase again through
+    the second: one API at a time, so neither's latency is load from the other."""
+    for api in apis:
+        for models in phases:
+            yield api, models
+
+
+def plan(
+    scenario: Scenario,
+    models: list[str],
+    prompts: PromptSource,
+    seed: int,
+    first_id: int,
+    api: str | None = None,
+    replay_from: int | None = None,
+) -> Iterator[Planned]:
+    """The phase's requests. `replay_from` (the first id of an earlier phase) repeats that
+    phase's arrivals and prompts under new request ids."""
+    origin = first_id if replay_from is None else replay_from
+    load = scenario.load
+    specs = {m.id: m for m in scenario.models}
+    picker = WeightedRoundRobin(models, [specs[m].weight for m in models])
+    warmup_ns = round(load.warmup * 1e9)
+    end_ns = None if load.duration is None else warmup_ns + round(load.duration * 1e9)
+    measured = 0
+    # Phases of a sequential run get different seeds, so each model sees its own arrivals.
+    offsets = (
+        # Closed loop: the users take requests in turn and the clock decides warmup and end.
+        itertools.repeat(0)
+        if load.concurrency is not None
+        else open_loop_offsets_ns(load, seed + origin)
+    )
+    for index, offset in enumerate(offsets):
+        if end_ns is not None and offset >= end_ns:
+            return
+        warmup = offset < warmup_ns
+        if not warmup:
+            if load.requests is not None and measured >= load.requests:
+                return
+            measured += 1
+        model = picker.next()
+        spec = specs[model]
+        request_id = first_id + index
+        yield Planned(
+            offset_ns=offset,
+            request=Request(
+                request_id=request_id,
+                model=model,
+                prompt=prompts.prompt(origin + index),
+                max_tokens=spec.max_tokens or scenario.inference.max_tokens,
+                temperature=(
+                    spec.temperature
+                    if spec.temperature is not None
+                    else scenario.inference.temperature
+                ),
+                top_p=scenario.inference.top_p,
+                api=api,
+            ),
+            warmup=warmup,
+        )
+
+
+def worker_plan(
+    plan: Iterator[Planned], scenario: Scenario, share: WorkerShare, seed: int, first_id: int
+) -> Iterator[Planned]:
+    """A worker process's share of the phase's plan (loadgen/scale/workers.py)."""
+
+    def index_of(planned: Planned) -> int:
+        return planned.request.request_id - first_id
+
+    return worker_share(plan, scenario.load.arrival, share.index, share.count, seed, index_of)

@@ -1,0 +1,291 @@
+"""The JSON report: a versioned contract that other tools and later commands read.
+
+Its shape is pinned by tests/golden/report_shape.json; change SCHEMA_VERSION with any change to
+it and say what changed in docs/report.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from loadgen.core.histogram import LATENCY_MAX_US, TOKENS_MAX, Histogram
+from loadgen.core.sample import ErrorClass
+from loadgen.cost.accounting import COST_MAX_USD, UNITS_PER_USD, CostStats
+from loadgen.record.recorder import ModelStats, Recorder
+from loadgen.report.streaming_comparison import comparison_section
+
+SCHEMA_VERSION = 1
+ERROR_CLASSES = [c.value for c in ErrorClass if c is not ErrorClass.DROPPED]
+
+# The generator is "limited" (its numbers understate what the endpoint could do) when:
+LAG_P99_LIMIT_MS = 10.0
+ACHIEVED_SHARE_LIMIT = 0.99
+CPU_LIMIT_PERCENT = 90.0
+
+
+@dataclass
+class RunInfo:
+    """What the orchestration knows about the run that the samples do not say."""
+
+    scenario: str
+    started_at: str
+    ended_at: str
+    status: str  # completed | interrupted | aborted
+    target: dict[str, Any]
+    load: dict[str, Any]
+    seed: int
+    loadgen_version: str
+    target_rps: float | None  # None in closed loop: the rate is an outcome there
+    scheduled_rps: float | None  # what the schedule itself offered (Poisson varies around target)
+    achieved_rps: float | None
+    scheduled: int
+    cancelled: int
+    cpu_percent: float
+    wall_s: float
+    status_reason: str | None = None
+    cost: dict[str, Any] = field(default_factory=dict)  # budget, spend, prices used
+    cloudwatch: dict[str, Any] | None = None  # what was published, and not, when enabled
+    emulator: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+    compared_api: str | None = None  # compare_streaming: the second API of the run
+
+
+def build_report(info: RunInfo, recorder: Recorder) -> dict[str, Any]:
+    lag = recorder.schedule_lag.summary(scale=1000)
+    limited_reasons = _limited_reasons(info, recorder, lag)
+    models = model_sections(recorder.models, info.cost)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run": {
+            "scenario": info.scenario,
+            "started_at": info.started_at,
+            "ended_at": info.ended_at,
+            "wall_s": round(info.wall_s, 3),
+            "status": info.status,
+            "status_reason": info.status_reason,
+            "target": info.target,
+            "load": info.load,
+            "seed": info.seed,
+            "loadgen_version": info.loadgen_version,
+            "warmup_requests": recorder.warmup,
+            "generator": {
+                "target_rps": info.target_rps,
+                "scheduled_rps": _round(info.scheduled_rps),
+                "achieved_rps": _round(info.achieved_rps),
+                "scheduled": info.scheduled,
+                "dispatched": recorder.dispatched,
+                "dropped": recorder.dropped,
+                "cancelled": info.cancelled,
+                "lag_ms": {"p50": lag["p50"], "p99": lag["p99"], "max": lag["max"]},
+                "cpu_percent": round(info.cpu_percent, 1),
+                "limited": bool(limited_reasons),
+                "limited_reasons": limited_reasons,
+            },
+            "cost": info.cost,
+            "cloudwatch": info.cloudwatch,
+            "emulator": info.emulator,
+            "notes": info.notes,
+        },
+        "models": models,
+        "comparison": comparison_rows(models),
+        "timeseries": recorder.series.to_json(),
+        "streaming_comparison": comparison_section(
+            info.target.get("api", "bedrock-converse-stream"),
+            info.compared_api,
+            models,
+            model_sections(recorder.compared, info.cost),
+        ),
+    }
+
+
+def model_sections(stats: dict[str, ModelStats], run_cost: dict[str, Any]) -> dict[str, Any]:
+    """The report's "models": one section per model, from its histograms and counters. A live
+    run and `loadgen merge` (which rebuilds the ModelStats from saved reports) both use this."""
+    prices = run_cost.get("prices", {})
+    project_rps = run_cost.get("project_rps")
+    return {
+        model: _model_report(data, priced=prices.get(model) is not None, project_rps=project_rps)
+        for model, data in stats.items()
+    }
+
+
+def comparison_rows(models: dict[str, Any]) -> list[dict[str, Any]]:
+    return [_comparison_row(model, data) for model, data in models.items()]
+
+
+def model_stats_from_section(section: dict[str, Any]) -> ModelStats:
+    """The inverse of a model section: its histograms and counters, read back from a report.
+
+    Exact for everything the section is built from, except two things the report does not
+    keep: which histogram each out-of-range value missed (only their total), and the instants
+    of the measured window (only its length: the window is taken to start at 0).
+    """
+    stats = ModelStats()
+    encoded = section["hdr"]
+    for group, highest in ((stats.latency, LATENCY_MAX_US), (stats.tokens, TOKENS_MAX)):
+        for name in group:
+            if name in encoded:
+                group[name] = Histogram.decode(encoded[name], highest)
+    requests = section["requests"]
+    stats.sent = requests["sent"]
+    stats.ok = requests["ok"]
+    stats.errors = Counter({k: v for k, v in requests["errors"].items() if v})
+    if requests["dropped"]:
+        stats.errors[ErrorClass.DROPPED.value] = requests["dropped"]
+    stats.error_codes = Counter(requests["error_codes"])
+    tokens = section["tokens"]
+    stats.input_tokens_total = tokens["input"]["total"]
+    stats.output_tokens_total = tokens["output"]["total"]
+    stats.tokens_estimated = tokens["estimated_requests"]
+    stats.carried_out_of_range = section["out_of_range"]
+    stats.cost = _cost_stats_from_section(section["cost"], stats.sent, stats.ok)
+    window_s = section["throughput"]["window_s"]
+    if window_s is not None:
+        stats.first_intended_us, stats.last_end_us = 0, round(window_s * 1e6)
+    return stats
+
+
+def _cost_stats_from_section(cost: dict[str, Any] | None, sent: int, ok: int) -> CostStats:
+    stats = CostStats()
+    stats.count, stats.ok = sent, ok
+    if cost is None:  # an unpriced model: every request's cost was unknown
+        stats.unpriced = sent
+        return stats
+    stats.total_usd = cost["total_usd"]
+    stats.unpriced = cost["unpriced_requests"]
+    stats.histogram = Histogram.decode(cost["hdr"], COST_MAX_USD * UNITS_PER_USD)
+    stats.histogram.out_of_range = cost["out_of_range"]
+    # Every priced request was either free (exactly 0), recorded, or out of range.
+    stats.zero = stats.priced - stats.histogram.count - stats.histogram.out_of_range
+    return stats
+
+
+def _model_report(stats: ModelStats, *, priced: bool, project_rps: float | None) -> dict[str, Any]:
+    latency = stats.latency
+    window_s = _window_s(stats)
+    completed = stats.sent
+    cost = stats.cost.summary(window_s, stats.ok, None, project_rps) if priced else None
+    if cost is not None:  # the cost distribution itself, so that merges stay exact
+        cost["hdr"] = stats.cost.histogram.encode()
+    return {
+        "requests": {
+            "sent": stats.sent,
+            "ok": stats.ok,
+            "errors": {name: stats.errors.get(name, 0) for name in ERROR_CLASSES},
+            "dropped": stats.errors.get(ErrorClass.DROPPED.value, 0),
+            "error_rate": _ratio(stats.sent - stats.ok, stats.sent),
+            "throttle_rate": _ratio(stats.errors.get(ErrorClass.THROTTLED.value, 0), stats.sent),
+            "error_codes": dict(sorted(stats.error_codes.items())),
+        },
+        "latency_ms": {
+            "ttft": {
+                "service": latency["ttft_service"].summary(1000),
+                "response": latency["ttft_response"].summary(1000),
+            },
+            "ttlt": {
+                "service": latency["ttlt_service"].summary(1000),
+                "response": latency["ttlt_response"].summary(1000),
+            },
+            "itl": latency["itl"].summary(1000),
+            "tpot": latency["tpot"].summary(1000),
+            "schedule_lag": latency["schedule_lag"].summary(1000),
+            "client_prep": latency["client_prep"].summary(1000),
+            "pool_wait": latency["pool_wait"].summary(1000),
+            "server_latency": latency["server_latency"].summary(1000),
+            "server_first_byte": latency["server_first_byte"].summary(1000),
+            "client_overhead": latency["client_overhead"].summary(1000),
+        },
+        "tokens": {
+            "input": _token_summary(stats.input_tokens_total, stats.tokens["input_tokens"]),
+            "output": _token_summary(stats.output_tokens_total, stats.tokens["output_tokens"]),
+            "estimated_requests": stats.tokens_estimated,
+        },
+        "throughput": {
+            "window_s": _round(window_s),
+            "requests_per_s": _round(completed / window_s if window_s else None),
+            "ok_per_s": _round(stats.ok / window_s if window_s else None),
+            "output_tokens_per_s": _round(
+                stats.output_tokens_total / window_s if window_s else None
+            ),
+        },
+        "cost": cost,
+        "out_of_range": stats.out_of_range,
+        "hdr": {
+            name: histogram.encode()
+            for name, histogram in {**latency, **stats.tokens}.items()
+            if histogram.count
+        },
+    }
+
+
+def _comparison_row(model: str, data: dict[str, Any]) -> dict[str, Any]:
+    """One line of the side-by-side table: what a team weighs when it picks a model."""
+    latency = data["latency_ms"]
+    cost = data["cost"]
+    return {
+        "model": model,
+        "cost_per_1k_requests_usd": None if cost is None else cost["per_1k_requests"],
+        "ttft_p50_ms": latency["ttft"]["service"]["p50"],
+        "ttft_p95_ms": latency["ttft"]["service"]["p95"],
+        "ttlt_p95_ms": latency["ttlt"]["service"]["p95"],
+        "output_tokens_per_s": data["throughput"]["output_tokens_per_s"],
+        "error_rate": data["requests"]["error_rate"],
+    }
+
+
+def _token_summary(total: int, histogram: Histogram) -> dict[str, Any]:
+    summary = histogram.summary()
+    return {"total": total, "mean": summary["mean"], "p50": summary["p50"], "p99": summary["p99"]}
+
+
+def _window_s(stats: ModelStats) -> float | None:
+    """From the first measured request's scheduled start to the last measured byte."""
+    if stats.first_intended_us is None or stats.last_end_us is None:
+        return None
+    return max(stats.last_end_us - stats.first_intended_us, 1) / 1e6
+
+
+def _limited_reasons(info: RunInfo, recorder: Recorder, lag: dict[str, Any]) -> list[str]:
+    reasons = []
+    closed_loop = info.load.get("model") == "closed_loop"  # lag means nothing without a schedule
+    if not closed_loop and lag["p99"] is not None and lag["p99"] > LAG_P99_LIMIT_MS:
+        reasons.append(f"schedule lag p99 {lag['p99']} ms > {LAG_P99_LIMIT_MS} ms")
+    if recorder.dropped:
+        reasons.append(f"{recorder.dropped} requests dropped at the in-flight cap")
+    if (
+        info.scheduled_rps
+        and info.achieved_rps is not None
+        and recorder.dispatched >= 20
+        and info.achieved_rps < ACHIEVED_SHARE_LIMIT * info.scheduled_rps
+    ):
+        reasons.append(
+            f"achieved {info.achieved_rps:.2f} req/s < 99 % of the "
+            f"{info.scheduled_rps:.2f} req/s scheduled"
+        )
+    if info.cpu_percent > CPU_LIMIT_PERCENT:
+        reasons.append(f"generator CPU {info.cpu_percent:.0f} % of a core")
+    return reasons
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 6) if whole else None
+
+
+def _round(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
+    """A reader never sees half a report: write aside, then rename over."""
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    temporary.replace(path)

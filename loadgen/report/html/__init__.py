@@ -1,0 +1,3 @@
+"""report.html and comparison.html: self-contained pages (inline SVG charts, no scripts) rendered
+from a report.
+"""

@@ -1,0 +1,250 @@
+"""`loadgen merge`: one report from runs made side by side by several processes or machines.
+
+Exact where it can be: HDR histograms are added bucket by bucket and percentiles recomputed from
+the sums, counters and costs are summed, and each model's section is built by the same code as
+a live run's (report.model_sections). The parts are taken to have run at the same time: their
+time series are added second by second from each run's own start, rates are summed, and the
+measured window is the longest of theirs.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from loadgen.config.thresholds import evaluate, parse_check, report_section
+from loadgen.core.errors import ConfigError
+from loadgen.core.histogram import LATENCY_MAX_US, Histogram
+from loadgen.record.recorder import ModelStats, TimeSeries
+from loadgen.report.build import (
+    SCHEMA_VERSION,
+    comparison_rows,
+    model_sections,
+    write_json_atomically,
+)
+from loadgen.report.saved_run import REPORT_FILE, SAMPLES_FILE, SavedRun, read_model_stats
+
+# When parts ended differently, the merged status is the most serious of theirs.
+STATUS_ORDER = ("completed", "interrupted", "aborted")
+
+
+def merge_runs(runs: list[SavedRun], out_dir: Path, *, force: bool = False) -> dict[str, Any]:
+    """Write the merged report.json (and samples.jsonl when every part has one) into out_dir."""
+    _check_compatible(runs, out_dir, force)
+    reports = [run.report for run in runs]
+    stats = _merged_model_stats(runs)
+    try:
+        run_section = _merged_run_section(runs, stats)
+        timeseries = merge_timeseries(r["timeseries"] for r in reports)
+    except (KeyError, TypeError, ValueError) as exc:  # a report of another shape (--force)
+        raise ConfigError(
+            [f"cannot merge the run sections ({type(exc).__name__}: {exc})"], "loadgen merge"
+        ) from None
+    models = model_sections(stats, run_section["cost"])
+    report = {
+        "schema_version": SCHEMA_VERSION,
+        "run": run_section,
+        "models": models,
+        "comparison": comparison_rows(models),
+        "timeseries": timeseries,
+        "thresholds": _merged_thresholds(reports, models),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    samples = [run.samples_path for run in runs]
+    if all(path is not None for path in samples):
+        _concatenate([p for p in samples if p is not None], out_dir / SAMPLES_FILE)
+    else:
+        missing = [run.label for run, path in zip(runs, samples, strict=True) if path is None]
+        run_section["notes"].append(f"no {SAMPLES_FILE} written: {', '.join(missing)} had none")
+    write_json_atomically(out_dir / REPORT_FILE, report)
+    return report
+
+
+def _merged_thresholds(
+    reports: list[dict[str, Any]], models: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The parts' thresholds judged again on the merged figures: a part passing on its own
+    half of the load says nothing about the whole. Each (check, model) pair is kept as the
+    parts recorded it; None when no part had thresholds."""
+    pairs: dict[tuple[str, str], None] = {}
+    for report in reports:
+        for result in (report.get("thresholds") or {}).get("results", []):
+            pairs[(result["check"], result["model"])] = None
+    if not pairs:
+        return None
+    checks = [parse_check(text, model) for text, model in pairs]
+    return report_section(evaluate(checks, models))
+
+
+def _check_compatible(runs: list[SavedRun], out_dir: Path, force: bool) -> None:
+    problems = []
+    if len(runs) < 2:
+        problems.append("give at least two runs to merge")
+    inputs = {run.report_path.parent.resolve() for run in runs}
+    if out_dir.resolve() in inputs:
+        problems.append(f"-o {out_dir} is one of the runs being merged: choose a new folder")
+    if problems:
+        raise ConfigError(problems, "loadgen merge")
+    first = runs[0].report
+    for run in runs[1:]:
+        for key, value, theirs in (
+            ("schema_version", first["schema_version"], run.report["schema_version"]),
+            ("scenario", first["run"]["scenario"], run.report["run"]["scenario"]),
+        ):
+            if value != theirs:
+                problems.append(f"{run.label} has {key} {theirs!r}, {runs[0].label} has {value!r}")
+    unknown = sorted({r.report["schema_version"] for r in runs} - {SCHEMA_VERSION})
+    if unknown:
+        problems.append(f"schema_version {unknown} is not the {SCHEMA_VERSION} this loadgen reads")
+    if problems and not force:
+        problems.append("these runs do not belong in one report; --force merges them anyway")
+        raise ConfigError(problems, "loadgen merge")
+
+
+def _merged_model_stats(runs: list[SavedRun]) -> dict[str, ModelStats]:
+    merged: dict[str, ModelStats] = {}
+    for run in runs:
+        for model, section in run.report["models"].items():
+            stats = read_model_stats(section, model, str(run.report_path))
+            if model in merged:
+                merged[model].merge(stats)
+            else:
+                merged[model] = stats
+    return merged
+
+
+def _merged_run_section(runs: list[SavedRun], stats: dict[str, ModelStats]) -> dict[str, Any]:
+    parts = [run.report["run"] for run in runs]
+    first = parts[0]
+    generators = [p["generator"] for p in parts]
+    limited_reasons = [
+        f"{run.label}: {reason}"
+        for run, generator in zip(runs, generators, strict=True)
+        for reason in generator["limited_reasons"]
+    ]
+    status = max((p["status"] for p in parts), key=_status_rank)
+    reasons = [
+        f"{run.label}: {p['status_reason']}"
+        for run, p in zip(runs, parts, strict=True)
+        if p["status_reason"]
+    ]
+    return {
+        "scenario": first["scenario"],
+        "started_at": min(p["started_at"] for p in parts),
+        "ended_at": max(p["ended_at"] for p in parts),
+        "wall_s": max(p["wall_s"] for p in parts),
+        "status": status,
+        "status_reason": "; ".join(reasons) or None,
+        "target": first["target"],
+        "load": {**first["load"], "rate": _sum(p["load"].get("rate") for p in parts)},
+        "seed": first["seed"],
+        "loadgen_version": first["loadgen_version"],
+        "warmup_requests": sum(p["warmup_requests"] for p in parts),
+        "generator": {
+            "target_rps": _sum(g["target_rps"] for g in generators),
+            "scheduled_rps": _sum(g["scheduled_rps"] for g in generators),
+            "achieved_rps": _sum(g["achieved_rps"] for g in generators),
+            **{
+                key: sum(g[key] for g in generators)
+                for key in ("scheduled", "dispatched", "dropped", "cancelled")
+            },
+            "lag_ms": _merged_lag(stats),
+            "cpu_percent": max(g["cpu_percent"] for g in generators),  # each on its own core
+            "limited": bool(limited_reasons),
+            "limited_reasons": limited_reasons,
+        },
+        "cost": _merged_cost(p["cost"] for p in parts),
+        "cloudwatch": _merged_counters([p["cloudwatch"] for p in parts]),
+        "emulator": None,  # each part's emulator served only that part
+        "notes": _merged_notes(runs),
+    }
+
+
+def _status_rank(status: str) -> int:
+    return STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)
+
+
+def _merged_lag(stats: dict[str, ModelStats]) -> dict[str, Any]:
+    """From the models' schedule-lag histograms: the measured requests (warmup is not in them)."""
+    lag = Histogram(LATENCY_MAX_US)
+    for model in stats.values():
+        lag.merge(model.latency["schedule_lag"])
+    summary = lag.summary(scale=1000)
+    return {"p50": summary["p50"], "p99": summary["p99"], "max": summary["max"]}
+
+
+def _merged_cost(costs: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    parts = list(costs)
+    prices: dict[str, Any] = {}
+    for part in parts:
+        prices.update(part.get("prices", {}))
+    return {
+        "budget_usd": _sum(p.get("budget_usd") for p in parts),
+        "spent_usd": _sum(p.get("spent_usd") for p in parts),
+        "project_rps": parts[0].get("project_rps"),
+        "prices": prices,
+    }
+
+
+def _merged_counters(parts: list[dict[str, int] | None]) -> dict[str, int] | None:
+    present = [p for p in parts if p is not None]
+    if not present:
+        return None
+    return {key: sum(p.get(key, 0) for p in present) for key in present[0]}
+
+
+def _merged_notes(runs: list[SavedRun]) -> list[str]:
+    notes = [f"merged from {len(runs)} runs: {', '.join(run.label for run in runs)}"]
+    seeds = [run.report["run"]["seed"] for run in runs]
+    if len(set(seeds)) < len(seeds):
+        # Same seed, same arrival instants: the parts sent in lockstep, not as one process would.
+        notes.append(f"parts share a seed ({seeds}): their arrivals coincide; use distinct seeds")
+    for run in runs:
+        for note in run.report["run"]["notes"]:
+            if note not in notes:
+                notes.append(note)
+    return notes
+
+
+def merge_timeseries(series: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Add per-second series, each aligned on its own run's start (second 0 = its t0)."""
+    fields = TimeSeries.FIELDS
+    seconds: dict[int, list[int]] = {}
+    for part in series:
+        for offset in range(len(part[fields[0]])):
+            row = seconds.setdefault(part["start_s"] + offset, [0] * len(fields))
+            for index, name in enumerate(fields):
+                row[index] += part[name][offset]
+    if not seconds:
+        return {"interval_s": 1, "start_s": 0, **{name: [] for name in fields}}
+    first, last = min(seconds), max(seconds)
+    rows = [seconds.get(s, [0] * len(fields)) for s in range(first, last + 1)]
+    return {
+        "interval_s": 1,
+        "start_s": first,
+        **{name: [row[i] for row in rows] for i, name in enumerate(fields)},
+    }
+
+
+def _concatenate(paths: list[Path], target: Path) -> None:
+    temporary = target.with_suffix(target.suffix + ".tmp")
+    with temporary.open("wb") as out:
+        for path in paths:
+            with path.open("rb") as part:
+                shutil.copyfileobj(part, out)
+                size = part.tell()
+                if size:
+                    part.seek(size - 1)
+                    if part.read(1) != b"\n":
+                        out.write(b"\n")  # a part cut mid-line must not glue onto the next
+    temporary.replace(target)
+
+
+def _sum(values: Iterable[float | None]) -> float | None:
+    """The sum, or None when any part did not know its value."""
+    items = list(values)
+    if any(v is None for v in items):
+        return None
+    return round(sum(v for v in items if v is not None), 6)

@@ -1,0 +1,101 @@
+"""Which model to ship: each model against the scenario's requirements, and the Pareto front.
+
+Evaluated on the finished report (quality included), so a requirement reads exactly the
+figures the report shows. Requirements never change the exit code; thresholds do.
+
+The Pareto front is taken on three axes: cost per 1,000 requests (lower is better), TTLT p95
+from send (lower) and mean quality score (higher). A model is on the front when no other
+model is at least as good on every axis and better on one. An axis no model has data for
+(quality without references, cost of unpriced models) is left out; a model missing a value on
+an axis that is used counts as the worst there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from loadgen.config.thresholds import Check, evaluate
+
+# (name in the report, reader, +1 when higher is better / -1 when lower is better)
+PARETO_AXES: tuple[tuple[str, tuple[str, ...], int], ...] = (
+    ("cost_per_1k", ("cost", "per_1k_requests"), -1),
+    ("ttlt_p95_ms", ("latency_ms", "ttlt", "service", "p95"), -1),
+    ("quality_mean", ("quality", "score", "mean"), +1),
+)
+
+
+def build_verdict(requirements: Sequence[Check], models: Mapping[str, Any]) -> dict[str, Any]:
+    outcomes = evaluate(requirements, models)
+    per_model: dict[str, Any] = {}
+    for model, section in models.items():
+        results = [o.to_json() for o in outcomes if o.model == model]
+        per_model[model] = {
+            **_figures(section),
+            "meets_all": all(r["passed"] for r in results),
+            "met": sum(r["passed"] for r in results),
+            "missed": sum(not r["passed"] for r in results),
+            "requirements": results,
+        }
+    axes, front = pareto_front(models)
+    return {
+        "requirements": [check.text for check in requirements],
+        "models": per_model,
+        "meeting_all": [m for m, v in per_model.items() if v["meets_all"]],
+        "pareto": {"axes": axes, "front": front},
+    }
+
+
+def _figures(section: Mapping[str, Any]) -> dict[str, Any]:
+    """The comparison a team weighs: quality, speed, throughput, errors, cost."""
+    return {
+        "quality_mean": _read(section, ("quality", "score", "mean")),
+        "quality_p10": _read(section, ("quality", "score", "p10")),
+        "ttft_p50_ms": _read(section, ("latency_ms", "ttft", "service", "p50")),
+        "ttft_p95_ms": _read(section, ("latency_ms", "ttft", "service", "p95")),
+        "ttlt_p50_ms": _read(section, ("latency_ms", "ttlt", "service", "p50")),
+        "ttlt_p95_ms": _read(section, ("latency_ms", "ttlt", "service", "p95")),
+        "output_tokens_per_s": _read(section, ("throughput", "output_tokens_per_s")),
+        "error_rate": _read(section, ("requests", "error_rate")),
+        # One request summarises one email, so cost per 1,000 requests is per 1,000 emails.
+        "cost_per_1k_emails_usd": _read(section, ("cost", "per_1k_requests")),
+    }
+
+
+def pareto_front(models: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """The axes used and the models no other model dominates, in the report's model order."""
+    used = [
+        (name, path, sign)
+        for name, path, sign in PARETO_AXES
+        if any(_read(section, path) is not None for section in models.values())
+    ]
+    # Every axis as "higher is better"; a missing value is the worst possible.
+    points = {
+        model: tuple(
+            -math.inf if (v := _read(section, path)) is None else sign * float(v)
+            for _, path, sign in used
+        )
+        for model, section in models.items()
+    }
+    front = [
+        model
+        for model, point in points.items()
+        if not any(_dominates(other, point) for name, other in points.items() if name != model)
+    ]
+    return [name for name, _, _ in used], front
+
+
+def _dominates(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return all(x >= y for x, y in zip(a, b, strict=True)) and any(
+        x > y for x, y in zip(a, b, strict=True)
+    )
+
+
+def _read(section: Any, path: tuple[str, ...]) -> Any:
+    node = section
+    for key in path:
+        if not isinstance(node, Mapping) or key not in node:
+            return None
+        node = node[key]
+    return node if isinstance(node, int | float) else None

@@ -1,0 +1,30 @@
+"""One run, start to finish: the library's entry (`loadgen.run.run`, `run_async`).
+
+The parts, in the order a run meets them: setup (checks, backend), emulated (--emulate),
+measure (phases sent and recorded), sinks (where samples go), finish (report.json, exit code).
+`api` holds the public names; they are re-exported here and pinned by a test.
+"""
+
+from loadgen.run.api import (
+    EXIT_ABORTED,
+    EXIT_CLOUDWATCH,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_THRESHOLDS,
+    RunOptions,
+    RunResult,
+    run,
+    run_async,
+)
+
+__all__ = [
+    "EXIT_ABORTED",
+    "EXIT_CLOUDWATCH",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_THRESHOLDS",
+    "RunOptions",
+    "RunResult",
+    "run",
+    "run_async",
+]

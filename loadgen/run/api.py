@@ -1,0 +1,136 @@
+"""One load test from scenario to report: the library call behind `loadgen run`.
+
+The parts, in the order a run meets them: run_setup (checks, backend), emulated (--emulate),
+run_plan (what is sent), run_measure (sending it), run_sinks (where samples go), run_finish
+(report.json, exit code).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import random
+
+from loadgen.backends.bedrock_client import EMULATOR_CREDENTIALS, BedrockClient
+from loadgen.config.apis import apis_of_run, is_openai
+from loadgen.config.scenario import Scenario
+from loadgen.core.clock import Clock, MonotonicClock
+from loadgen.core.event_loop import run_blocking
+from loadgen.cost.price_check import resolve_prices
+from loadgen.plan.prompts import PromptSource, load_rows
+from loadgen.report.build import write_json_atomically
+from loadgen.report.console import print_summary
+from loadgen.run.emulated import EMULATOR_REGION, emulated_target, start_emulator
+from loadgen.run.finish import (
+    EXIT_ABORTED,
+    EXIT_CLOUDWATCH,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_THRESHOLDS,
+    RunResult,
+    finish,
+)
+from loadgen.run.measure import measure
+from loadgen.run.options import RunOptions
+from loadgen.run.preflight import check_models
+from loadgen.run.setup import (
+    check_api_setup,
+    check_aws_setup,
+    freeze_setup_objects,
+    make_backend,
+    prepare_out_dir,
+)
+
+__all__ = [
+    "EXIT_ABORTED",
+    "EXIT_CLOUDWATCH",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_THRESHOLDS",
+    "RunOptions",
+    "RunResult",
+    "run",
+    "run_async",
+]
+
+
+def run(scenario: Scenario, options: RunOptions | None = None) -> RunResult:
+    """Run a scenario to its end (or an interrupt) and write its report. Blocks."""
+    return run_blocking(run_async(scenario, options or RunOptions()))
+
+
+async def run_async(
+    scenario: Scenario, options: RunOptions, clock: Clock | None = None
+) -> RunResult:
+    clock = clock or MonotonicClock()
+    seed = scenario.seed if scenario.seed is not None else random.SystemRandom().randrange(2**31)
+    prompts = PromptSource(scenario, load_rows(scenario), seed)
+    out_dir = prepare_out_dir(options.out_dir, scenario.name)
+    with contextlib.ExitStack() as stack:
+        target = scenario.target
+        apis = apis_of_run(target.api, scenario.compare_streaming)
+        check_api_setup(scenario, apis, options.emulated)
+        credentials = None
+        emulator = None
+        if options.emulate:
+            emulator = stack.enter_context(start_emulator(scenario))
+            target = emulated_target(target, emulator.url)
+            credentials = EMULATOR_CREDENTIALS
+        elif options.shared_emulator_url is not None:  # a sweep's or the worker parent's
+            target = emulated_target(target, options.shared_emulator_url)
+            credentials = EMULATOR_CREDENTIALS
+        backend = options.shared_backend or make_backend(apis, target, scenario, credentials)
+        aws = (
+            None if is_openai(target.api) else BedrockClient(target, scenario.timeouts, pool_size=1)
+        )
+        if aws is not None and credentials is None:
+            await check_aws_setup(aws, target)
+        region = target.region or (aws and aws.session().region_name) or EMULATOR_REGION
+        prices = resolve_prices(scenario, region)
+        if options.shared_backend is None:
+            await backend.start()
+        try:
+            if options.preflight:
+                endpoint = target.endpoint_url or f"the Bedrock endpoint in {target.region}"
+                await check_models(backend, [m.id for m in scenario.models], endpoint)
+            freeze_setup_objects()
+            measured = await measure(
+                scenario, options, clock, backend, prompts, seed, out_dir, target, prices
+            )
+            result = await finish(
+                scenario,
+                measured,
+                prompts,
+                seed,
+                target,
+                options.emulated,
+                prices,
+                out_dir,
+                options.require_cloudwatch,
+            )
+        finally:
+            gc.unfreeze()
+            if options.shared_backend is None:
+                await backend.close()
+        if emulator is not None:
+            result.report["run"]["emulator"] = await asyncio.to_thread(emulator.stats)
+            write_json_atomically(out_dir / "report.json", result.report)
+    html_path, html_error = None, None
+    if options.html:
+        # Imported here: matplotlib takes a second or two to load, which a run needs only now.
+        from loadgen.report.html.page import save_report_html
+
+        html_path, html_error = save_report_html(result.report, out_dir)
+        if html_error is not None:
+            options.console.print(
+                f"[red]report.html could not be written ({html_error}); "
+                f"report.json is complete[/red]",
+                highlight=False,
+            )
+    if not options.quiet:
+        print_summary(result.report, options.console)
+        options.console.print(f"report: {out_dir / 'report.json'}")
+        if html_path is not None:
+            options.console.print(f"report: {html_path}")
+    return result

@@ -1,0 +1,150 @@
+"""The end of a run: report.json from what was measured (quality, thresholds, verdict) and
+the exit code it earns."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from loadgen import __version__
+from loadgen.config.apis import is_openai
+from loadgen.config.load_models import describe as describe_load
+from loadgen.config.load_models import target_rps as load_target_rps
+from loadgen.config.scenario import Scenario, TargetSpec
+from loadgen.config.thresholds import evaluate, report_section
+from loadgen.core.redact import redact_url
+from loadgen.cost.price_check import describe_price
+from loadgen.cost.pricing import ResolvedPrice
+from loadgen.engine.runner import PhaseOutcome
+from loadgen.engine.stopping import ABORTED, INTERRUPTED
+from loadgen.plan.prompts import PromptSource
+from loadgen.quality.scoring import report_sections
+from loadgen.report.build import RunInfo, build_report, write_json_atomically
+from loadgen.report.verdict import build_verdict
+from loadgen.run.measure import Measured, utc_now
+
+EXIT_OK = 0
+EXIT_ABORTED = 3
+EXIT_INTERRUPTED = 130
+EXIT_THRESHOLDS = 99  # as k6: the run finished, but a threshold of the scenario failed
+EXIT_CLOUDWATCH = 5  # --require-cloudwatch, and not everything reached CloudWatch
+
+
+@dataclass
+class RunResult:
+    report: dict[str, Any]
+    out_dir: Path
+    exit_code: int
+
+
+async def finish(
+    scenario: Scenario,
+    measured: Measured,
+    prompts: PromptSource,
+    seed: int,
+    target: TargetSpec,
+    emulated: bool,
+    prices: dict[str, ResolvedPrice | None],
+    out_dir: Path,
+    require_cloudwatch: bool,
+) -> RunResult:
+    """Write report.json; raise the run's internal error, if it had one, once it is written."""
+    outcomes, budget = measured.outcomes, measured.budget
+    status = measured.stop.status or "completed"
+    scheduled_rps, achieved_rps = _rates(outcomes)
+    info = RunInfo(
+        scenario=scenario.name,
+        started_at=measured.started_at,
+        ended_at=utc_now(),
+        status=status,
+        status_reason=measured.stop.reason,
+        target=_describe_target(target, emulated),
+        load=describe_load(scenario.load),
+        seed=seed,
+        loadgen_version=__version__,
+        target_rps=load_target_rps(scenario.load),
+        scheduled_rps=scheduled_rps if scenario.load.concurrency is None else None,
+        achieved_rps=achieved_rps,
+        scheduled=sum(o.scheduled for o in outcomes),
+        cancelled=sum(o.cancelled for o in outcomes),
+        cpu_percent=measured.cpu_percent,
+        wall_s=measured.wall_s,
+        cost={
+            "budget_usd": scenario.cost.max_usd,
+            "spent_usd": None if budget is None else round(budget.spent_usd, 9),
+            "project_rps": scenario.cost.project_rps,
+            "prices": {model: describe_price(price) for model, price in prices.items()},
+        },
+        cloudwatch=measured.sinks.cloudwatch_section(),
+        notes=[
+            f"{model} has no price (allow_unpriced): its cost fields are null"
+            for model, price in prices.items()
+            if price is None
+        ],
+        compared_api=measured.recorder.compared_api,
+    )
+    report = build_report(info, measured.recorder)
+    # After the run, off the event loop: scoring must not delay what is being timed.
+    quality: dict[str, Any] = {}
+    if measured.score_quality:
+        try:
+            quality = await asyncio.to_thread(
+                report_sections, scenario, prompts.rows_by_id(), measured.sinks.jsonl.path
+            )
+        except Exception as exc:  # what was measured must still be reported
+            report["run"]["notes"].append(f"quality scoring failed: {type(exc).__name__}: {exc}")
+    for model, section in report["models"].items():
+        section["quality"] = quality.get(model)
+    report["thresholds"] = thresholds_section(scenario, report)
+    report["verdict"] = build_verdict(
+        [spec.parsed() for spec in scenario.requirements], report["models"]
+    )
+    write_json_atomically(out_dir / "report.json", report)
+    if measured.failure is not None:
+        raise measured.failure
+    exit_code = exit_code_of(status, report)
+    published = report["run"].get("cloudwatch")
+    if require_cloudwatch and published and not published["complete"]:
+        # Before 99: monitoring that was required and is missing is a setup failure, which
+        # outranks the verdict (that is in the report all the same).
+        exit_code = EXIT_CLOUDWATCH if exit_code in (EXIT_OK, EXIT_THRESHOLDS) else exit_code
+    return RunResult(report=report, out_dir=out_dir, exit_code=exit_code)
+
+
+def exit_code_of(status: str, report: dict[str, Any]) -> int:
+    """3 aborted, 130 interrupted; a completed run 99 when a threshold failed, else 0."""
+    exit_code = {INTERRUPTED: EXIT_INTERRUPTED, ABORTED: EXIT_ABORTED}.get(status, EXIT_OK)
+    if exit_code == EXIT_OK and report["thresholds"] and not report["thresholds"]["passed"]:
+        exit_code = EXIT_THRESHOLDS
+    return exit_code
+
+
+def thresholds_section(scenario: Scenario, report: dict[str, Any]) -> dict[str, Any] | None:
+    """The scenario's thresholds against the report; None when the scenario sets none."""
+    if not scenario.thresholds:
+        return None
+    checks = [spec.parsed() for spec in scenario.thresholds]
+    return report_section(evaluate(checks, report["models"]))
+
+
+def _rates(outcomes: list[PhaseOutcome]) -> tuple[float | None, float | None]:
+    """Scheduled and achieved sends per second, over the phases' own spans."""
+    gaps = sum(max(o.dispatched + o.dropped - 1, 0) for o in outcomes)
+    scheduled_span = sum(o.last_offset_ns - o.first_offset_ns for o in outcomes if o.scheduled)
+    dispatched_gaps = sum(max(o.dispatched - 1, 0) for o in outcomes)
+    dispatch_span = sum(o.last_dispatch_ns - o.first_dispatch_ns for o in outcomes if o.dispatched)
+    scheduled = gaps / (scheduled_span / 1e9) if scheduled_span > 0 else None
+    achieved = dispatched_gaps / (dispatch_span / 1e9) if dispatch_span > 0 else None
+    return scheduled, achieved
+
+
+def _describe_target(target: TargetSpec, emulated: bool) -> dict[str, Any]:
+    return {
+        "provider": "openai" if is_openai(target.api) else target.provider,
+        "api": target.api,
+        "region": target.region,
+        "endpoint_url": redact_url(target.endpoint_url),
+        "emulated": emulated,
+    }

@@ -1,0 +1,265 @@
+"""The measured part of a run: its phases sent on schedule, each sample priced, guarded,
+recorded and passed to the sinks, and what was in flight drained at the end or at a stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from loadgen.config.apis import apis_of_run
+from loadgen.config.scenario import Scenario, TargetSpec
+from loadgen.core.clock import Clock
+from loadgen.core.sample import ErrorClass, Sample
+from loadgen.cost.accounting import BudgetGuard, sample_cost, worst_case_cost
+from loadgen.cost.pricing import ResolvedPrice
+from loadgen.engine.backend import Backend
+from loadgen.engine.guards import CircuitBreaker
+from loadgen.engine.request import Planned, Request
+from loadgen.engine.runner import PhaseOutcome, Runner
+from loadgen.engine.stopping import ABORTED, RunStop
+from loadgen.plan.phases import api_phases, phases, plan, worker_plan
+from loadgen.plan.prompts import PromptSource, estimate_input_tokens
+from loadgen.quality.scoring import scoring_wanted
+from loadgen.record.recorder import Recorder
+from loadgen.run.options import RunOptions
+from loadgen.run.progress import LiveProgress
+from loadgen.run.sinks import RunSinks
+
+START_LEAD_NS = 100_000_000  # the first request leaves 100 ms after setup, not during it
+
+
+@dataclass
+class Measured:
+    """What the measured part leaves for the report."""
+
+    recorder: Recorder
+    sinks: RunSinks
+    outcomes: list[PhaseOutcome]
+    stop: RunStop
+    budget: BudgetGuard | None
+    score_quality: bool  # response text was kept, to be scored now
+    started_at: str
+    wall_s: float
+    cpu_percent: float
+    failure: Exception | None  # a bug that stopped the run: raised once the report is written
+
+
+async def measure(
+    scenario: Scenario,
+    options: RunOptions,
+    clock: Clock,
+    backend: Backend,
+    prompts: PromptSource,
+    seed: int,
+    out_dir: Path,
+    target: TargetSpec,
+    prices: dict[str, ResolvedPrice | None],
+) -> Measured:
+    apis = apis_of_run(scenario.target.api, scenario.compare_streaming)
+    recorder = Recorder(
+        compared_api=apis[1] if len(apis) > 1 else None,
+        # No request outlives timeouts.total: its seconds can be frozen after that (recorder.py).
+        freeze_after_s=math.ceil(scenario.timeouts.total) + 60,
+    )
+    for model in scenario.models:
+        recorder.ensure_model(model.id)
+    sinks = RunSinks(scenario, target, options, out_dir / "samples.jsonl")
+
+    stop = RunStop()
+    breaker = CircuitBreaker(scenario.circuit_breaker)
+    budget = BudgetGuard(scenario.cost.max_usd) if scenario.cost.max_usd else None
+
+    def admit(request: Request) -> bool:
+        """Reserve the request's worst-case cost; refuse, and stop the run, past the budget."""
+        assert budget is not None
+        price = prices[request.model]
+        assert price is not None  # resolve_prices refuses a budget without every price
+        worst = worst_case_cost(price, estimate_input_tokens(request.prompt), request.max_tokens)
+        if budget.try_reserve(request.request_id, worst):
+            return True
+        stop.request(
+            ABORTED,
+            f"budget: ${budget.spent_usd:.4f} spent and ${budget.in_flight_usd:.4f} in flight; "
+            f"the next request could cost up to ${worst:.4f}, past the budget of "
+            f"${budget.max_usd:g} (--max-cost)",
+        )
+        return False
+
+    def on_cancel(request: Request) -> None:
+        if budget is not None:  # it may have been billed: book its whole reservation
+            budget.settle(request.request_id, None)
+
+    def on_sample(sample: Sample) -> None:
+        try:
+            cost = sample_cost(prices.get(sample.model), sample)
+        except ValueError:  # usage the price arithmetic rejects (negative counts): unknown
+            cost = None
+        sample = replace(sample, cost_usd=cost)
+        if budget is not None and sample.error is not ErrorClass.DROPPED:
+            budget.settle(sample.request_id, sample.cost_usd)
+        recorder.add(sample)
+        sinks.add(sample)
+        if (reason := breaker.observe(sample)) is not None:
+            stop.request(ABORTED, reason)
+
+    # Response text is kept only when it will be scored.
+    score_quality = scoring_wanted(scenario, prompts.rows_by_id().values(), options.quality)
+    outcomes: list[PhaseOutcome] = []
+    failure: Exception | None = None
+    await sinks.start()
+    # t0 after every setup call: a client's first use loads its service model (hundreds of ms),
+    # which inside the lead time would make the first requests late.
+    # A worker waits here for the common start instant: its wall time starts after the wait.
+    common_t0_ns = None if options.start_at is None else options.start_at()
+    started_at = utc_now()
+    wall_start, cpu_start = time.perf_counter(), time.process_time()
+    t0_ns = clock.now_ns() + START_LEAD_NS if common_t0_ns is None else common_t0_ns
+    runner = Runner(
+        backend,
+        clock,
+        on_sample,
+        max_in_flight=scenario.load.max_in_flight,
+        timeouts=scenario.timeouts,
+        t0_ns=t0_ns,
+        admit=admit if budget is not None else None,
+        on_cancel=on_cancel,
+        capture_text=score_quality,
+    )
+    progress = LiveProgress.start_if_wanted(
+        options,
+        scenario,
+        recorder,
+        lambda: (
+            sum(o.dispatched for o in outcomes),
+            sum(o.dropped for o in outcomes),
+            runner.in_flight,
+        ),
+        clock,
+        t0_ns,
+        len(phases(scenario)),
+    )
+
+    try:
+        with stop.on_signals():
+            await _run_phases(
+                runner, scenario, options, clock, prompts, seed, apis, t0_ns, stop, outcomes
+            )
+    except Exception as exc:
+        # A bug must not cost what was measured: stop, cancel what is in flight, write the
+        # report (status aborted), then let the error surface.
+        failure = exc
+        stop.request(ABORTED, f"internal error: {type(exc).__name__}: {exc}"[:300])
+        await runner.drain(0, outcomes[-1] if outcomes else PhaseOutcome())
+    finally:
+        if progress is not None:
+            await progress.stop()
+        await sinks.stop()
+    wall_s = time.perf_counter() - wall_start
+    cpu_percent = 100 * (time.process_time() - cpu_start) / wall_s if wall_s else 0.0
+    return Measured(
+        recorder=recorder,
+        sinks=sinks,
+        outcomes=outcomes,
+        stop=stop,
+        budget=budget,
+        score_quality=score_quality,
+        started_at=started_at,
+        wall_s=wall_s,
+        cpu_percent=cpu_percent,
+        failure=failure,
+    )
+
+
+async def _run_phases(
+    runner: Runner,
+    scenario: Scenario,
+    options: RunOptions,
+    clock: Clock,
+    prompts: PromptSource,
+    seed: int,
+    apis: list[str],
+    t0_ns: int,
+    stop: RunStop,
+    outcomes: list[PhaseOutcome],
+) -> None:
+    """Each phase in turn, until the last or a stop; appends each phase's outcome."""
+    run_phases = phases(scenario)
+    first_ids: list[int] = []
+    for phase_index, (api, models) in enumerate(api_phases(apis, run_phases)):
+        outcome = PhaseOutcome()
+        outcomes.append(outcome)
+        start_ns = t0_ns if phase_index == 0 else clock.now_ns() + START_LEAD_NS
+        first_ids.append(_planned_so_far(outcomes))
+        # A second API replays the first one's phases: same prompts, same arrivals.
+        replay = (
+            first_ids[phase_index - len(run_phases)] if phase_index >= len(run_phases) else None
+        )
+        phase_plan = plan(
+            scenario,
+            models,
+            prompts,
+            seed,
+            first_id=first_ids[-1],
+            api=api,
+            replay_from=replay,
+        )
+        if options.worker is not None:
+            phase_plan = worker_plan(phase_plan, scenario, options.worker, seed, first_ids[-1])
+        if stop.status is not None:
+            break
+        stop.current = asyncio.create_task(
+            _run_phase(runner, scenario, phase_plan, start_ns, outcome)
+        )
+        with contextlib.suppress(asyncio.CancelledError):
+            await stop.current
+        await _drain(runner, outcome, stop, options.grace_s)
+        if stop.status is not None:
+            break
+
+
+async def _run_phase(
+    runner: Runner,
+    scenario: Scenario,
+    plan: Iterator[Planned],
+    start_ns: int,
+    outcome: PhaseOutcome,
+) -> None:
+    """Open loop sends the plan at its instants; closed loop takes its requests in turn."""
+    load = scenario.load
+    if load.concurrency is None:
+        await runner.run_phase(plan, start_ns, outcome)
+        return
+    warmup_ns = round(load.warmup * 1e9)
+    await runner.run_closed(
+        (planned.request for planned in plan),
+        start_ns,
+        outcome,
+        users=load.concurrency,
+        warmup_ns=warmup_ns,
+        end_ns=None if load.duration is None else warmup_ns + round(load.duration * 1e9),
+        measured_limit=load.requests,
+    )
+
+
+async def _drain(runner: Runner, outcome: PhaseOutcome, stop: RunStop, grace_s: float) -> None:
+    """Wait for requests in flight. A stop request (even one that arrives while waiting)
+    bounds the wait to the grace period; a second signal ends it at once."""
+    while runner.in_flight:
+        grace = None if stop.status is None else (0 if stop.hard else grace_s)
+        stop.current = asyncio.create_task(runner.drain(grace, outcome))
+        with contextlib.suppress(asyncio.CancelledError):
+            await stop.current
+
+
+def _planned_so_far(outcomes: list[PhaseOutcome]) -> int:
+    return sum(o.scheduled for o in outcomes)
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,423 @@
+"""Live progress in the terminal during a run: it only reads what the run already keeps.
+
+Twice a second a run takes a ProgressSnapshot: a few counters the runner and the recorder
+keep anyway (no extra work per request) and references to the time series' TTFT log buckets
+of the last seconds. A ProgressBoard sums the snapshots of one or more sources and draws the
+view from the sum: in a single-process run the one source is the run itself; with
+`--workers N` or `--ray` each worker sends its snapshots to the parent (SnapshotPublisher),
+and the parent's board sums them (loadgen/scale/progress.py). TTFT percentiles come from
+the summed buckets, never from averaged percentiles.
+
+Each redraw costs well under a millisecond of the event loop, so it does not move the
+schedule (benchmarks/accuracy_w1.py --progress and benchmarks/progress_cost.py measure it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
+
+from loadgen.config.load_models import target_rps
+from loadgen.core.clock import Clock
+from loadgen.record.recorder import Recorder
+from loadgen.record.second_stats import LogBuckets, percentiles_of
+
+if TYPE_CHECKING:  # only for annotations: run_measure.py imports this module
+    from loadgen.config.scenario import Scenario
+    from loadgen.plan.arrival_split import WorkerShare
+
+# (sent, dropped, in flight) so far, as the runner counts them.
+SendCounts = tuple[int, int, int]
+
+REFRESH_S = 0.5
+TTFT_WINDOW_S = 10  # TTFT percentiles over the last 10 whole seconds
+RATE_WINDOW_S = 5.0
+BAR_WIDTH = 40
+FORCE_ENV = "LOADGEN_PROGRESS"  # "1": show it even when stdout is not a terminal
+
+
+class DisplayOptions(Protocol):
+    console: Console
+    quiet: bool
+    progress: bool | None
+    # Set in a worker (loadgen/scale/workers.py): its progress goes to the parent, if anywhere.
+    worker: WorkerShare | None
+    progress_to: Callable[[ProgressSnapshot], object] | None
+
+
+def progress_wanted(options: DisplayOptions) -> bool:
+    """Asked for, or on a terminal and not --quiet (LOADGEN_PROGRESS=1: as on a terminal)."""
+    if options.progress is not None:
+        return options.progress
+    forced = os.environ.get(FORCE_ENV) == "1"
+    return not options.quiet and (options.console.is_terminal or forced)
+
+
+class ModelCounts(NamedTuple):
+    done: int  # measured requests that ended, ok or not (dropped ones are not sent)
+    ok: int
+    errors: dict[str, int]  # by error class, dropped included
+
+
+class ProgressSnapshot(NamedTuple):
+    """One source's counters at one instant: small, picklable, cheap to take (a NamedTuple:
+    a frozen dataclass takes several times as long to build).
+
+    `ttft` holds the TTFT log buckets of recent seconds, per model and second: all of the
+    window in a single process (references, not copies), only the changed ones in what a
+    worker sends (SnapshotPublisher).
+    """
+
+    elapsed_s: float
+    sent: int
+    dropped: int
+    in_flight: int
+    completed: int
+    models: dict[str, ModelCounts]
+    ttft: dict[str, dict[int, LogBuckets]]
+    cpu_s: float  # this process's CPU time so far, for a worker's CPU %
+    wall_s: float  # perf_counter at the same moment
+
+
+def take_snapshot(
+    recorder: Recorder,
+    counts: Callable[[], SendCounts],
+    clock: Clock,
+    t0_ns: int,
+    sent_totals: dict[tuple[str, int], int] | None = None,
+) -> ProgressSnapshot:
+    """Read the run's counters: a few attribute reads and dict lookups, no per-request work.
+
+    sent_totals: the bucket totals already sent, per (model, second); given, only the TTFT
+    seconds whose buckets changed since are taken, and it is brought up to date.
+    """
+    elapsed_s = (clock.now_ns() - t0_ns) / 1e9
+    sent, dropped, in_flight = counts()
+    last = int(max(elapsed_s, 0))
+    ttft = {}
+    for model, seconds in recorder.series.detail.ttft.items():
+        recent = {}
+        for second in range(last - TTFT_WINDOW_S + 1, last + 1):
+            buckets = seconds.get(second)
+            if buckets is None:
+                continue
+            if sent_totals is not None:
+                key = (model, second)
+                if sent_totals.get(key) == buckets.total:
+                    continue
+                sent_totals[key] = buckets.total
+            recent[second] = buckets
+        if recent:
+            ttft[model] = recent
+    return ProgressSnapshot(
+        elapsed_s=elapsed_s,
+        sent=sent,
+        dropped=dropped,
+        in_flight=in_flight,
+        completed=recorder.dispatched,
+        models={
+            model: ModelCounts(stats.sent, stats.ok, dict(stats.errors))
+            for model, stats in recorder.models.items()
+        },
+        ttft=ttft,
+        cpu_s=time.process_time(),
+        wall_s=time.perf_counter(),
+    )
+
+
+@dataclass(frozen=True)
+class ProgressPlan:
+    """What the view measures the run against."""
+
+    name: str
+    target_rps: float | None  # None in closed loop: no target there
+    planned_s: float | None
+    planned_requests: int | None
+
+    @classmethod
+    def of(cls, scenario: Scenario, phases: int) -> ProgressPlan:
+        load = scenario.load
+        return cls(
+            name=scenario.name,
+            target_rps=target_rps(load),
+            planned_s=None if load.duration is None else phases * (load.warmup + load.duration),
+            planned_requests=None if load.requests is None else phases * load.requests,
+        )
+
+
+class ProgressBoard:
+    """The latest snapshot of each source, summed, and the one view drawn from the sum."""
+
+    def __init__(self, plan: ProgressPlan, workers: int | None = None) -> None:
+        self._plan = plan
+        self._workers = workers  # a --workers/--ray run: a line for them
+        self._latest: dict[int, ProgressSnapshot] = {}
+        self._buckets: dict[int, dict[str, dict[int, LogBuckets]]] = {}
+        self._cpu_percent: dict[int, float] = {}
+        self._sends: deque[tuple[float, int]] = deque()
+        self._ttft_cache: dict[str, tuple[int, list[float | None]]] = {}
+
+    def update(self, source: int, snapshot: ProgressSnapshot) -> None:
+        previous = self._latest.get(source)
+        if previous is not None and snapshot.wall_s > previous.wall_s:
+            busy = snapshot.cpu_s - previous.cpu_s
+            self._cpu_percent[source] = 100 * busy / (snapshot.wall_s - previous.wall_s)
+        self._latest[source] = snapshot
+        kept = self._buckets.setdefault(source, {})
+        oldest = int(max(snapshot.elapsed_s, 0)) - TTFT_WINDOW_S
+        for model, seconds in snapshot.ttft.items():
+            kept.setdefault(model, {}).update(seconds)
+        for mine in kept.values():  # out of every window from now on
+            for second in [s for s in mine if s <= oldest]:
+                del mine[second]
+
+    def totals(self) -> ProgressSnapshot:
+        """The sum over the sources (ttft: every source's buckets, to merge, not averaged)."""
+        snapshots = list(self._latest.values())
+        models: dict[str, ModelCounts] = {}
+        for snapshot in snapshots:
+            for model, counts in snapshot.models.items():
+                done, ok, errors = models.get(model, ModelCounts(0, 0, {}))
+                merged = Counter(errors)
+                merged.update(counts.errors)
+                models[model] = ModelCounts(done + counts.done, ok + counts.ok, dict(merged))
+        return ProgressSnapshot(
+            elapsed_s=max((s.elapsed_s for s in snapshots), default=0.0),
+            sent=sum(s.sent for s in snapshots),
+            dropped=sum(s.dropped for s in snapshots),
+            in_flight=sum(s.in_flight for s in snapshots),
+            completed=sum(s.completed for s in snapshots),
+            models=models,
+            ttft={},
+            cpu_s=sum(s.cpu_s for s in snapshots),
+            wall_s=max((s.wall_s for s in snapshots), default=0.0),
+        )
+
+    def ttft_ms(self, model: str, last_second: int) -> list[float | None]:
+        """TTFT p50/p99 (ms) over seconds (last_second - window, last_second], every source."""
+        parts = [
+            buckets
+            for by_model in self._buckets.values()
+            for second, buckets in by_model.get(model, {}).items()
+            if last_second - TTFT_WINDOW_S < second <= last_second
+        ]
+        return [None if v is None else round(v / 1000, 3) for v in percentiles_of(parts, [50, 99])]
+
+    def render(self) -> Text:
+        """The view as one Text of fixed-width lines: a rich Table would cost several
+        milliseconds of layout per redraw, on the event loop."""
+        plan = self._plan
+        now = self.totals()
+        elapsed_s = max(now.elapsed_s, 0.0)
+        errors: Counter[str] = Counter()
+        for counts in now.models.values():
+            errors.update(counts.errors)
+        errors.pop("dropped", None)
+
+        view = Text(no_wrap=True, overflow="ellipsis")
+        view.append(f"{plan.name} ", style="bold")
+        view.append(f"{elapsed_s:6.1f} s")
+        share: float | None = None
+        if plan.planned_s:
+            left = max(plan.planned_s - elapsed_s, 0)
+            view.append(f" of {plan.planned_s:g} s, {left:.0f} s left ")
+            share = min(elapsed_s / plan.planned_s, 1.0)
+        elif plan.planned_requests:
+            view.append(f", {now.sent:,} of {plan.planned_requests:,} requests ")
+            share = min(now.sent / plan.planned_requests, 1.0)
+        if share is not None:
+            filled = round(share * BAR_WIDTH)
+            view.append("━" * filled, style="green")
+            view.append("━" * (BAR_WIDTH - filled), style="bright_black")
+        view.append(
+            f"\nsent {now.sent:,}  in flight {now.in_flight:,}  completed {now.completed:,}  "
+        )
+        view.append(f"dropped {now.dropped:,}", style="yellow" if now.dropped else "")
+        error_text = ", ".join(f"{name} {count:,}" for name, count in sorted(errors.items()))
+        view.append(f"  errors: {error_text or 'none'}", style="red" if errors else "")
+        target = "closed loop," if plan.target_rps is None else f"target {plan.target_rps:g} req/s,"
+        view.append(
+            f"\nrate: {target} achieved {self._achieved_rps(now.sent):.2f}"
+            f" req/s (last {RATE_WINDOW_S:g} s)\n"
+        )
+        if self._workers is not None:
+            cpu = "  ".join(
+                f"{k}: {self._cpu_percent[k]:.0f} %" if k in self._cpu_percent else f"{k}: -"
+                for k in range(self._workers)
+            )
+            view.append(f"workers: {self._workers}  CPU of a core: {cpu}\n")
+        width = max((len(model) for model in now.models), default=5)
+        view.append(
+            f"{'model':<{width}}  {'done':>7}  {'errors':>6}  "
+            f"TTFT p50 / p99 ms (last {TTFT_WINDOW_S} s)",
+            style="bold",
+        )
+        for model, counts in now.models.items():
+            p50, p99 = self._ttft(model, int(elapsed_s))
+            view.append(
+                f"\n{model:<{width}}  {counts.done:>7,}  {counts.done - counts.ok:>6,}  "
+                f"{_ms(p50):>8} / {_ms(p99)}"
+            )
+        return view
+
+    def _ttft(self, model: str, second: int) -> list[float | None]:
+        """TTFT p50/p99 over the last seconds; recomputed once a second, not every redraw."""
+        cached = self._ttft_cache.get(model)
+        if cached is None or cached[0] != second:
+            cached = self._ttft_cache[model] = (second, self.ttft_ms(model, second))
+        return cached[1]
+
+    def _achieved_rps(self, sent: int) -> float:
+        """Sends per second over the last few seconds, from the runners' own counters."""
+        now = time.monotonic()
+        self._sends.append((now, sent))
+        while len(self._sends) > 1 and now - self._sends[0][0] > RATE_WINDOW_S:
+            self._sends.popleft()
+        first_time, first_sent = self._sends[0]
+        span = now - first_time
+        return (sent - first_sent) / span if span > 0 else 0.0
+
+
+class LiveProgress:
+    """A single-process run's view, redrawn on its own asyncio task."""
+
+    def __init__(
+        self,
+        console: Console,
+        scenario: Scenario,
+        recorder: Recorder,
+        counts: Callable[[], SendCounts],
+        clock: Clock,
+        t0_ns: int,
+        phases: int,
+    ) -> None:
+        self._board = ProgressBoard(ProgressPlan.of(scenario, phases))
+        self._recorder = recorder
+        self._counts = counts
+        self._clock = clock
+        self._t0_ns = t0_ns
+        self._live = Live(console=console, auto_refresh=False, transient=False)
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def start_if_wanted(
+        cls,
+        options: DisplayOptions,
+        scenario: Scenario,
+        recorder: Recorder,
+        counts: Callable[[], SendCounts],
+        clock: Clock,
+        t0_ns: int,
+        phases: int,
+    ) -> LiveProgress | SnapshotPublisher | None:
+        """Start it when wanted (progress_wanted). In a worker (options.worker set), send
+        snapshots to the parent instead, when the parent asked for them."""
+        if options.worker is not None:
+            publish = options.progress_to
+            if publish is None:
+                return None
+            return SnapshotPublisher.start(publish, recorder, counts, clock, t0_ns)
+        if not progress_wanted(options):
+            return None
+        progress = cls(options.console, scenario, recorder, counts, clock, t0_ns, phases)
+        progress._live.start()
+        progress._task = asyncio.create_task(progress._loop(), name="loadgen-live-progress")
+        return progress
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        with contextlib.suppress(Exception):
+            self._live.update(self.render(), refresh=True)
+        self._live.stop()
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(REFRESH_S)
+            try:
+                self._live.update(self.render(), refresh=True)
+            except Exception:  # a display problem must never end the run
+                return
+
+    def render(self) -> Text:
+        self._board.update(0, take_snapshot(self._recorder, self._counts, self._clock, self._t0_ns))
+        return self._board.render()
+
+
+class SnapshotPublisher:
+    """In a worker: a snapshot to the parent twice a second, and a last one at the end.
+
+    Only the TTFT seconds whose buckets changed since the last send travel (the parent's
+    board keeps the others), so a snapshot stays a few hundred bytes.
+    """
+
+    def __init__(
+        self,
+        publish: Callable[[ProgressSnapshot], object],
+        recorder: Recorder,
+        counts: Callable[[], SendCounts],
+        clock: Clock,
+        t0_ns: int,
+    ) -> None:
+        self._publish = publish
+        self._recorder = recorder
+        self._counts = counts
+        self._clock = clock
+        self._t0_ns = t0_ns
+        self._sent_totals: dict[tuple[str, int], int] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def start(
+        cls,
+        publish: Callable[[ProgressSnapshot], object],
+        recorder: Recorder,
+        counts: Callable[[], SendCounts],
+        clock: Clock,
+        t0_ns: int,
+    ) -> SnapshotPublisher:
+        publisher = cls(publish, recorder, counts, clock, t0_ns)
+        publisher._task = asyncio.create_task(publisher._loop(), name="loadgen-progress-send")
+        return publisher
+
+    def snapshot(self) -> ProgressSnapshot:
+        """take_snapshot, less the TTFT seconds the parent already has as they are."""
+        snapshot = take_snapshot(
+            self._recorder, self._counts, self._clock, self._t0_ns, self._sent_totals
+        )
+        if len(self._sent_totals) > 4 * TTFT_WINDOW_S * max(len(self._recorder.models), 1):
+            oldest = int(max(snapshot.elapsed_s, 0)) - TTFT_WINDOW_S  # out of every window
+            self._sent_totals = {k: v for k, v in self._sent_totals.items() if k[1] > oldest}
+        return snapshot
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._send()  # the final counts: the parent's last redraw shows the whole run
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(REFRESH_S)
+            self._send()
+
+    def _send(self) -> None:
+        with contextlib.suppress(Exception):  # the parent is gone: the run goes on, unseen
+            self._publish(self.snapshot())
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}"

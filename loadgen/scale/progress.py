@@ -1,0 +1,67 @@
+"""The parent's live view of a `--workers N` or `--ray` run.
+
+Each worker sends a ProgressSnapshot twice a second (loadgen/run/progress.py's
+SnapshotPublisher: over its pipe, or to the Ray barrier actor); the parent feeds them to one
+ProgressBoard, which sums them and draws the same view as a single-process run, plus a line
+with each worker's CPU. The parent has no event loop: its wait loop calls `tick`, which
+redraws at most twice a second.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+from rich.console import Console
+from rich.live import Live
+
+from loadgen.config.scenario import Scenario
+from loadgen.run.progress import (
+    REFRESH_S,
+    DisplayOptions,
+    ProgressBoard,
+    ProgressPlan,
+    ProgressSnapshot,
+    progress_wanted,
+)
+
+
+class WorkersProgress:
+    def __init__(self, console: Console, scenario: Scenario, workers: int) -> None:
+        # One phase: runs with several (sequential models, compare_streaming) are not split.
+        self._board = ProgressBoard(ProgressPlan.of(scenario, phases=1), workers=workers)
+        self._live = Live(console=console, auto_refresh=False, transient=False)
+        self._drawn_at = 0.0
+        self._fresh = False  # a snapshot came since the last redraw
+
+    @classmethod
+    def start_if_wanted(
+        cls, options: DisplayOptions, scenario: Scenario, workers: int
+    ) -> WorkersProgress | None:
+        """The same on/off rules as a single-process run (progress_wanted)."""
+        if not progress_wanted(options):
+            return None
+        progress = cls(options.console, scenario, workers)
+        progress._live.start()
+        return progress
+
+    def update(self, worker: int, snapshot: ProgressSnapshot) -> None:
+        self._board.update(worker, snapshot)
+        self._fresh = True
+
+    def tick(self) -> None:
+        """Redraw if there is news and the last redraw is REFRESH_S old."""
+        now = time.monotonic()
+        if self._fresh and now - self._drawn_at >= REFRESH_S:
+            self._draw()
+            self._drawn_at = now
+
+    def stop(self) -> None:
+        """The last redraw (every worker's final snapshot in), and the view left on screen."""
+        self._draw()
+        self._live.stop()
+
+    def _draw(self) -> None:
+        self._fresh = False
+        with contextlib.suppress(Exception):  # a display problem must never end the run
+            self._live.update(self._board.render(), refresh=True)
