@@ -17,7 +17,8 @@ from loadgen.emulator import EmulatorConfig, EmulatorProcess
 from loadgen.record.recorder import Recorder
 from loadgen.run.api import RunOptions
 from loadgen.run.progress import ProgressBoard, ProgressPlan, SnapshotPublisher
-from loadgen.scale.workers import run_with_workers, share_spec
+from loadgen.scale.workers import run_with_workers
+from loadgen.scale.share import share_spec
 from tests.conftest import ScenarioFactory
 
 MODELS = ["model-a", "model-b"]

@@ -21,6 +21,7 @@ from loadgen.commands.options import (
     target_options,
 )
 from loadgen.commands.terminal import friendly_errors, terminal_console, terminate_as_interrupt
+from loadgen.scale.worker_count import RPS_PER_WORKER, check_workers, workers_for
 
 
 @click.command()
@@ -62,7 +63,8 @@ from loadgen.commands.terminal import friendly_errors, terminal_console, termina
 @click.option(
     "--workers",
     type=int,
-    help="Worker processes sharing the load (default: one per 100 req/s, up to the cores).",
+    help="Worker processes sharing the load (default: one per "
+    f"{RPS_PER_WORKER:.0f} req/s, up to the cores).",
 )
 @click.option(
     "--ray",
@@ -78,8 +80,8 @@ from loadgen.commands.terminal import friendly_errors, terminal_console, termina
 def run_command(scenario: Path, **flags: Any) -> None:
     """Run SCENARIO (a YAML file) and write report.json, report.html and samples.jsonl."""
     from loadgen.config.scenario import load_scenario
-    from loadgen.run.api import RunOptions
-    from loadgen.run.api import run as run_scenario
+    from loadgen.run import RunOptions
+    from loadgen.run import run as run_scenario
 
     overrides = overrides_of(flags)
     refuse_emulate_with_endpoint(flags)
@@ -98,7 +100,7 @@ def run_command(scenario: Path, **flags: Any) -> None:
         require_cloudwatch=flags["require_cloudwatch"],
     )
     terminate_as_interrupt()
-    from loadgen.scale.workers import check_workers, run_with_workers, workers_for
+    from loadgen.scale.workers import run_with_workers
 
     if flags["ray_address"] is not None:
         from loadgen.scale.ray_workers import run_with_ray

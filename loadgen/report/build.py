@@ -7,12 +7,12 @@ it and say what changed in docs/report.md.
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loadgen.core.atomic_file import write_text_atomically
 from loadgen.core.histogram import LATENCY_MAX_US, TOKENS_MAX, Histogram
 from loadgen.core.sample import ErrorClass
 from loadgen.cost.accounting import COST_MAX_USD, UNITS_PER_USD, CostStats
@@ -282,10 +282,4 @@ def _round(value: float | None, digits: int = 3) -> float | None:
 
 def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
     """A reader never sees half a report: write aside, then rename over."""
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    with temporary.open("w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    temporary.replace(path)
+    write_text_atomically(path, json.dumps(data, indent=2) + "\n")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from loadgen.config.thresholds import evaluate, parse_check, report_section
+from loadgen.core.atomic_file import replaced_atomically
 from loadgen.core.errors import ConfigError
 from loadgen.core.histogram import LATENCY_MAX_US, Histogram
 from loadgen.record.recorder import ModelStats, TimeSeries
@@ -229,8 +230,7 @@ def merge_timeseries(series: Iterable[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _concatenate(paths: list[Path], target: Path) -> None:
-    temporary = target.with_suffix(target.suffix + ".tmp")
-    with temporary.open("wb") as out:
+    with replaced_atomically(target) as out:
         for path in paths:
             with path.open("rb") as part:
                 shutil.copyfileobj(part, out)
@@ -239,7 +239,6 @@ def _concatenate(paths: list[Path], target: Path) -> None:
                     part.seek(size - 1)
                     if part.read(1) != b"\n":
                         out.write(b"\n")  # a part cut mid-line must not glue onto the next
-    temporary.replace(target)
 
 
 def _sum(values: Iterable[float | None]) -> float | None:

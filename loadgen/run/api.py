@@ -20,7 +20,6 @@ from loadgen.core.event_loop import run_blocking
 from loadgen.cost.price_check import resolve_prices
 from loadgen.plan.prompts import PromptSource, load_rows
 from loadgen.report.build import write_json_atomically
-from loadgen.report.console import print_summary
 from loadgen.run.emulated import EMULATOR_REGION, emulated_target, start_emulator
 from loadgen.run.finish import (
     EXIT_ABORTED,
@@ -33,6 +32,7 @@ from loadgen.run.finish import (
 )
 from loadgen.run.measure import measure
 from loadgen.run.options import RunOptions
+from loadgen.run.outputs import finish_outputs
 from loadgen.run.preflight import check_models
 from loadgen.run.setup import (
     check_api_setup,
@@ -116,21 +116,5 @@ async def run_async(
         if emulator is not None:
             result.report["run"]["emulator"] = await asyncio.to_thread(emulator.stats)
             write_json_atomically(out_dir / "report.json", result.report)
-    html_path, html_error = None, None
-    if options.html:
-        # Imported here: matplotlib takes a second or two to load, which a run needs only now.
-        from loadgen.report.html.page import save_report_html
-
-        html_path, html_error = save_report_html(result.report, out_dir)
-        if html_error is not None:
-            options.console.print(
-                f"[red]report.html could not be written ({html_error}); "
-                f"report.json is complete[/red]",
-                highlight=False,
-            )
-    if not options.quiet:
-        print_summary(result.report, options.console)
-        options.console.print(f"report: {out_dir / 'report.json'}")
-        if html_path is not None:
-            options.console.print(f"report: {html_path}")
+    finish_outputs(result.report, out_dir, options.html, options.display)
     return result

@@ -69,7 +69,9 @@ async def measure(
     )
     for model in scenario.models:
         recorder.ensure_model(model.id)
-    sinks = RunSinks(scenario, target, options, out_dir / "samples.jsonl")
+    sinks = RunSinks(
+        scenario, target, options.cloudwatch_outputs, options.quiet, out_dir / "samples.jsonl"
+    )
 
     stop = RunStop()
     breaker = CircuitBreaker(scenario.circuit_breaker)
@@ -132,7 +134,8 @@ async def measure(
         capture_text=score_quality,
     )
     progress = LiveProgress.start_if_wanted(
-        options,
+        options.display,
+        options.progress_to,
         scenario,
         recorder,
         lambda: (

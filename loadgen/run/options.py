@@ -1,5 +1,9 @@
 """What the caller of a run decides beyond the scenario: where to write, what to print, which
-emulator or backend to share, and a worker's share of the load."""
+emulator or backend to share, and a worker's share of the load.
+
+Callers fill one RunOptions; the parts of a run read only their slice of it (`display` for the
+terminal, `cloudwatch_outputs` for the sinks), so each part's dependencies show in its signature.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,17 @@ from rich.console import Console
 
 from loadgen.engine.backend import Backend
 from loadgen.plan.arrival_split import WorkerShare
+from loadgen.run.display import Display
 from loadgen.run.progress import ProgressSnapshot
+
+
+@dataclass(frozen=True)
+class CloudWatchOutputs:
+    """How a run's metrics leave it besides samples.jsonl (the scenario says where to)."""
+
+    emf: str | None = None  # write EMF lines to this file ("-": stdout)
+    dry_run: bool = False  # print the CloudWatch calls instead of making them
+    require: bool = False  # exit 5 when something was not published
 
 
 @dataclass
@@ -41,6 +55,14 @@ class RunOptions:
     emf: str | None = None  # write EMF lines to this file ("-": stdout)
     cloudwatch_dry_run: bool = False  # print the CloudWatch calls instead of making them
     require_cloudwatch: bool = False  # exit 5 when something was not published
+
+    @property
+    def display(self) -> Display:
+        return Display(self.console, self.quiet, self.progress)
+
+    @property
+    def cloudwatch_outputs(self) -> CloudWatchOutputs:
+        return CloudWatchOutputs(self.emf, self.cloudwatch_dry_run, self.require_cloudwatch)
 
     @property
     def emulated(self) -> bool:

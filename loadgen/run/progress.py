@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple
 
 from rich.console import Console
 from rich.live import Live
@@ -31,10 +30,10 @@ from loadgen.config.load_models import target_rps
 from loadgen.core.clock import Clock
 from loadgen.record.recorder import Recorder
 from loadgen.record.second_stats import LogBuckets, percentiles_of
+from loadgen.run.display import Display
 
 if TYPE_CHECKING:  # only for annotations: run_measure.py imports this module
     from loadgen.config.scenario import Scenario
-    from loadgen.plan.arrival_split import WorkerShare
 
 # (sent, dropped, in flight) so far, as the runner counts them.
 SendCounts = tuple[int, int, int]
@@ -43,24 +42,6 @@ REFRESH_S = 0.5
 TTFT_WINDOW_S = 10  # TTFT percentiles over the last 10 whole seconds
 RATE_WINDOW_S = 5.0
 BAR_WIDTH = 40
-FORCE_ENV = "LOADGEN_PROGRESS"  # "1": show it even when stdout is not a terminal
-
-
-class DisplayOptions(Protocol):
-    console: Console
-    quiet: bool
-    progress: bool | None
-    # Set in a worker (loadgen/scale/workers.py): its progress goes to the parent, if anywhere.
-    worker: WorkerShare | None
-    progress_to: Callable[[ProgressSnapshot], object] | None
-
-
-def progress_wanted(options: DisplayOptions) -> bool:
-    """Asked for, or on a terminal and not --quiet (LOADGEN_PROGRESS=1: as on a terminal)."""
-    if options.progress is not None:
-        return options.progress
-    forced = os.environ.get(FORCE_ENV) == "1"
-    return not options.quiet and (options.console.is_terminal or forced)
 
 
 class ModelCounts(NamedTuple):
@@ -312,7 +293,8 @@ class LiveProgress:
     @classmethod
     def start_if_wanted(
         cls,
-        options: DisplayOptions,
+        display: Display,
+        publish: Callable[[ProgressSnapshot], object] | None,
         scenario: Scenario,
         recorder: Recorder,
         counts: Callable[[], SendCounts],
@@ -320,16 +302,13 @@ class LiveProgress:
         t0_ns: int,
         phases: int,
     ) -> LiveProgress | SnapshotPublisher | None:
-        """Start it when wanted (progress_wanted). In a worker (options.worker set), send
-        snapshots to the parent instead, when the parent asked for them."""
-        if options.worker is not None:
-            publish = options.progress_to
-            if publish is None:
-                return None
+        """Start it when wanted (Display.progress_wanted). In a worker, `publish` sends
+        snapshots to the parent instead (given only when the parent draws the view)."""
+        if publish is not None:
             return SnapshotPublisher.start(publish, recorder, counts, clock, t0_ns)
-        if not progress_wanted(options):
+        if not display.progress_wanted():
             return None
-        progress = cls(options.console, scenario, recorder, counts, clock, t0_ns, phases)
+        progress = cls(display.console, scenario, recorder, counts, clock, t0_ns, phases)
         progress._live.start()
         progress._task = asyncio.create_task(progress._loop(), name="loadgen-live-progress")
         return progress

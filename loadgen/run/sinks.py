@@ -12,22 +12,28 @@ from loadgen.cloudwatch.setup import CloudWatchTarget
 from loadgen.cloudwatch.sink import CloudWatchSink
 from loadgen.config.scenario import Scenario, TargetSpec
 from loadgen.core.sample import Sample
-from loadgen.run.options import RunOptions
+from loadgen.run.options import CloudWatchOutputs
 from loadgen.sinks.emf import EmfSink
 from loadgen.sinks.jsonl import JsonlSink
 
 
 class RunSinks:
     def __init__(
-        self, scenario: Scenario, target: TargetSpec, options: RunOptions, samples_path: Path
+        self,
+        scenario: Scenario,
+        target: TargetSpec,
+        outputs: CloudWatchOutputs,
+        quiet: bool,
+        samples_path: Path,
     ) -> None:
         self._scenario = scenario
         self._target = target
-        self._options = options
+        self._outputs = outputs
+        self._quiet = quiet
         self.jsonl = JsonlSink(samples_path)
-        self.cloudwatch = _cloudwatch_sink(scenario, target, options)
+        self.cloudwatch = _cloudwatch_sink(scenario, target, outputs)
         self.cloudwatch_setup: around_run.Setup | None = None
-        self.emf = _emf_sink(scenario, options)
+        self.emf = _emf_sink(scenario, outputs)
 
     async def start(self) -> None:
         """Open samples.jsonl; put the dashboard and alarms; start publishing."""
@@ -36,8 +42,8 @@ class RunSinks:
             self.cloudwatch_setup = await around_run.prepare(
                 self._scenario,
                 _cloudwatch_target(self._scenario, self._target),
-                _dry_run(self._options),
-                self._options.quiet,
+                _dry_run(self._outputs),
+                self._quiet,
             )
             await self.cloudwatch.start()
         if self.emf is not None:
@@ -64,7 +70,7 @@ class RunSinks:
         return around_run.report_section(
             self.cloudwatch,
             self.cloudwatch_setup or around_run.Setup(),
-            self._options.cloudwatch_dry_run,
+            self._outputs.dry_run,
         )
 
 
@@ -73,24 +79,24 @@ def _cloudwatch_target(scenario: Scenario, target: TargetSpec) -> CloudWatchTarg
     return around_run.cloudwatch_target(scenario.cloudwatch, target.region, target.profile)
 
 
-def _dry_run(options: RunOptions) -> TextIO | None:
-    return sys.stdout if options.cloudwatch_dry_run else None
+def _dry_run(outputs: CloudWatchOutputs) -> TextIO | None:
+    return sys.stdout if outputs.dry_run else None
 
 
 def _cloudwatch_sink(
-    scenario: Scenario, target: TargetSpec, options: RunOptions
+    scenario: Scenario, target: TargetSpec, outputs: CloudWatchOutputs
 ) -> CloudWatchSink | None:
     if not scenario.cloudwatch.enabled:
         return None
-    return around_run.make_sink(scenario, _cloudwatch_target(scenario, target), _dry_run(options))
+    return around_run.make_sink(scenario, _cloudwatch_target(scenario, target), _dry_run(outputs))
 
 
-def _emf_sink(scenario: Scenario, options: RunOptions) -> EmfSink | None:
-    if options.emf is None:
+def _emf_sink(scenario: Scenario, outputs: CloudWatchOutputs) -> EmfSink | None:
+    if outputs.emf is None:
         return None
     spec = scenario.cloudwatch
     return EmfSink(
-        options.emf,
+        outputs.emf,
         scenario=scenario.name,
         namespace=spec.namespace,
         dimensions=spec.dimensions,

@@ -16,14 +16,8 @@ from rich.console import Console
 from rich.live import Live
 
 from loadgen.config.scenario import Scenario
-from loadgen.run.progress import (
-    REFRESH_S,
-    DisplayOptions,
-    ProgressBoard,
-    ProgressPlan,
-    ProgressSnapshot,
-    progress_wanted,
-)
+from loadgen.run.display import Display
+from loadgen.run.progress import REFRESH_S, ProgressBoard, ProgressPlan, ProgressSnapshot
 
 
 class WorkersProgress:
@@ -36,12 +30,12 @@ class WorkersProgress:
 
     @classmethod
     def start_if_wanted(
-        cls, options: DisplayOptions, scenario: Scenario, workers: int
+        cls, display: Display, scenario: Scenario, workers: int
     ) -> WorkersProgress | None:
-        """The same on/off rules as a single-process run (progress_wanted)."""
-        if not progress_wanted(options):
+        """The same on/off rules as a single-process run (Display.progress_wanted)."""
+        if not display.progress_wanted():
             return None
-        progress = cls(options.console, scenario, workers)
+        progress = cls(display.console, scenario, workers)
         progress._live.start()
         return progress
 

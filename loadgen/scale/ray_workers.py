@@ -30,20 +30,15 @@ from pathlib import Path
 from typing import Any
 
 from loadgen.config.scenario import Scenario
-from loadgen.core.errors import ConfigError, LoadgenError
+from loadgen.core.errors import ConfigError, LoadgenError, PreflightError
+from loadgen.run import RunOptions, RunResult
 from loadgen.run.progress import REFRESH_S, ProgressSnapshot
+from loadgen.scale.merge_shares import WorkerOutcome
 from loadgen.scale.progress import WorkersProgress
-from loadgen.scale.workers import (
-    READY_TIMEOUT_S,
-    START_LEAD_NS,
-    NotStarted,
-    ShareSpec,
-    WorkerOutcome,
-    run_share,
-    run_with_workers,
-    share_spec,
-    workers_for,
-)
+from loadgen.scale.share import NotStarted, ShareSpec, run_share, share_spec
+from loadgen.scale.signals import stop_signals_handled_by
+from loadgen.scale.worker_count import workers_for
+from loadgen.scale.workers import READY_TIMEOUT_S, START_LEAD_NS, run_with_workers
 
 INSTALL_HINT = "pip install 'loadgen[ray]'"
 STOP_POLL_S = 0.25  # how soon an actor hears of a Ctrl-C on the driver
@@ -60,8 +55,10 @@ def import_ray() -> Any:
     return ray
 
 
-def run_with_ray(scenario: Scenario, options: Any, address: str | None, workers: int | None) -> Any:
-    """Like run_with_workers, with one Ray actor per worker. Blocks; returns RunResult.
+def run_with_ray(
+    scenario: Scenario, options: RunOptions, address: str | None, workers: int | None
+) -> RunResult:
+    """Like run_with_workers, with one Ray actor per worker. Blocks.
 
     address None: start a local Ray (or use the one this process already started);
     otherwise connect to that cluster. workers None: the cluster's CPUs, capped by the rate
@@ -244,12 +241,8 @@ class _SignalCount:
         def count(signum: int, frame: object) -> None:
             self.count += 1  # no Ray call in a signal handler: the loop makes it
 
-        previous = {s: signal.signal(s, count) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:
+        with stop_signals_handled_by(count):
             yield
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
 
 
 def _answer(ray: Any, ref: Any) -> dict[str, Any]:
@@ -276,7 +269,7 @@ def _show_progress(ray: Any, barrier: Any, progress: WorkersProgress) -> None:
 
 
 def _run_actors(
-    scenario: Scenario, options: Any, workers: int, out_dir: Path, emulator_url: str | None
+    scenario: Scenario, options: RunOptions, workers: int, out_dir: Path, emulator_url: str | None
 ) -> list[WorkerOutcome]:
     """run_with_workers' launcher: one actor per share; their files written under out_dir."""
     ray = import_ray()  # Any: Ray's handles are dynamic
@@ -297,7 +290,7 @@ def _run_actors(
     called_off = False  # no start: every share still running is stuck before it
     signals = _SignalCount()
     stopped = False
-    progress = WorkersProgress.start_if_wanted(options, scenario, workers)
+    progress = WorkersProgress.start_if_wanted(options.display, scenario, workers)
     looked_at = 0.0
     try:
         with signals.counting():
@@ -339,8 +332,6 @@ def _run_actors(
                 (folders[k] / name).write_text(answer[name])
         outcomes.append(WorkerOutcome(k, folders[k], answer["exit_code"], answer["error"]))
     if not any((o.folder / "report.json").is_file() for o in outcomes):
-        from loadgen.core.errors import PreflightError
-
         reasons = "; ".join(f"actor {o.index}: {o.error or o.exit_code}" for o in outcomes)
         raise PreflightError(f"no Ray actor wrote a report ({reasons})")
     return outcomes

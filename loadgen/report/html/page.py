@@ -8,7 +8,6 @@ commands add to the report (quality, verdict, sweep, ...) are shown when present
 from __future__ import annotations
 
 import math
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from loadgen import __version__
+from loadgen.core.atomic_file import write_text_atomically
 from loadgen.report.html import charts as html_charts
 from loadgen.report.html import sections as html_sections
 from loadgen.report.html.tables import fmt, percent, table
@@ -152,12 +152,7 @@ def render_comparison(base: dict[str, Any], new: dict[str, Any]) -> str:
 
 def write_html(html: str, path: Path) -> Path:
     """Write aside, then rename over: a reader never sees half a page."""
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    with temporary.open("w", encoding="utf-8") as handle:
-        handle.write(html)
-        handle.flush()
-        os.fsync(handle.fileno())
-    temporary.replace(path)
+    write_text_atomically(path, html)
     return path
 
 
