@@ -19,7 +19,7 @@ import yaml
 from loadgen.compare.bootstrap import Distribution, percentile, point, two_proportion_p_value
 from loadgen.core.histogram import LATENCY_MAX_US, Histogram
 from loadgen.core.sample import Sample
-from loadgen.record.recorder import ModelStats
+from loadgen.record.model_stats import ModelStats
 from tests.test_cli import REPO, loadgen
 
 MODEL = "us.amazon.nova-lite-v1:0"

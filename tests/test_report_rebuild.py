@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from loadgen.core.sample import ErrorClass, Sample
-from loadgen.record.recorder import ModelStats
+from loadgen.record.model_stats import ModelStats
 from loadgen.report.build import model_sections, model_stats_from_section
 
 PRICED = {"prices": {"m": {"usd_per_1m_tokens": {"input": 1.0}}}, "project_rps": 2.0}

@@ -15,6 +15,7 @@ from loadgen.engine.request import Request
 
 def check_invoke_models(apis: list[str], models: list[str], source: str) -> None:
     """InvokeModel needs a native body; loadgen builds them for Anthropic and Nova only."""
+    # Only for InvokeModel runs: the native bodies' module is otherwise never loaded.
     from loadgen.backends.invoke_bodies import model_family
 
     if not INVOKE_APIS.intersection(apis):
@@ -52,6 +53,8 @@ def make_backend(
     pool_size: int,
     static_credentials: dict[str, str] | None = None,
 ) -> Backend:
+    # Each backend module is imported only when chosen: it loads its SDK or HTTP client
+    # (aioboto3 takes about a second), which a run through another API does not need.
     if is_openai(api):
         from loadgen.backends.openai_chat import OpenAIChatBackend
 

@@ -31,6 +31,7 @@ cloudwatch_command_options = stacked(
 @friendly_errors
 def dashboard(scenario: Path, **flags: Any) -> None:
     """Put SCENARIO's CloudWatch dashboard: its metrics and AWS/Bedrock's, per model."""
+    # The library, loaded when the command runs (loadgen/commands/__init__.py).
     import asyncio
 
     from loadgen.cloudwatch.around_run import dashboard_for
@@ -54,6 +55,7 @@ def dashboard(scenario: Path, **flags: Any) -> None:
 @friendly_errors
 def alarms(scenario: Path, **flags: Any) -> None:
     """Put SCENARIO's thresholds as CloudWatch alarms, one per threshold and model."""
+    # The library, loaded when the command runs (loadgen/commands/__init__.py).
     import asyncio
 
     from loadgen.cloudwatch.around_run import alarms_for
@@ -78,6 +80,7 @@ def alarms(scenario: Path, **flags: Any) -> None:
 
 
 def _target(scenario: Scenario, flags: dict[str, Any]) -> CloudWatchTarget:
+    # The library, loaded when the command runs (loadgen/commands/__init__.py).
     from loadgen.cloudwatch.around_run import command_target
 
     return command_target(

@@ -59,7 +59,7 @@ def demo_scenario(folder: Path) -> Path:
 
 
 def read_back(endpoint: str, models: list[str], console: Console) -> None:
-    import boto3
+    import boto3  # the dev extra's (make demo installs it); only the read-back needs it
 
     client = boto3.client("cloudwatch", endpoint_url=endpoint, region_name=REGION)
     try:

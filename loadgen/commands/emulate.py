@@ -61,6 +61,7 @@ def emulate(
     log_path: Path | None,
 ) -> None:
     """Serve the Bedrock emulator (and OpenAI chat completions) until Ctrl-C."""
+    # The library, loaded when the command runs (loadgen/commands/__init__.py).
     import yaml
     from pydantic import ValidationError
 

@@ -19,6 +19,7 @@ from loadgen.commands.terminal import friendly_errors, terminal_console
 @friendly_errors
 def prices(scenario_path: Path | None) -> None:
     """List the pricing catalogue (USD per 1M tokens, with sources and dates)."""
+    # The library, loaded when the command runs (loadgen/commands/__init__.py).
     from loadgen.config.scenario import load_scenario
     from loadgen.cost.pricing import PriceBook, render_price_table
 

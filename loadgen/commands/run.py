@@ -79,6 +79,7 @@ from loadgen.scale.worker_count import RPS_PER_WORKER, check_workers, workers_fo
 @friendly_errors
 def run_command(scenario: Path, **flags: Any) -> None:
     """Run SCENARIO (a YAML file) and write report.json, report.html and samples.jsonl."""
+    # The library, loaded when the command runs (loadgen/commands/__init__.py).
     from loadgen.config.scenario import load_scenario
     from loadgen.run import RunOptions
     from loadgen.run import run as run_scenario

@@ -20,6 +20,7 @@ from loadgen.commands.terminal import friendly_errors, terminal_console
 @friendly_errors
 def report(run_path: Path, as_json: bool, html: bool) -> None:
     """Print the summary of a finished RUN (its folder or report.json) from its saved files."""
+    # The library, loaded when the command runs (loadgen/commands/__init__.py).
     import json
 
     from loadgen.report.console import print_summary
@@ -36,6 +37,7 @@ def report(run_path: Path, as_json: bool, html: bool) -> None:
 
 def _write_html(report: dict[str, Any], folder: Path) -> None:
     """report.html from a report already on disk; a failure is an error here (exit 1 is a bug)."""
+    # The library, loaded when the command runs (loadgen/commands/__init__.py).
     from loadgen.report.html.page import render, write_html
 
     path = write_html(render(report), folder / "report.html")
@@ -56,6 +58,7 @@ def _write_html(report: dict[str, Any], folder: Path) -> None:
 @friendly_errors
 def merge(runs: tuple[Path, ...], out: Path, force: bool, quiet: bool) -> None:
     """Merge runs made side by side (several processes or machines) into one report."""
+    # The library, loaded when the command runs (loadgen/commands/__init__.py).
     from loadgen.report.console import print_summary
     from loadgen.report.merge import merge_runs
     from loadgen.report.saved_run import load_run
@@ -113,6 +116,7 @@ def compare(
     **method: Any,
 ) -> None:
     """Compare run NEW with run BASE (folders or report.json); exit 4 on a regression."""
+    # The library, loaded when the command runs (loadgen/commands/__init__.py).
     from loadgen.compare.runs import CompareOptions, compare_reports, print_comparison
     from loadgen.report.build import write_json_atomically
     from loadgen.report.saved_run import load_run

@@ -44,6 +44,7 @@ from loadgen.commands.terminal import friendly_errors, terminal_console, termina
 @friendly_errors
 def sweep_command(scenario: Path, **flags: Any) -> None:
     """Find the highest rate each model of SCENARIO holds within its SLOs (docs/sweep.md)."""
+    # The library, loaded when the command runs (loadgen/commands/__init__.py).
     from loadgen.capacity.sweep import SweepOptions
     from loadgen.capacity.sweep import sweep as run_sweep
     from loadgen.config.scenario import load_scenario

@@ -27,7 +27,7 @@ from loadgen.compare.bootstrap import (
 )
 from loadgen.core.errors import ConfigError
 from loadgen.core.sample import ErrorClass
-from loadgen.record.recorder import ModelStats
+from loadgen.record.model_stats import ModelStats
 from loadgen.report.saved_run import read_model_stats
 
 EXIT_REGRESSION = 4

@@ -12,7 +12,7 @@ T = TypeVar("T")
 def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
     """asyncio.run on uvloop (less overhead per request), on asyncio's own loop without it."""
     try:
-        import uvloop
+        import uvloop  # optional: not built for Windows
     except ImportError:  # pragma: no cover - Windows
         return asyncio.run(coroutine)
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:

@@ -440,7 +440,7 @@ async def _serve(host: str, port: int, config: EmulatorConfig, log_path: str | P
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     """uvloop where installed: less CPU per event, so more headroom before writes run late."""
     try:
-        import uvloop
+        import uvloop  # optional: not built for Windows
     except ImportError:
         return None
     factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop

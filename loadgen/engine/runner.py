@@ -186,15 +186,7 @@ class Runner:
             timeline.fail(
                 ErrorClass.TIMEOUT, code, "a deadline from the scenario's timeouts passed"
             )
-        self._on_sample(
-            timeline.to_sample(
-                request=planned.request,
-                t0_ns=self._t0_ns,
-                intended_ns=intended_ns,
-                dispatch_ns=dispatch_ns,
-                warmup=planned.warmup,
-            )
-        )
+        self._emit(planned, timeline, intended_ns, dispatch_ns)
 
     def _emit_dropped(self, planned: Planned, intended_ns: int, dispatch_ns: int) -> None:
         timeline = Timeline()

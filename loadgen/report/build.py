@@ -16,7 +16,8 @@ from loadgen.core.atomic_file import write_text_atomically
 from loadgen.core.histogram import LATENCY_MAX_US, TOKENS_MAX, Histogram
 from loadgen.core.sample import ErrorClass
 from loadgen.cost.accounting import COST_MAX_USD, UNITS_PER_USD, CostStats
-from loadgen.record.recorder import ModelStats, Recorder
+from loadgen.record.model_stats import ModelStats
+from loadgen.record.recorder import Recorder
 from loadgen.report.streaming_comparison import comparison_section
 
 SCHEMA_VERSION = 1

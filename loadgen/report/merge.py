@@ -18,7 +18,8 @@ from loadgen.config.thresholds import evaluate, parse_check, report_section
 from loadgen.core.atomic_file import replaced_atomically
 from loadgen.core.errors import ConfigError
 from loadgen.core.histogram import LATENCY_MAX_US, Histogram
-from loadgen.record.recorder import ModelStats, TimeSeries
+from loadgen.record.model_stats import ModelStats
+from loadgen.record.time_series import TimeSeries
 from loadgen.report.build import (
     SCHEMA_VERSION,
     comparison_rows,

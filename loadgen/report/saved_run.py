@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from loadgen.core.errors import ConfigError
-from loadgen.record.recorder import ModelStats
+from loadgen.record.model_stats import ModelStats
 from loadgen.report.build import model_stats_from_section
 
 REPORT_FILE = "report.json"

@@ -17,6 +17,7 @@ share of the schedule. Actors may be on other machines, so:
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
@@ -47,7 +48,7 @@ STOP_POLL_S = 0.25  # how soon an actor hears of a Ctrl-C on the driver
 def import_ray() -> Any:
     """The ray module, or a ConfigError (exit 2) saying how to install it."""
     try:
-        import ray
+        import ray  # optional dependency (loadgen[ray]): only --ray needs it
     except ImportError:
         raise ConfigError(
             [f"--ray needs the optional Ray dependency, which is not installed: {INSTALL_HINT}"]
@@ -120,8 +121,6 @@ class StartBarrier:
     """
 
     def __init__(self, count: int) -> None:
-        import asyncio
-
         self.count = count
         self.ready = 0
         self.start_epoch_ns: int | None = None
@@ -170,7 +169,7 @@ class ShareActor:
     """One worker on a Ray node: run_share in a scratch folder, its files sent back as text."""
 
     def run(self, scenario: Scenario, spec: ShareSpec, barrier: Any) -> dict[str, Any]:
-        import ray
+        import ray  # optional dependency (loadgen[ray]); this code runs only inside an actor
 
         def start_at() -> int:
             start_epoch_ns = ray.get(barrier.ready_and_wait.remote())
@@ -218,7 +217,7 @@ def _pass_stops_on(barrier: Any, finished: threading.Event) -> None:
     The run's own handler takes it (loadgen/engine/stopping.py): the first lets requests in flight
     finish within the grace period, a second stops at once, as in a local run.
     """
-    import ray
+    import ray  # optional dependency (loadgen[ray]); this code runs only inside an actor
 
     seen = 0
     while not finished.wait(STOP_POLL_S):

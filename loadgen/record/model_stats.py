@@ -1,0 +1,144 @@
+"""One model's figures: histograms and counters its measured Samples are folded into."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from loadgen.core.histogram import LATENCY_MAX_US, TOKENS_MAX, Histogram
+from loadgen.core.sample import ErrorClass, Sample
+from loadgen.cost.accounting import CostStats
+
+LATENCY_METRICS = (
+    "ttft_service",
+    "ttft_response",
+    "ttlt_service",
+    "ttlt_response",
+    "itl",
+    "tpot",
+    "schedule_lag",
+    "client_prep",
+    "pool_wait",
+    "server_latency",  # what Bedrock reports: latencyMs, invocationLatency
+    "server_first_byte",  # Bedrock's firstByteLatency (InvokeModelWithResponseStream)
+    "client_overhead",  # TTLT from send minus server latency
+)
+TOKEN_METRICS = ("input_tokens", "output_tokens")
+
+
+@dataclass
+class ModelStats:
+    """Everything the report says about one model, built from its measured samples."""
+
+    latency: dict[str, Histogram] = field(
+        default_factory=lambda: {name: Histogram(LATENCY_MAX_US) for name in LATENCY_METRICS}
+    )
+    tokens: dict[str, Histogram] = field(
+        default_factory=lambda: {name: Histogram(TOKENS_MAX) for name in TOKEN_METRICS}
+    )
+    sent: int = 0
+    ok: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    error_codes: Counter[str] = field(default_factory=Counter)
+    input_tokens_total: int = 0
+    output_tokens_total: int = 0
+    tokens_estimated: int = 0
+    cost: CostStats = field(default_factory=CostStats)
+    first_intended_us: int | None = None
+    last_end_us: int | None = None
+    # Out-of-range values of a report read back from disk: the report keeps only their total.
+    carried_out_of_range: int = 0
+
+    def add(self, sample: Sample) -> None:
+        if sample.error is ErrorClass.DROPPED:
+            self.errors[ErrorClass.DROPPED.value] += 1
+            return
+        self.sent += 1
+        self.cost.add(sample.cost_usd, sample.ok)
+        if sample.error is None:
+            self.ok += 1
+        else:
+            self.errors[sample.error.value] += 1
+            if sample.error_code:
+                self.error_codes[sample.error_code] += 1
+        self._record_latencies(sample)
+        if sample.input_tokens is not None:
+            self.input_tokens_total += sample.input_tokens
+            self.tokens["input_tokens"].record(sample.input_tokens)
+        if sample.output_tokens is not None:
+            self.output_tokens_total += sample.output_tokens
+            self.tokens["output_tokens"].record(sample.output_tokens)
+        self.tokens_estimated += sample.tokens_estimated
+        if self.first_intended_us is None or sample.intended_us < self.first_intended_us:
+            self.first_intended_us = sample.intended_us
+        if sample.end_us is not None and (
+            self.last_end_us is None or sample.end_us > self.last_end_us
+        ):
+            self.last_end_us = sample.end_us
+
+    def _record_latencies(self, sample: Sample) -> None:
+        latency = self.latency
+        latency["schedule_lag"].record(sample.schedule_lag_us)
+        for name, value in (
+            ("client_prep", sample.client_prep_us),
+            ("pool_wait", sample.pool_wait_us),
+        ):
+            if value is not None:
+                latency[name].record(value)
+        # TTFT and TTLT of failed requests would mix two populations: only successes count.
+        # A failed request still shows in the counters and in the time series.
+        if sample.error is not None:
+            return
+        for name, value in (
+            ("ttft_service", sample.ttft_service_us),
+            ("ttft_response", sample.ttft_response_us),
+            ("ttlt_service", sample.ttlt_service_us),
+            ("ttlt_response", sample.ttlt_response_us),
+            ("tpot", sample.tpot_us),
+            *_server_timings(sample),
+        ):
+            if value is not None:
+                latency[name].record(value)
+        latency["itl"].record_many(sample.itl_us)
+
+    @property
+    def out_of_range(self) -> int:
+        histograms = [*self.latency.values(), *self.tokens.values()]
+        return sum(h.out_of_range for h in histograms) + self.carried_out_of_range
+
+    def merge(self, other: ModelStats) -> None:
+        """Add another run's statistics of the same model: exact, as HDR histograms add."""
+        for mine, theirs in ((self.latency, other.latency), (self.tokens, other.tokens)):
+            for name, histogram in theirs.items():
+                mine[name].merge(histogram)
+        self.sent += other.sent
+        self.ok += other.ok
+        self.errors.update(other.errors)
+        self.error_codes.update(other.error_codes)
+        self.input_tokens_total += other.input_tokens_total
+        self.output_tokens_total += other.output_tokens_total
+        self.tokens_estimated += other.tokens_estimated
+        self.cost.merge(other.cost)
+        self.carried_out_of_range += other.carried_out_of_range
+        starts = [s for s in (self.first_intended_us, other.first_intended_us) if s is not None]
+        ends = [e for e in (self.last_end_us, other.last_end_us) if e is not None]
+        self.first_intended_us = min(starts) if starts else None
+        self.last_end_us = max(ends) if ends else None
+
+
+def _server_timings(sample: Sample) -> list[tuple[str, int | None]]:
+    """The server's own timings in µs, and the client overhead beside them.
+
+    The overhead is clamped at 0: the server rounds its figure to whole milliseconds and can
+    read a little above what the client measured.
+    """
+    overhead = sample.client_overhead_us
+    return [
+        ("server_latency", _ms_to_us(sample.server_latency_ms)),
+        ("server_first_byte", _ms_to_us(sample.server_first_byte_ms)),
+        ("client_overhead", None if overhead is None else max(overhead, 0)),
+    ]
+
+
+def _ms_to_us(value: int | None) -> int | None:
+    return None if value is None else value * 1000
