@@ -16,7 +16,7 @@ show that it costs the measurement nothing.
 --quality gives the row key facts and a reference summary, so the run keeps every response's
 text and scores it after the run (docs/quality.md): the figures must not move.
 
-Target (DESIGN.md): TTFT within +1 ms (p50) and +2 ms (p99); ITL exact to 0.5 ms; tokens exact.
+Target (docs/design.md): TTFT within +1 ms (p50) and +2 ms (p99); ITL exact to 0.5 ms; tokens exact.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from rich.console import Console
 from loadgen.config.scenario import scenario_from_dict
 from loadgen.core.sample import read_samples
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
-from loadgen.run.api import RunOptions, run
+from loadgen.run import RunOptions, run
 
 TTFT_MS, ITL_MS, DELTAS = 200.0, 20.0, 50
 

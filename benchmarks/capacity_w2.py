@@ -1,6 +1,6 @@
 """W2 capacity: the highest constant rate the harness holds, against a plain aioboto3 loop.
 
-The emulator runs in its own process with DESIGN.md's W2 profile: TTFT 50 ms, then 50 deltas
+The emulator runs in its own process with docs/design.md's W2 profile: TTFT 50 ms, then 50 deltas
 10 ms apart. Each configuration sends a constant rate for `--duration` seconds, stepping the
 rate up by `--step` until a step is not held, then bisecting between the last rate held and
 the first not held until they are `--resolution` req/s apart. Held: schedule lag p99 <= 5 ms
@@ -41,7 +41,7 @@ from rich.table import Table
 
 from loadgen.config.scenario import Scenario, scenario_from_dict
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
-from loadgen.run.api import RunOptions, run
+from loadgen.run import RunOptions, run
 from loadgen.scale.workers import run_with_workers
 
 MODEL = "w2"

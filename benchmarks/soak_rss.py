@@ -12,7 +12,7 @@ samples its own RSS from /proc; it prints RSS at each milestone (10 k, 30 k, 100
 
 The answers are short (3 deltas, 1 ms apart) so that a million requests take tens of minutes,
 not days: memory per request is what is measured, and a request's size does not change what
-is kept after it. Target (DESIGN.md): flat within 10 % from 10 k to 1 M, under 150 MB.
+is kept after it. Target (docs/design.md): flat within 10 % from 10 k to 1 M, under 150 MB.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from rich.console import Console
 
 from loadgen.config.scenario import scenario_from_dict
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
-from loadgen.run.api import RunOptions, run_async
+from loadgen.run import RunOptions, run_async
 
 MILESTONES = (10_000, 30_000, 100_000, 300_000, 1_000_000, 3_000_000, 10_000_000)
 

@@ -28,7 +28,7 @@ from loadgen.core.event_loop import run_blocking
 from loadgen.engine.backend import Backend
 from loadgen.engine.stopping import ABORTED, INTERRUPTED
 from loadgen.report.build import write_json_atomically
-from loadgen.run.api import EXIT_ABORTED, EXIT_INTERRUPTED, RunOptions, run_async
+from loadgen.run import EXIT_ABORTED, EXIT_INTERRUPTED, RunOptions, run_async
 from loadgen.run.emulated import emulated_quota, start_emulator
 from loadgen.run.setup import backend_for
 

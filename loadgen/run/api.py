@@ -1,8 +1,9 @@
-"""One load test from scenario to report: the library call behind `loadgen run`.
+"""One load test from scenario to report: `run` and `run_async`, behind `loadgen run`.
 
-The parts, in the order a run meets them: run_setup (checks, backend), emulated (--emulate),
-run_plan (what is sent), run_measure (sending it), run_sinks (where samples go), run_finish
-(report.json, exit code).
+The parts, in the order a run meets them: setup.py (checks, backend), emulated.py (--emulate),
+preflight.py, measure.py (phases sent and recorded; loadgen/plan/phases.py says what is sent),
+sinks.py (where samples go), finish.py (report.json, exit code), outputs.py (report.html, the
+console summary).
 """
 
 from __future__ import annotations
@@ -22,11 +23,6 @@ from loadgen.plan.prompts import PromptSource, load_rows
 from loadgen.report.build import write_json_atomically
 from loadgen.run.emulated import EMULATOR_REGION, emulated_target, start_emulator
 from loadgen.run.finish import (
-    EXIT_ABORTED,
-    EXIT_CLOUDWATCH,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_THRESHOLDS,
     RunResult,
     finish,
 )
@@ -41,18 +37,6 @@ from loadgen.run.setup import (
     make_backend,
     prepare_out_dir,
 )
-
-__all__ = [
-    "EXIT_ABORTED",
-    "EXIT_CLOUDWATCH",
-    "EXIT_INTERRUPTED",
-    "EXIT_OK",
-    "EXIT_THRESHOLDS",
-    "RunOptions",
-    "RunResult",
-    "run",
-    "run_async",
-]
 
 
 def run(scenario: Scenario, options: RunOptions | None = None) -> RunResult:

@@ -15,7 +15,7 @@ from loadgen.plan.phases import plan
 from loadgen.plan.prompts import PromptSource, load_rows
 from loadgen.record.recorder import Recorder
 from loadgen.report.build import RunInfo, build_report
-from loadgen.run.api import RunOptions, run_async
+from loadgen.run import RunOptions, run_async
 from tests.conftest import ScenarioFactory
 
 

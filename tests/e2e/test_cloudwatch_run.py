@@ -9,7 +9,7 @@ from pathlib import Path
 import boto3
 from rich.console import Console
 
-from loadgen.run.api import RunOptions, run_async
+from loadgen.run import RunOptions, run_async
 from tests.conftest import ScenarioFactory
 
 

@@ -13,7 +13,7 @@ import pytest
 from rich.console import Console
 
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
-from loadgen.run.api import RunOptions, run_async
+from loadgen.run import RunOptions, run_async
 from tests.conftest import ScenarioFactory
 
 # TTFT 100 ms, then 19 gaps of 10 ms: TTLT 290 ms, 20 output tokens.
@@ -42,7 +42,7 @@ def endpoint(emulator: EmulatorProcess) -> str:
 
 def _emulator_lateness_ms(emulator: EmulatorProcess) -> float:
     """How late the emulator's own writes were, at worst, so far: on a loaded machine the
-    endpoint's lateness is part of what the client sees (DESIGN.md), and it is not the
+    endpoint's lateness is part of what the client sees (docs/design.md), and it is not the
     client's error."""
     stats = emulator.stats() or {}
     return float((stats.get("lateness") or {}).get("max_us") or 0) / 1000

@@ -14,7 +14,7 @@ import pytest
 from rich.console import Console
 
 from loadgen.record.interval_metrics import DISTRIBUTIONS, METRIC_UNITS
-from loadgen.run.api import EXIT_CLOUDWATCH, RunOptions, run_async
+from loadgen.run import EXIT_CLOUDWATCH, RunOptions, run_async
 from loadgen.sinks.emf import MAX_EMF_VALUES
 from tests.conftest import ScenarioFactory
 

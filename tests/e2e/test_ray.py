@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from loadgen.cli import main
-from loadgen.run.api import RunOptions
+from loadgen.run import RunOptions
 from tests.conftest import ScenarioFactory
 
 RAY_INSTALLED = importlib.util.find_spec("ray") is not None

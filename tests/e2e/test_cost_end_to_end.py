@@ -12,7 +12,7 @@ from rich.console import Console
 from loadgen.config.scenario import load_scenario
 from loadgen.core.errors import ConfigError
 from loadgen.cost.price_check import resolve_prices
-from loadgen.run.api import RunOptions, run_async
+from loadgen.run import RunOptions, run_async
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIO = REPO / "scenarios" / "email_summary.yaml"

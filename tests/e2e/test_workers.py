@@ -18,9 +18,9 @@ from loadgen.cli import main
 from loadgen.config.scenario import scenario_from_dict
 from loadgen.core.errors import ConfigError
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
-from loadgen.run.api import RunOptions, run
-from loadgen.scale.workers import run_with_workers
+from loadgen.run import RunOptions, run
 from loadgen.scale.worker_count import check_workers, default_workers, workers_for
+from loadgen.scale.workers import run_with_workers
 from tests.conftest import ScenarioFactory
 
 PROFILE = {"ttft_ms": 50, "itl_ms": 5, "output_tokens": 10, "tokens_per_delta": 1}

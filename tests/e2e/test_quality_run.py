@@ -14,7 +14,7 @@ from rich.console import Console
 
 from loadgen.core.sample import read_samples
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
-from loadgen.run.api import RunOptions, run_async
+from loadgen.run import RunOptions, run_async
 from tests.conftest import ScenarioFactory
 from tests.test_cli import loadgen
 from tests.test_end_to_end import endpoint_lateness_p99_ms

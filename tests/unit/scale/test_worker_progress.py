@@ -15,10 +15,10 @@ from rich.console import Console
 from loadgen.core.sample import ErrorClass, Sample
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
 from loadgen.record.recorder import Recorder
-from loadgen.run.api import RunOptions
+from loadgen.run import RunOptions
 from loadgen.run.progress import ProgressBoard, ProgressPlan, SnapshotPublisher
-from loadgen.scale.workers import run_with_workers
 from loadgen.scale.share import share_spec
+from loadgen.scale.workers import run_with_workers
 from tests.conftest import ScenarioFactory
 
 MODELS = ["model-a", "model-b"]

@@ -359,7 +359,7 @@ async def test_loadgen_run_counts_quota_refusals_as_throttled(
 ) -> None:
     from rich.console import Console
 
-    from loadgen.run.api import RunOptions, run_async
+    from loadgen.run import RunOptions, run_async
 
     # 600 RPM with one second of burst: 10 at once, then 10 a second; 20/s offered for 2 s.
     profile = {"ttft_ms": 5, "itl_ms": 1, "output_tokens": 3, "quota": {"rpm": 600, "burst_s": 1}}

@@ -11,7 +11,7 @@ import pytest
 from rich.console import Console
 
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
-from loadgen.run.api import RunOptions, run_async
+from loadgen.run import RunOptions, run_async
 from tests.conftest import ScenarioFactory
 
 QUICK = {"ttft_ms": 10, "itl_ms": 2, "output_tokens": 8, "tokens_per_delta": 1}

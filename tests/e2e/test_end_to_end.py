@@ -15,7 +15,7 @@ import pytest
 from rich.console import Console
 
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
-from loadgen.run.api import RunOptions, run_async
+from loadgen.run import RunOptions, run_async
 from tests.conftest import ScenarioFactory
 
 FIXED = {"ttft_ms": 200, "itl_ms": 20, "output_tokens": 50, "tokens_per_delta": 1}
@@ -28,7 +28,7 @@ def endpoint(emulator: EmulatorProcess) -> str:
 
 def endpoint_lateness_p99_ms(emulator: EmulatorProcess) -> float:
     """How late the emulator's own writes were (p99 so far). On a loaded machine the endpoint's
-    lateness is part of what any client sees (DESIGN.md), and not the client's error."""
+    lateness is part of what any client sees (docs/design.md), and not the client's error."""
     stats = emulator.stats() or {}
     return float((stats.get("lateness") or {}).get("p99_us") or 0) / 1000
 
