@@ -1,4 +1,4 @@
-"""Failures every backend shares, in the DESIGN.md error classes: HTTP statuses, transport
+"""Failures every backend shares, in the docs/design.md error classes: HTTP statuses, transport
 faults (aiohttp, sockets, timeouts), and a redacted one-line description."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def transport_class(exc: BaseException) -> ErrorClass | None:
 
 def fail_incomplete(timeline: Timeline, missing: list[str]) -> None:
     """A stream that ended cleanly but without the events a complete answer ends with: no
-    SDK raises for it (DESIGN.md), so every streaming backend checks and records it here."""
+    SDK raises for it (docs/design.md), so every streaming backend checks and records it here."""
     if missing:
         timeline.fail(
             ErrorClass.PROTOCOL, "IncompleteStream", f"stream ended without {' and '.join(missing)}"

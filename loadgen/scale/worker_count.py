@@ -11,9 +11,8 @@ from loadgen.core.errors import ConfigError
 if TYPE_CHECKING:  # annotations only: `loadgen run --help` reads RPS_PER_WORKER, not pydantic
     from loadgen.config.scenario import Scenario
 
-# How many req/s one worker process takes on (docs/scaling.md: a streamed W2 answer costs
-# about 3.1 ms of client CPU, so 200 req/s keeps a worker near 62 % of a core, under the 70 %
-# where its schedule starts to slip).
+# How many req/s one worker process takes on: docs/scaling.md ("Worker processes") gives
+# the measured CPU per request behind it.
 RPS_PER_WORKER = 200.0
 
 

@@ -14,20 +14,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import FAKE_KEY_ID, FAKE_SECRET
+from tests.helpers import GOLDEN_DIR, REPO, loadgen
 
-REPO = Path(__file__).resolve().parents[1]
-GOLDEN = REPO / "tests" / "golden" / "report_shape.json"
-
-
-def loadgen(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Any:
-    return subprocess.run(
-        [sys.executable, "-m", "loadgen.cli", *args],
-        cwd=REPO,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+GOLDEN = GOLDEN_DIR / "report_shape.json"
 
 
 def shape(value: Any) -> Any:

@@ -13,8 +13,8 @@ from loadgen.config.scenario import load_scenario
 from loadgen.core.errors import ConfigError
 from loadgen.cost.price_check import resolve_prices
 from loadgen.run import RunOptions, run_async
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 SCENARIO = REPO / "scenarios" / "email_summary.yaml"
 # us-east-1 list prices, USD per 1M tokens (loadgen/pricing.yaml): input, output.
 NOVA_LITE = (0.06, 0.24)

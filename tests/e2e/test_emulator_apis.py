@@ -23,8 +23,8 @@ from botocore.config import Config
 
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
 from loadgen.emulator.text import filler_deltas
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 FAST = {"ttft_ms": 20, "itl_ms": 2, "output_tokens": 7, "tokens_per_delta": 2}
 SYSTEM = "You are terse."
 USER = "Summarise this email, please."

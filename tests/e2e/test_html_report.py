@@ -14,7 +14,7 @@ import yaml
 from loadgen.report.html import charts as html_charts
 from loadgen.report.html.page import render, render_comparison, save_report_html
 from loadgen.report.html.tables import table
-from tests.test_cli import REPO, loadgen
+from tests.helpers import REPO, loadgen
 
 CHROMIUM = Path("/usr/bin/chromium")
 MAX_BYTES = 1_500_000  # small enough to attach to an email

@@ -20,7 +20,7 @@ from loadgen.compare.bootstrap import Distribution, percentile, point, two_propo
 from loadgen.core.histogram import LATENCY_MAX_US, Histogram
 from loadgen.core.sample import Sample
 from loadgen.record.model_stats import ModelStats
-from tests.test_cli import REPO, loadgen
+from tests.helpers import REPO, loadgen
 
 MODEL = "us.amazon.nova-lite-v1:0"
 LATENCY_KEYS = ("ttft", "ttlt")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.test_cli import loadgen
+from tests.helpers import loadgen
 
 SLOTS = 3
 TTFT_MS, ITL_MS, TOKENS = 50, 10, 11

@@ -11,7 +11,7 @@ import yaml
 
 from loadgen.config.scenario import scenario_from_dict
 from loadgen.core.errors import ConfigError
-from tests.test_cli import loadgen
+from tests.helpers import loadgen
 
 BASE: dict[str, Any] = {
     "name": "loads",

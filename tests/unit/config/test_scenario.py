@@ -13,8 +13,8 @@ from loadgen.config.scenario import load_scenario, scenario_from_dict
 from loadgen.core.durations import parse_duration
 from loadgen.core.errors import ConfigError
 from loadgen.plan.prompts import PromptSource, load_rows
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 
 
 def minimal(**changes: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import yaml
 from loadgen.config.thresholds import evaluate, parse_check, report_section
 from loadgen.core.errors import ConfigError
 from tests.conftest import ScenarioFactory
-from tests.test_cli import REPO, loadgen
+from tests.helpers import REPO, loadgen
 
 
 @pytest.mark.parametrize(

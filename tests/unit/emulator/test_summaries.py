@@ -14,8 +14,8 @@ import yaml
 from loadgen.config.quality_spec import QualitySpec
 from loadgen.emulator.summaries import PROSE_BELOW, extractive_summary
 from loadgen.quality.scoring import Scorer, sections_from_template
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = yaml.safe_load((REPO / "scenarios" / "email_summary.yaml").read_text())["prompt"][
     "template"
 ]

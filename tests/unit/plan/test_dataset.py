@@ -6,8 +6,8 @@ import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 ROWS: list[dict[str, Any]] = [
     json.loads(line)
     for line in (REPO / "scenarios" / "data" / "emails.jsonl").read_text().splitlines()

@@ -15,8 +15,8 @@ from loadgen.config.scenario import load_scenario
 from loadgen.quality.keyfacts import Summary, coverage
 from loadgen.quality.scoring import Scorer, model_section, scoring_wanted, sections_from_template
 from tests.conftest import ScenarioFactory
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 SCENARIO = REPO / "scenarios" / "email_summary.yaml"
 ROWS = {
     row["id"]: row
