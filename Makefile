@@ -41,7 +41,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
 # The AWS CLI (v1) pins botocore exactly, which can clash with aioboto3's pin: it gets a venv
-# of its own, which tests/test_emulator_apis.py uses to call the emulator.
+# of its own, which tests/e2e/test_emulator_apis.py uses to call the emulator.
 AWSCLI_STAMP := .venv-awscli/.installed
 $(AWSCLI_STAMP):
 	$(PYTHON) -m venv .venv-awscli

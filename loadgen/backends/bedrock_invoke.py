@@ -35,7 +35,7 @@ OUTPUT_TOKENS_HEADER = "x-amzn-bedrock-output-token-count"
 
 def _family(request: Request) -> ModelFamily:
     family = model_family(request.model)
-    # run.py refuses such models before load (unsupported_invoke_models); this is a backstop.
+    # check_invoke_models (loadgen/backends/apis.py) refuses them before load: a backstop.
     if family is None:
         raise ValueError(f"no native body known for {request.model}")
     return family

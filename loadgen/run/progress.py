@@ -20,20 +20,18 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
 from loadgen.config.load_models import target_rps
+from loadgen.config.scenario import Scenario
 from loadgen.core.clock import Clock
 from loadgen.record.recorder import Recorder
 from loadgen.record.second_stats import LogBuckets, percentiles_of
 from loadgen.run.display import Display
-
-if TYPE_CHECKING:  # only for annotations: run_measure.py imports this module
-    from loadgen.config.scenario import Scenario
 
 # (sent, dropped, in flight) so far, as the runner counts them.
 SendCounts = tuple[int, int, int]
