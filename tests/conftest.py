@@ -1,4 +1,5 @@
-"""Shared fixtures: credentials that are obviously fake, scenarios built in tmp folders."""
+"""Shared fixtures: credentials that are obviously fake, scenarios built in tmp folders; and the
+`unit` and `e2e` markers, given by folder (tests/unit/<package>/, tests/e2e/)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from typing import Any
 import pytest
 
 from loadgen.config.scenario import Scenario, scenario_from_dict
+
+TESTS = Path(__file__).resolve().parent
+MARKED_FOLDERS = {"unit": TESTS / "unit", "e2e": TESTS / "e2e"}
 
 FAKE_KEY_ID = "AKIAFAKEFAKEFAKEFAKE"
 FAKE_SECRET = "fake-secret-never-leaks-0123456789abcdefgh"
@@ -93,3 +97,12 @@ def moto_url() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test is marked by its folder: `pytest -m unit`, `pytest -m e2e`."""
+    for item in items:
+        path = Path(item.path).resolve()
+        for marker, folder in MARKED_FOLDERS.items():
+            if path.is_relative_to(folder):
+                item.add_marker(marker)

@@ -41,10 +41,10 @@ JSON_CONTENT = "application/json"
 
 def client_internals(client: Any) -> tuple[Any, Any]:
     """The started client's HTTP session and credentials: the only private attributes the
-    signed path reads (tests/test_signed_request.py fails if an aiobotocore release moves
-    them). `_endpoint.http_session` is aiobotocore's AIOHTTPSession (ours: the traced one);
-    `_get_credentials()` is botocore's accessor for the request signer's credentials (None
-    when the chain found none)."""
+    signed path reads (tests/unit/backends/test_signed_request.py fails if an aiobotocore
+    release moves them). `_endpoint.http_session` is aiobotocore's AIOHTTPSession (ours: the
+    traced one); `_get_credentials()` is botocore's accessor for the request signer's
+    credentials (None when the chain found none)."""
     return client._endpoint.http_session, client._get_credentials()
 
 

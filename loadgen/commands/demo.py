@@ -21,7 +21,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "email_summary.yaml"
+SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "email_summary.yaml"
 NAMESPACE = "LLM/LoadTest"
 REGION = "us-east-1"
 # Generous on purpose: the demo shows alarms being made, not a failing run.

@@ -6,7 +6,7 @@ The stdlib's json is ~30x slower than orjson on a Sample's line and ~4x on an ev
 - `loads`: orjson reads an integer past 64 bits as a float and refuses what json accepts
   (NaN, Infinity, 1e400, lone surrogates, a UTF-8 BOM, UTF-16): a payload with a run of 19
   or more digits, or one orjson refuses, is read by json instead. The result is the same
-  value of the same type either way (tests/test_fast_json.py).
+  value of the same type either way (tests/unit/core/test_fast_json.py).
 - `dumps_line`: orjson refuses integers past 64 bits and lone surrogates: json writes
   those lines. Otherwise the text
   differs from json.dumps only in spelling (a float as 0.000015 rather than 1.5e-05,

@@ -7,7 +7,8 @@ Recording is on every request's path (a dozen latencies, and one ITL gap per del
 hdrh's `record_value` is pure Python at 2-5 us a value: `record` computes hdrh's counts index
 itself (`int.bit_length` instead of hdrh's `bin()` string), and `record_many` records a
 request's ITL gaps in one loop with the constants in locals. Both leave hdrh's counts, total,
-min and max exactly as `record_value` would (tests/test_histogram.py checks it value for value).
+min and max exactly as `record_value` would (tests/unit/core/test_histogram.py checks it value
+for value).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Iterable
 import numpy as np
 import numpy.typing as npt
 from hdrh.histogram import HdrHistogram
+
+from loadgen.core.report_parts import HistogramSummary
 
 IntArray = npt.NDArray[np.int64]
 
@@ -111,18 +114,33 @@ class Histogram:
     def count(self) -> int:
         return int(self.hdr.get_total_count())
 
-    def summary(self, scale: float = 1.0) -> dict[str, float | int | None]:
+    def summary(self, scale: float = 1.0) -> HistogramSummary:
         """count, mean, percentiles and max, each divided by `scale` (1000: µs → ms)."""
         if self.count == 0:
-            return {"count": 0, "mean": None, **dict.fromkeys(PERCENTILES), "max": None}
-        values: dict[str, float | int | None] = {
+            return {
+                "count": 0,
+                "mean": None,
+                "p50": None,
+                "p90": None,
+                "p95": None,
+                "p99": None,
+                "p999": None,
+                "max": None,
+            }
+
+        def at(name: str) -> float:
+            return round(float(self.hdr.get_value_at_percentile(PERCENTILES[name])) / scale, 3)
+
+        return {
             "count": self.count,
             "mean": round(self.mean() / scale, 3),
+            "p50": at("p50"),
+            "p90": at("p90"),
+            "p95": at("p95"),
+            "p99": at("p99"),
+            "p999": at("p999"),
+            "max": round(self.hdr.get_max_value() / scale, 3),
         }
-        for name, percentile in PERCENTILES.items():
-            values[name] = round(self.hdr.get_value_at_percentile(percentile) / scale, 3)
-        values["max"] = round(self.hdr.get_max_value() / scale, 3)
-        return values
 
     def mean(self) -> float:
         """hdrh's get_mean_value (each count at its bucket's median equivalent value), from the

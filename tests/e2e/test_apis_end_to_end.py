@@ -114,7 +114,7 @@ async def test_every_api_measures_what_the_emulator_did(
     assert data["tokens"]["input"]["total"] > 0
     # p99 of 12 requests is the slowest one: it may carry the emulator's own lateness and one
     # scheduling hiccup of a shared CI machine. The tail's accuracy itself is held by
-    # tests/test_end_to_end.py (100 requests) and benchmarks/accuracy_w1.py.
+    # tests/e2e/test_end_to_end.py (100 requests) and benchmarks/accuracy_w1.py.
     late_ms = _emulator_lateness_ms(emulator) + 10
     assert latency["ttlt"]["service"]["p50"] == pytest.approx(TTLT_MS, abs=10)
     assert TTLT_MS - 1 <= latency["ttlt"]["service"]["p99"] <= TTLT_MS + 10 + late_ms

@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from tests.helpers import REPO
 
+from tests.helpers import REPO
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,7 @@ stop the run, and --require-cloudwatch turns it into exit code 5."""
 from __future__ import annotations
 
 import json
-import socket
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from loadgen.record.interval_metrics import DISTRIBUTIONS, METRIC_UNITS
 from loadgen.run import EXIT_CLOUDWATCH, RunOptions, run_async
 from loadgen.sinks.emf import MAX_EMF_VALUES
 from tests.conftest import ScenarioFactory
+from tests.helpers import closed_port
 
 PROFILES = {
     "profiles": {
@@ -123,13 +122,6 @@ async def test_emf_lines_and_dry_run_calls_add_up_to_the_report(
     assert expected(report, "throttle-model")["Throttles"] > 0
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 @pytest.mark.parametrize("require", [False, True])
 async def test_a_run_with_cloudwatch_down_still_writes_its_report(
     make_scenario: ScenarioFactory, tmp_path: Path, aws_env: dict[str, str], require: bool
@@ -152,89 +144,6 @@ async def test_a_run_with_cloudwatch_down_still_writes_its_report(
     assert "EndpointConnectionError" in section["last_error"]
     assert section["dashboard"] == {"name": "loadgen-test", "put": False}
     assert section["errors"] and "PutDashboard" in section["errors"][0]
-
-
-class RecordingClient:
-    """put_metric_data that keeps every call, as botocore would serialise it."""
-
-    def __init__(self) -> None:
-        self.calls: list[list[dict[str, Any]]] = []
-
-    async def put_metric_data(self, **params: Any) -> None:
-        self.calls.append(params["MetricData"])
-
-    async def __aenter__(self) -> RecordingClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
-class RecordingSession:
-    def __init__(self) -> None:
-        self.recorder = RecordingClient()
-
-    def client(self, *args: object, **kwargs: object) -> RecordingClient:
-        return self.recorder
-
-
-async def test_many_models_are_batched_within_cloudwatch_limits() -> None:
-    from loadgen.cloudwatch.sink import CloudWatchSink
-    from loadgen.cloudwatch.values import estimate_call_overhead, estimate_datum_bytes
-    from tests.test_cloudwatch import make_samples, serialized_size
-
-    session = RecordingSession()
-    sink = CloudWatchSink(
-        scenario="wide",
-        interval_s=60,
-        session=session,
-        dimensions={f"D{i}": "x" * 200 for i in range(28)},  # the most dimensions allowed
-    )
-    await sink.start()
-    samples = [s for s in make_samples() if not s.warmup]
-    models = [f"model-{i:03d}" for i in range(60)]  # 60 x 19 data, about 25 KB each
-    for model in models:
-        for sample in samples[:30]:
-            sink.add(replace(sample, model=model))
-    await sink.stop()
-    calls = session.recorder.calls
-    assert sink.published_data == sink.produced_data == sum(map(len, calls))
-    assert len(calls) > 1
-    sizes = []
-    for data in calls:
-        assert len(data) <= 1000
-        # The estimate is an upper bound of the body (tests/test_cloudwatch.py checks it).
-        size = estimate_call_overhead("LLM/LoadTest") + sum(map(estimate_datum_bytes, data))
-        assert size <= 1_000_000
-        sizes.append((size, data))
-    for _, data in sorted(sizes, key=lambda pair: pair[0])[
-        -2:
-    ]:  # botocore is slow: the two fullest
-        assert serialized_size("LLM/LoadTest", data) <= 1_000_000
-    published = {d["Dimensions"][0]["Value"] for data in calls for d in data}
-    assert published == set(models)
-
-
-def test_run_flags_reach_the_cloudwatch_block(tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from loadgen.cli import main
-    from loadgen.commands.demo import demo_scenario
-    from loadgen.config.scenario import load_scenario
-
-    # The demo's scenario is valid and has thresholds to make alarms of.
-    demo = load_scenario(demo_scenario(tmp_path))
-    assert demo.thresholds and demo.dataset.path and Path(demo.dataset.path).is_absolute()
-    # A bad value is named by its flag; nothing runs.
-    result = CliRunner().invoke(
-        main, ["run", str(demo_scenario(tmp_path)), "--emulate", "--cloudwatch-interval", "0s"]
-    )
-    assert result.exit_code == 2
-    assert "--cloudwatch-interval" in result.output
-    result = CliRunner().invoke(
-        main, ["run", str(demo_scenario(tmp_path)), "--emulate", "--sns-topic", "not-an-arn"]
-    )
-    assert result.exit_code == 2 and "--sns-topic" in result.output
 
 
 def test_cli_dry_run_with_dashboard_and_alarms(tmp_path: Path, no_aws_env: dict[str, str]) -> None:

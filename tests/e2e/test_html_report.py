@@ -1,4 +1,5 @@
-"""report.html from a real emulated run, opened in headless Chromium with the network off."""
+"""report.html from a real emulated run, opened in headless Chromium with the network off. Its
+parts on their own (tables, charts, a report that cannot render): tests/unit/report/."""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ import pytest
 import yaml
 
 from loadgen.report.html import charts as html_charts
-from loadgen.report.html.page import render, render_comparison, save_report_html
-from loadgen.report.html.tables import table
+from loadgen.report.html.page import render, render_comparison
 from tests.helpers import REPO, loadgen
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -239,45 +239,6 @@ def test_sections_from_other_commands_render_when_present(html_run: tuple[Any, P
     assert "HISTFAAAA" not in page  # HDR encodings stay out of the tables
     assert "Quality" in page and "0.62" in page
     assert page.count('<svg class="chart"') == plain.count('<svg class="chart"') + 2
-
-
-def test_a_report_that_cannot_be_rendered_says_why_without_raising(tmp_path: Path) -> None:
-    path, error = save_report_html({"schema_version": 1}, tmp_path)
-    assert path is None
-    assert error is not None and "KeyError" in error
-    assert not (tmp_path / "report.html").exists()
-
-
-def test_tables_show_every_figure_of_nested_sections() -> None:
-    html = str(table({"a": {"b": 1, "c": None}, "rows": [{"x": 1.5}, {"x": 2, "y": "z"}]}))
-    assert "a · b" in html and "a · c" in html
-    assert "<th>x</th><th>y</th>" in html
-    assert "1.5" in html and "z" in html
-
-
-def test_long_series_are_binned_for_charts_keeping_spikes() -> None:
-    seconds = 1000
-    series: dict[str, Any] = {
-        "interval_s": 1,
-        "start_s": 0,
-        "sends": [10] * seconds,
-        "completions": [10] * seconds,
-        "errors": [0] * seconds,
-        "output_tokens": [100] * seconds,
-        "throttled": [0] * seconds,
-        "lag_ms": {"p50": [1.0] * seconds, "p99": [2.0] * seconds, "max": [3.0] * seconds},
-        "models": {"m": {"ttft_ms": {"p50": [100.0] * seconds, "p99": [150.0] * seconds}}},
-    }
-    series["errors"][777] = 9
-    series["models"]["m"]["ttft_ms"]["p99"][123] = 5000.0
-    thinned = html_charts.thin(series)
-    assert len(thinned["sends"]) <= html_charts.MAX_POINTS
-    assert thinned["interval_s"] * len(thinned["sends"]) >= seconds
-    assert set(thinned["sends"]) == {10}  # a rate stays per second
-    assert max(thinned["errors"]) == 9
-    assert max(thinned["models"]["m"]["ttft_ms"]["p99"]) == 5000.0
-    assert max(thinned["models"]["m"]["ttft_ms"]["p50"]) == 100.0
-    assert html_charts.latency_over_time(series, "m").count("<path") < 400
 
 
 def test_a_run_that_measured_nothing_still_renders(html_run: tuple[Any, Path]) -> None:

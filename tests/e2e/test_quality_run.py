@@ -16,8 +16,8 @@ from loadgen.core.sample import read_samples
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
 from loadgen.run import RunOptions, run_async
 from tests.conftest import ScenarioFactory
-from tests.helpers import loadgen
 from tests.e2e.test_end_to_end import endpoint_lateness_p99_ms
+from tests.helpers import loadgen
 
 FIXED = {"ttft_ms": 200, "itl_ms": 20, "output_tokens": 50, "tokens_per_delta": 1}
 MODELS = (

@@ -12,12 +12,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
 import yaml
 
-from loadgen.compare.bootstrap import Distribution, percentile, point, two_proportion_p_value
-from loadgen.core.histogram import LATENCY_MAX_US, Histogram
 from loadgen.core.sample import Sample
 from loadgen.record.model_stats import ModelStats
 from tests.helpers import REPO, loadgen
@@ -258,26 +255,6 @@ def test_make_nightly_fails_on_a_regression(runs: dict[str, Path], tmp_path: Pat
     assert nightly.returncode != 0
     assert "significant regression (exit 4)" in nightly.stderr
     assert "Error 4" in nightly.stderr  # make's own status is 2; the recipe's is 4
-
-
-# The statistics themselves, on known data.
-
-
-def test_bucket_percentiles_are_hdr_percentiles() -> None:
-    rng = np.random.default_rng(3)
-    histogram = Histogram(LATENCY_MAX_US)
-    for value in rng.lognormal(11, 0.6, 5000).astype(int):
-        histogram.record(int(value))
-    distribution = Distribution.for_percentiles(histogram)
-    for q in (50.0, 90.0, 99.0, 99.9):
-        assert point(distribution, percentile(q)) == histogram.hdr.get_value_at_percentile(q)
-
-
-def test_two_proportion_p_value() -> None:
-    # 10/100 against 30/100: pooled 0.2, z = 3.536, two-sided p = 0.000407.
-    assert two_proportion_p_value(10, 100, 30, 100) == pytest.approx(0.000407, rel=0.01)
-    assert two_proportion_p_value(0, 100, 0, 100) == 1.0
-    assert two_proportion_p_value(5, 100, 6, 100) > 0.5
 
 
 def test_report_and_compare_write_html_from_saved_files(

@@ -9,9 +9,8 @@ from loadgen.capacity.stage import StageResult, assess_stage
 from loadgen.config.scenario import Scenario
 from loadgen.config.thresholds import evaluate, report_section
 from loadgen.core.sample import ErrorClass, Sample
-from loadgen.record.recorder import Recorder
-from loadgen.report.build import RunInfo, build_report
 from tests.conftest import ScenarioFactory
+from tests.factories import make_report, make_sample
 
 RATE = 20.0
 GAP_US = 50_000
@@ -20,33 +19,28 @@ GAP_US = 50_000
 def _sample(i: int, ttft_ms: float, *, error: ErrorClass | None = None) -> Sample:
     intended = i * GAP_US
     first = intended + round(ttft_ms * 1000)
-    return Sample(
-        request_id=i,
-        model="m",
-        row_id="r",
-        warmup=False,
-        intended_us=intended,
+    return make_sample(
+        i,
+        start_us=intended,
         dispatch_us=intended,
         send_us=intended,
         first_token_us=None if error else first,
         end_us=first + 50_000,
-        input_tokens=100,
+        itl_us=(),
+        deltas=0,
         output_tokens=None if error else 20,
         error=error,
     )
 
 
 def _stage(tmp_path: Path, scenario: Scenario, samples: list[Sample]) -> StageResult:
-    recorder = Recorder()
-    for sample in samples:
-        recorder.add(sample)
-    info = RunInfo(
-        scenario="s", started_at="", ended_at="", status="completed", target={},
-        load={"model": "open_loop"}, seed=1, loadgen_version="0", target_rps=RATE,
-        scheduled_rps=RATE, achieved_rps=RATE, scheduled=len(samples), cancelled=0,
-        cpu_percent=1.0, wall_s=1.0,
-    )  # fmt: skip
-    report = build_report(info, recorder)
+    report = make_report(
+        samples,
+        load={"model": "open_loop"},
+        target_rps=RATE,
+        scheduled_rps=RATE,
+        achieved_rps=RATE,
+    )
     checks = [spec.parsed() for spec in scenario.thresholds]
     report["thresholds"] = report_section(evaluate(checks, report["models"])) if checks else None
     with (tmp_path / "samples.jsonl").open("w") as handle:

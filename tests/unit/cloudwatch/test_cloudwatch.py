@@ -1,23 +1,18 @@
-"""CloudWatch: Values/Counts encoding, call chunking, and the sink against moto in server mode."""
+"""CloudWatch: Values/Counts encoding, call chunking, and the sink's sending (retries, back-off,
+a dead endpoint). The sink against moto in server mode: tests/e2e/test_cloudwatch.py."""
 
 from __future__ import annotations
 
 import asyncio
 import math
 import random
-import socket
 import time
-from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
-import boto3
 import numpy as np
 import pytest
-from botocore import serialize
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
-from botocore.session import get_session
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -36,7 +31,8 @@ from loadgen.core.histogram_buckets import (
     nearest_rank,
     recorded_buckets,
 )
-from loadgen.core.sample import ErrorClass, Sample
+from tests.factories import make_mixed_samples
+from tests.helpers import closed_port, serialized_size
 
 REGION = "us-east-1"
 KEY_ID = "testing"
@@ -171,15 +167,6 @@ def big_datum(i: int) -> dict[str, Any]:
     }
 
 
-def serialized_size(namespace: str, data: list[Any]) -> int:
-    """What botocore really sends for these data: the form-encoded query body."""
-    operation = get_session().get_service_model("cloudwatch").operation_model("PutMetricData")
-    request = serialize.create_serializer("query").serialize_to_request(
-        {"Namespace": namespace, "MetricData": data}, operation
-    )
-    return len(urlencode(request["body"], doseq=True).encode())
-
-
 def test_chunks_hold_at_most_1000_data_in_order() -> None:
     data = [{"MetricName": "Requests", "Value": float(i), "Unit": "Count"} for i in range(2500)]
     chunks = list(chunk_metric_data(data, "LLM/LoadTest"))
@@ -202,178 +189,7 @@ def test_chunks_stay_under_1_mb_and_the_estimate_is_an_upper_bound() -> None:
         assert estimate < 1.5 * actual  # conservative, not wasteful
 
 
-# --- the sink against moto ------------------------------------------------------------------
-
-
-def make_samples() -> list[Sample]:
-    """500 samples over 3 models: known latencies, every error class, warmup and dropped."""
-    models = ["nova-lite", "nova-pro", "claude-haiku"]
-    errors = [ErrorClass.THROTTLED] * 3 + list(ErrorClass)  # one of each, throttles commoner
-    samples = []
-    for i in range(500):
-        model = models[i % 3]
-        start = i * 10_000
-        error = errors[i // 5 % len(errors)] if i % 5 == 4 else None
-        warmup = i < 15
-        if error is ErrorClass.DROPPED:
-            samples.append(Sample(i, model, f"r{i}", warmup, start, start, error=error))
-            continue
-        send = start + 300 + i % 7 * 100
-        first = send + 150_000 + (i % 3) * 50_000 + i * 37
-        gaps = tuple(20_000 + (i * k) % 900 for k in range(1, 11))
-        end = first + sum(gaps) + 500
-        samples.append(
-            Sample(
-                request_id=i,
-                model=model,
-                row_id=f"r{i}",
-                warmup=warmup,
-                intended_us=start,
-                dispatch_us=start + 200 + i % 5 * 100,
-                send_us=send,
-                first_token_us=first if error is None else None,
-                end_us=end,
-                itl_us=gaps if error is None else (),
-                deltas=11,
-                input_tokens=100 + i % 13,
-                output_tokens=40 + i % 11 if error is None else None,
-                cost_usd=0.001 * (1 + i % 4) if error is None else 0.0,
-                error=error,
-            )
-        )
-    return samples
-
-
-def expected_counts(samples: list[Sample], model: str) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    names = {
-        ErrorClass.THROTTLED: "Throttles",
-        ErrorClass.CLIENT: "ClientErrors",
-        ErrorClass.SERVER: "ServerErrors",
-        ErrorClass.TIMEOUT: "Timeouts",
-        ErrorClass.CONNECTION: "ConnectionErrors",
-        ErrorClass.PROTOCOL: "ProtocolErrors",
-        ErrorClass.DROPPED: "Dropped",
-    }
-    for s in samples:
-        if s.warmup or s.model != model:
-            continue
-        counts["Requests"] += s.error is not ErrorClass.DROPPED
-        counts["Successes"] += s.ok
-        counts["Errors"] += not s.ok
-        if s.error is not None:
-            counts[names[s.error]] += 1
-        if s.error is not ErrorClass.DROPPED:
-            counts["InputTokens"] += s.input_tokens or 0
-            counts["OutputTokens"] += s.output_tokens or 0
-            counts["ScheduleLag"] += 1
-        if s.ok:
-            counts["TTFT"] += 1
-            counts["ITL"] += len(s.itl_us)
-    return counts
-
-
-def statistics(
-    client: Any, namespace: str, name: str, dimensions: list[dict[str, str]]
-) -> dict[str, float]:
-    now = datetime.now(UTC)
-    points = client.get_metric_statistics(
-        Namespace=namespace,
-        MetricName=name,
-        Dimensions=dimensions,
-        StartTime=now - timedelta(hours=1),
-        EndTime=now + timedelta(hours=1),
-        Period=3600,
-        Statistics=["Sum", "SampleCount", "Maximum"],
-    )["Datapoints"]
-    return {
-        "Sum": sum(p["Sum"] for p in points),
-        "SampleCount": sum(p["SampleCount"] for p in points),
-        "Maximum": max((p["Maximum"] for p in points), default=0.0),
-    }
-
-
-async def test_sink_publishes_what_it_was_fed(moto_url: str, aws_env: dict[str, str]) -> None:
-    namespace = "LLM/LoadTest/fed"
-    sink = CloudWatchSink(
-        scenario="smoke",
-        namespace=namespace,
-        dimensions={"Team": "perf"},
-        interval_s=0.5,
-        storage_resolution=1,
-        region_name=REGION,
-        endpoint_url=moto_url,
-        aws_access_key_id=KEY_ID,
-        aws_secret_access_key=SECRET,
-    )
-    samples = make_samples()
-    await sink.start()
-    for i in range(0, len(samples), 100):  # spread over about three intervals
-        for sample in samples[i : i + 100]:
-            sink.add(sample)
-        await asyncio.sleep(0.3)
-    await sink.stop()
-    assert sink.failed_calls == 0 and sink.dropped_data == 0
-    assert sink.published_data == sink.produced_data > 0
-    # Published per interval (calls may merge intervals when CloudWatch answers slowly).
-    assert sink.intervals_with_data >= 3
-    assert sink.published_calls >= 1
-
-    client = boto3.client(
-        "cloudwatch",
-        region_name=REGION,
-        endpoint_url=moto_url,
-        aws_access_key_id=KEY_ID,
-        aws_secret_access_key=SECRET,
-    )
-    try:
-        totals: Counter[str] = Counter()
-        for model in ("nova-lite", "nova-pro", "claude-haiku"):
-            dims = [
-                {"Name": "Model", "Value": model},
-                {"Name": "Scenario", "Value": "smoke"},
-                {"Name": "Team", "Value": "perf"},
-            ]
-            want = expected_counts(samples, model)
-            for name in (*COUNTERS, "InputTokens", "OutputTokens"):
-                got_sum = statistics(client, namespace, name, dims)["Sum"]
-                assert got_sum == want[name], name
-                totals[name] += int(got_sum)
-            for name in ("TTFT", "ITL", "ScheduleLag"):
-                got = statistics(client, namespace, name, dims)["SampleCount"]
-                assert got == want[name], name
-            assert want["Throttles"] > 0 and want["Dropped"] > 0 and want["Timeouts"] > 0
-            ok = [s for s in samples if s.model == model and s.ok and not s.warmup]
-            cost = statistics(client, namespace, "CostUSD", dims)["Sum"]
-            assert cost == pytest.approx(sum(s.cost_usd or 0 for s in ok))
-            # Milliseconds, from the service time, within HDR's resolution.
-            ttft = statistics(client, namespace, "TTFT", dims)
-            exact = [(s.ttft_service_us or 0) / 1000 for s in ok]
-            assert ttft["Sum"] == pytest.approx(sum(exact), rel=1e-3)
-            assert ttft["Maximum"] == pytest.approx(max(exact), rel=1e-3)
-        # Over the whole run: every measured sample is counted once, dropped ones as errors.
-        measured = [s for s in samples if not s.warmup]
-        assert totals["Successes"] + totals["Errors"] == len(measured)
-        assert totals["Requests"] + totals["Dropped"] == len(measured)
-        assert totals["Errors"] == sum(totals[n] for n in COUNTERS[3:])
-
-        pages = client.get_paginator("list_metrics").paginate(Namespace=namespace)
-        listed = [metric for page in pages for metric in page["Metrics"]]
-        names = {m["MetricName"] for m in listed}
-        assert {*COUNTERS, "TTFT", "TTLT", "ITL", "TPOT", "OutputTokensPerSecond"} <= names
-        for metric in listed:
-            found = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
-            assert found.keys() == {"Model", "Scenario", "Team"}
-            assert found["Scenario"] == "smoke" and found["Team"] == "perf"
-    finally:
-        client.close()
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port  # nothing listens there any more
+# --- the sink -------------------------------------------------------------------------------
 
 
 async def test_add_never_waits_for_a_dead_endpoint(aws_env: dict[str, str]) -> None:
@@ -387,7 +203,7 @@ async def test_add_never_waits_for_a_dead_endpoint(aws_env: dict[str, str]) -> N
         retry=RetryPolicy(max_attempts=1000, base_delay_s=0.05, max_delay_s=0.2, call_timeout_s=1),
         stop_timeout_s=1.0,
     )
-    samples = [s for s in make_samples() if not s.warmup]
+    samples = [s for s in make_mixed_samples() if not s.warmup]
     await sink.start()
     sink.add(samples[0])
     await asyncio.sleep(0.5)  # the sender is now failing and backing off
@@ -454,7 +270,7 @@ async def test_throttling_is_retried_with_backoff() -> None:
         rng=random.Random(0),
     )
     await sink.start()
-    for sample in make_samples()[15:]:
+    for sample in make_mixed_samples()[15:]:
         sink.add(sample)
     await sink.stop()  # the only interval is the last one
     assert sink.failed_calls == 3
@@ -473,7 +289,7 @@ async def test_give_up_after_max_attempts_and_on_overflow() -> None:
         max_queued_data=10,
     )
     await sink.start()
-    for sample in make_samples()[15:]:
+    for sample in make_mixed_samples()[15:]:
         sink.add(sample)
     await sink.stop()
     assert sink.failed_calls == fake.calls > 0
@@ -494,7 +310,7 @@ async def test_stop_is_bounded_when_a_call_hangs() -> None:
         stop_timeout_s=0.3,
     )
     await sink.start()
-    sink.add(make_samples()[20])
+    sink.add(make_mixed_samples()[20])
     began = time.perf_counter()
     await sink.stop()
     assert time.perf_counter() - began < 1.0

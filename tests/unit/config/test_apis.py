@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,32 +12,20 @@ from loadgen.backends.apis import make_backend
 from loadgen.config.apis import STREAMING_PAIRS, apis_of_run
 from loadgen.config.scenario import load_scenario
 from loadgen.core.errors import ConfigError, PreflightError
-from loadgen.core.sample import Sample
 from loadgen.plan.phases import plan
 from loadgen.plan.prompts import PromptSource, load_rows
-from loadgen.record.recorder import Recorder
-from loadgen.report.build import RunInfo, build_report
 from loadgen.run import RunOptions, run_async
 from tests.conftest import ScenarioFactory
+from tests.factories import make_report, make_sample
 
-
-def sample(i: int, api: str, **changes: object) -> Sample:
-    base: dict[str, object] = {
-        "request_id": i,
-        "model": "m",
-        "row_id": "r",
-        "warmup": False,
-        "intended_us": 0,
-        "dispatch_us": 50,
-        "send_us": 100,
-        "first_token_us": 200_100,
-        "end_us": 1_000_100,
-        "output_tokens": 50,
-        "server_latency_ms": 990,
-        "api": api,
-    }
-    base.update(changes)
-    return Sample(**base)  # type: ignore[arg-type]
+# A request of either API: TTFT 200 ms and TTLT 1 s from the send, of which the server said 990 ms.
+sample = partial(make_sample, start_us=0, end_us=1_000_150, server_latency_ms=990)
+# The run of a compare_streaming scenario: the streaming API first, the other compared with it.
+TWO_APIS: dict[str, Any] = {
+    "target": {"api": "bedrock-converse-stream"},
+    "compared_api": "bedrock-converse",
+    "scheduled": 20,
+}
 
 
 def test_every_api_has_a_twin_of_the_other_mode() -> None:
@@ -111,10 +101,10 @@ def test_second_api_replays_the_same_prompts_and_arrivals(make_scenario: Scenari
 
 
 def test_server_timings_and_client_overhead_per_model() -> None:
-    recorder = Recorder()
-    for i in range(10):
-        recorder.add(sample(i, "bedrock-converse-stream", server_first_byte_ms=180))
-    report = build_report(_info("bedrock-converse-stream"), recorder)
+    samples = [
+        sample(i, api="bedrock-converse-stream", server_first_byte_ms=180) for i in range(10)
+    ]
+    report = make_report(samples, target={"api": "bedrock-converse-stream"}, scheduled=20)
     latency = report["models"]["m"]["latency_ms"]
     assert latency["server_latency"]["p50"] == pytest.approx(990, rel=1e-3)
     assert latency["server_first_byte"]["p50"] == pytest.approx(180, rel=1e-3)
@@ -124,11 +114,13 @@ def test_server_timings_and_client_overhead_per_model() -> None:
 
 
 def test_streaming_comparison_section() -> None:
-    recorder = Recorder(compared_api="bedrock-converse")
+    samples = []
     for i in range(10):
-        recorder.add(sample(i, "bedrock-converse-stream"))
-        recorder.add(sample(100 + i, "bedrock-converse", first_token_us=None, end_us=1_100_100))
-    report = build_report(_info("bedrock-converse-stream", "bedrock-converse"), recorder)
+        samples.append(sample(i, api="bedrock-converse-stream"))
+        samples.append(
+            sample(100 + i, api="bedrock-converse", first_token_us=None, end_us=1_100_150)
+        )
+    report = make_report(samples, **TWO_APIS)
     assert report["models"]["m"]["requests"]["sent"] == 10  # the first API's only
     section = report["streaming_comparison"]
     assert section["streaming_api"] == "bedrock-converse-stream"
@@ -141,37 +133,16 @@ def test_streaming_comparison_section() -> None:
     assert section["compared_models"]["m"]["requests"]["sent"] == 10
 
 
-def _info(api: str, compared: str | None = None) -> RunInfo:
-    return RunInfo(
-        scenario="s",
-        started_at="",
-        ended_at="",
-        status="completed",
-        target={"api": api},
-        load={},
-        seed=1,
-        loadgen_version="0",
-        target_rps=1.0,
-        scheduled_rps=None,
-        achieved_rps=None,
-        scheduled=20,
-        cancelled=0,
-        cpu_percent=1.0,
-        wall_s=1.0,
-        compared_api=compared,
-    )
-
-
 def test_console_shows_server_timings_and_the_comparison() -> None:
     from rich.console import Console
 
     from loadgen.report.console import print_summary
 
-    recorder = Recorder(compared_api="bedrock-converse")
+    samples = []
     for i in range(4):
-        recorder.add(sample(i, "bedrock-converse-stream"))
-        recorder.add(sample(10 + i, "bedrock-converse", first_token_us=None))
-    report = build_report(_info("bedrock-converse-stream", "bedrock-converse"), recorder)
+        samples.append(sample(i, api="bedrock-converse-stream"))
+        samples.append(sample(10 + i, api="bedrock-converse", first_token_us=None))
+    report = make_report(samples, **TWO_APIS)
     console = Console(record=True, width=200)
     print_summary(report, console)
     text = console.export_text()

@@ -16,7 +16,6 @@ from loadgen.plan.prompts import PromptSource, load_rows
 from tests.helpers import REPO
 
 
-
 def minimal(**changes: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "name": "t",

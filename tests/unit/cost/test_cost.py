@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
+from functools import partial
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loadgen.core.sample import ErrorClass, Sample
+from loadgen.core.sample import ErrorClass
 from loadgen.cost.accounting import (
     Billing,
     BudgetGuard,
@@ -20,6 +21,7 @@ from loadgen.cost.accounting import (
     worst_case_cost,
 )
 from loadgen.cost.pricing import DEFAULT_REGION, PriceBook, ResolvedPrice, TokenPrices
+from tests.factories import make_sample
 
 
 def price(
@@ -44,23 +46,8 @@ def builtin(model_id: str) -> ResolvedPrice:
     return resolved
 
 
-def sample(**changes: object) -> Sample:
-    base: dict[str, object] = {
-        "request_id": 1,
-        "model": "m",
-        "row_id": "r",
-        "warmup": False,
-        "intended_us": 0,
-        "dispatch_us": 10,
-        "send_us": 20,
-        "first_token_us": 200_000,
-        "end_us": 1_000_000,
-        "deltas": 40,
-        "input_tokens": 1000,
-        "output_tokens": 500,
-    }
-    base.update(changes)
-    return Sample(**base)  # type: ignore[arg-type]
+# A streamed request of 1,000 input and 500 output tokens (Nova Lite: 0.00018 USD).
+sample = partial(make_sample, input_tokens=1000, output_tokens=500)
 
 
 # --- request_cost ---------------------------------------------------------------------------

@@ -5,12 +5,19 @@ from __future__ import annotations
 from loadgen.config.scenario import CircuitBreakerSpec
 from loadgen.core.sample import ErrorClass, Sample
 from loadgen.engine.guards import CircuitBreaker
+from tests.factories import make_sample
 
 
 def done(i: int, error: ErrorClass | None = None, end_s: float | None = None) -> Sample:
     end_us = round((end_s if end_s is not None else i * 0.01) * 1e6)
-    return Sample(
-        i, "m", "r", False, end_us - 1000, end_us - 900, end_us - 800, None, end_us, error=error
+    return make_sample(
+        i,
+        start_us=end_us - 1000,
+        dispatch_us=end_us - 900,
+        send_us=end_us - 800,
+        first_token_us=None,
+        end_us=end_us,
+        error=error,
     )
 
 

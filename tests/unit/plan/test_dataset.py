@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 from typing import Any
+
 from tests.helpers import REPO
 
 ROWS: list[dict[str, Any]] = [

@@ -9,30 +9,11 @@ import pytest
 from hdrh.histogram import HdrHistogram
 
 from loadgen.core.histogram import LATENCY_MAX_US, Histogram
-from loadgen.core.sample import ErrorClass, Sample, read_samples
+from loadgen.core.sample import ErrorClass, read_samples
 from loadgen.record.recorder import Recorder
 from loadgen.record.second_stats import LogBuckets
 from loadgen.sinks.jsonl import JsonlSink
-
-
-def sample(i: int, **changes: object) -> Sample:
-    base: dict[str, object] = {
-        "request_id": i,
-        "model": "m",
-        "row_id": "r",
-        "warmup": False,
-        "intended_us": i * 1000,
-        "dispatch_us": i * 1000 + 50,
-        "send_us": i * 1000 + 150,
-        "first_token_us": i * 1000 + 200_150,
-        "end_us": i * 1000 + 1_180_150,
-        "itl_us": (20_000,) * 49,
-        "deltas": 50,
-        "input_tokens": 100,
-        "output_tokens": 50,
-    }
-    base.update(changes)
-    return Sample(**base)  # type: ignore[arg-type]
+from tests.factories import make_sample
 
 
 def test_out_of_range_values_are_counted_not_lost() -> None:
@@ -64,11 +45,11 @@ def test_encoded_histogram_decodes_to_the_same_counts() -> None:
 
 def test_recorder_splits_service_and_response_time_and_classes() -> None:
     recorder = Recorder()
-    recorder.add(sample(0))
-    recorder.add(sample(1, warmup=True))
-    recorder.add(sample(2, error=ErrorClass.THROTTLED, first_token_us=None, itl_us=()))
+    recorder.add(make_sample(0))
+    recorder.add(make_sample(1, warmup=True))
+    recorder.add(make_sample(2, error=ErrorClass.THROTTLED, first_token_us=None, itl_us=()))
     recorder.add(
-        sample(
+        make_sample(
             3, error=ErrorClass.DROPPED, send_us=None, first_token_us=None, end_us=None, itl_us=()
         )
     )
@@ -88,7 +69,7 @@ def test_recorder_splits_service_and_response_time_and_classes() -> None:
 
 def test_samples_round_trip_through_jsonl(tmp_path: Path) -> None:
     # samples.jsonl can be replayed: what is read back is what was written.
-    written = [sample(0), sample(1, error=ErrorClass.TIMEOUT, error_code="TotalTimeout")]
+    written = [make_sample(0), make_sample(1, error=ErrorClass.TIMEOUT, error_code="TotalTimeout")]
     sink = JsonlSink(tmp_path / "samples.jsonl")
     sink.start()
     for item in written:
@@ -103,7 +84,7 @@ def _long_run(recorder: Recorder, seconds: int, per_second: int) -> None:
     for i in range(seconds * per_second):
         start = i * 1_000_000 // per_second
         recorder.add(
-            sample(
+            make_sample(
                 i,
                 intended_us=start,
                 dispatch_us=start + 50 + i % 700,
@@ -114,7 +95,7 @@ def _long_run(recorder: Recorder, seconds: int, per_second: int) -> None:
         )
         if i % 997 == 0:  # a request 5 minutes long: its TTFT second was sealed long ago
             recorder.add(
-                sample(
+                make_sample(
                     10**6 + i,
                     intended_us=max(start - 300_000_000, 0),
                     dispatch_us=max(start - 300_000_000, 0) + 80,

@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from loadgen.config.thresholds import parse_check
 from loadgen.report.verdict import build_verdict, pareto_front
-
-
-def _model(
-    *, quality: float | None, ttft_p95: float, ttlt_p95: float, cost: float | None
-) -> dict[str, Any]:
-    return {
-        "requests": {"error_rate": 0.0},
-        "latency_ms": {
-            "ttft": {"service": {"p50": ttft_p95 / 2, "p95": ttft_p95}},
-            "ttlt": {"service": {"p50": ttlt_p95 / 2, "p95": ttlt_p95}},
-        },
-        "throughput": {"output_tokens_per_s": 100.0},
-        "cost": None if cost is None else {"per_1k_requests": cost},
-        "quality": None
-        if quality is None
-        else {"score": {"mean": quality, "p10": quality - 0.1, "p50": quality}},
-    }
-
+from tests.factories import make_model_section
 
 MODELS = {
-    "lite": _model(quality=0.55, ttft_p95=420, ttlt_p95=1800, cost=0.08),
-    "pro": _model(quality=0.78, ttft_p95=650, ttlt_p95=3100, cost=1.09),
-    "sonnet": _model(quality=0.80, ttft_p95=1200, ttlt_p95=5700, cost=5.25),
-    "slow-pro": _model(quality=0.70, ttft_p95=900, ttlt_p95=4000, cost=1.50),  # worse than pro
+    "lite": make_model_section(quality=0.55, ttft_p95=420, ttlt_p95=1800, cost_per_1k=0.08),
+    "pro": make_model_section(quality=0.78, ttft_p95=650, ttlt_p95=3100, cost_per_1k=1.09),
+    "sonnet": make_model_section(quality=0.80, ttft_p95=1200, ttlt_p95=5700, cost_per_1k=5.25),
+    # worse than pro
+    "slow-pro": make_model_section(quality=0.70, ttft_p95=900, ttlt_p95=4000, cost_per_1k=1.50),
 }
 REQUIREMENTS = [
     parse_check(text)
@@ -75,7 +57,10 @@ def test_a_requirement_for_one_model_applies_to_that_model_only() -> None:
 
 
 def test_a_model_without_data_misses_the_requirement_and_says_why() -> None:
-    models = {**MODELS, "unscored": _model(quality=None, ttft_p95=400, ttlt_p95=1000, cost=0.01)}
+    models = {
+        **MODELS,
+        "unscored": make_model_section(quality=None, ttft_p95=400, ttlt_p95=1000, cost_per_1k=0.01),
+    }
     result = build_verdict(REQUIREMENTS, models)["models"]["unscored"]["requirements"][2]
     assert (result["passed"], result["measured"], result["reason"]) == (
         False,

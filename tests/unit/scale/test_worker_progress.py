@@ -1,25 +1,21 @@
-"""Live progress of a `--workers N` run: worker snapshots, summed by the parent's board."""
+"""Live progress of a `--workers N` run: worker snapshots, summed by the parent's board. A real
+two-worker run against the emulator: tests/e2e/test_worker_progress.py."""
 
 from __future__ import annotations
 
 import io
 import pickle
 import random
-import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
 from loadgen.core.sample import ErrorClass, Sample
-from loadgen.emulator import EmulatorConfig, EmulatorProcess
 from loadgen.record.recorder import Recorder
 from loadgen.run import RunOptions
 from loadgen.run.progress import ProgressBoard, ProgressPlan, SnapshotPublisher
 from loadgen.scale.share import share_spec
-from loadgen.scale.workers import run_with_workers
-from tests.conftest import ScenarioFactory
 
 MODELS = ["model-a", "model-b"]
 SECOND_NS = 1_000_000_000
@@ -122,55 +118,3 @@ def test_workers_take_snapshots_only_where_the_parent_draws_them(
     terminal = RunOptions(console=Console(file=io.StringIO(), force_terminal=True))
     monkeypatch.delenv("LOADGEN_PROGRESS")
     assert share_spec(terminal, Path("w"), 0, 2, None).progress
-
-
-PROFILE = {"ttft_ms": 50, "itl_ms": 5, "output_tokens": 10, "tokens_per_delta": 1}
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    config = EmulatorConfig.model_validate({"seed": 2, "profiles": {"fixed-model": PROFILE}})
-    with EmulatorProcess(config) as process:
-        yield process.url
-
-
-def test_a_two_worker_run_shows_live_progress_up_to_the_whole_schedule(
-    endpoint: str, aws_env: dict[str, str], make_scenario: ScenarioFactory, tmp_path: Path
-) -> None:
-    scenario = make_scenario(
-        target={"endpoint_url": endpoint},
-        load={"rate": 20, "arrival": "constant", "requests": 60},
-    )
-    screen = io.StringIO()
-    shown = RunOptions(
-        out_dir=tmp_path / "shown",
-        html=False,
-        progress=True,  # as LOADGEN_PROGRESS=1 or a terminal would have it
-        console=Console(file=screen, force_terminal=True, width=140),
-    )
-    result = run_with_workers(scenario, shown, 2)
-    assert result.exit_code == 0
-    output = screen.getvalue()
-    sent = [int(n) for n in re.findall(r"sent (\d+)  in flight", output)]
-    assert len(set(sent)) >= 3, output  # redrawn as the run went
-    assert sent == sorted(sent)
-    assert sent[-1] == 60
-    assert "workers: 2  CPU of a core: 0: " in output
-    assert re.search(r"fixed-model\s+60\s+0\s+\d+\.\d / \d+\.\d", output)
-    # The summary follows the live view, and the report is the same with or without it.
-    assert output.rindex("sent 60") < output.index("report: ")
-    unseen = RunOptions(
-        out_dir=tmp_path / "unseen", quiet=True, html=False, console=Console(quiet=True)
-    )
-    plain = run_with_workers(scenario, unseen, 2).report
-    # Its sections and their fields (figures, and the notes a loaded machine adds, may vary).
-    assert _fields(result.report) == _fields(plain)
-    assert _fields(result.report["run"]) == _fields(plain["run"])
-    assert _fields(result.report["models"]["fixed-model"]) == _fields(
-        plain["models"]["fixed-model"]
-    )
-
-
-def _fields(section: dict[str, object]) -> dict[str, list[str]]:
-    """A report section's keys, and the keys of each of its sections."""
-    return {key: sorted(value) if isinstance(value, dict) else [] for key, value in section.items()}

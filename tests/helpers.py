@@ -1,0 +1,48 @@
+"""Paths and runners the tests share, the same from any folder of tests/."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+GOLDEN_DIR = TESTS / "golden"  # pinned shapes: tests/golden/report_shape.json
+
+
+def loadgen(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Any:
+    """`python -m loadgen.cli ARGS` from the repository root, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "loadgen.cli", *args],
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def serialized_size(namespace: str, data: list[Any]) -> int:
+    """What botocore really sends for these CloudWatch data: PutMetricData's form body."""
+    from urllib.parse import urlencode
+
+    from botocore import serialize
+    from botocore.session import get_session
+
+    operation = get_session().get_service_model("cloudwatch").operation_model("PutMetricData")
+    request = serialize.create_serializer("query").serialize_to_request(
+        {"Namespace": namespace, "MetricData": data}, operation
+    )
+    return len(urlencode(request["body"], doseq=True).encode())
+
+
+def closed_port() -> int:
+    """A loopback port that nothing listens on any more."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
