@@ -16,6 +16,7 @@ from typing import Any
 from loadgen.config.scenario import Scenario
 from loadgen.config.thresholds import Check
 from loadgen.core.sample import ErrorClass, Sample
+from loadgen.report.schema import Report
 
 # Per request, a check on one of these metrics is read from the request's own figure; checks
 # on rates (error_rate, throttle_rate) and aggregates have no per-request meaning.
@@ -133,7 +134,7 @@ class StageResult:
 
 
 def assess_stage(
-    report: dict[str, Any],
+    report: Report,
     model: str,
     rate: float,
     stage_dir: Path,
@@ -141,8 +142,9 @@ def assess_stage(
     quota: dict[str, Any],
 ) -> StageResult:
     settings = scenario.sweep
-    section = report["models"].get(model, {})
-    requests = section.get("requests", {})
+    section = report["models"].get(model)  # None: the stage measured nothing of it
+    requests = None if section is None else section["requests"]
+    latency = None if section is None else section["latency_ms"]
     generator = report["run"]["generator"]
     samples = _measured_samples(stage_dir / "samples.jsonl", model)
     ok = [s for s in samples if s.ok]
@@ -159,15 +161,15 @@ def assess_stage(
     breaker = status == "aborted" and reason.startswith("circuit breaker")
     if breaker:
         reasons.append(reason)
-    sent = requests.get("sent") or 0
-    throttled = requests.get("errors", {}).get("throttled", 0)
-    errors = sent - (requests.get("ok") or 0) - throttled
+    sent = 0 if requests is None else requests["sent"]
+    throttled = 0 if requests is None else requests["errors"]["throttled"]
+    errors = sent - (0 if requests is None else requests["ok"]) - throttled
     if sent and errors / sent > settings.max_error_rate:
         reasons.append(f"error rate {errors / sent:.1%} > {settings.max_error_rate:.1%}")
     if sent and throttled / sent > settings.max_throttle_rate:
         reasons.append(f"throttle rate {throttled / sent:.1%} > {settings.max_throttle_rate:.1%}")
     # The stage's measured requests only: the first sends after setup are the warmup's.
-    lag_p99 = section.get("latency_ms", {}).get("schedule_lag", {}).get("p99")
+    lag_p99 = None if latency is None else latency["schedule_lag"]["p99"]
     if lag_p99 is not None and lag_p99 > settings.max_lag_p99 * 1000:
         reasons.append(
             f"{GENERATOR_LIMITED}: schedule lag p99 {lag_p99:.1f} ms > "
@@ -205,9 +207,8 @@ def assess_stage(
         [] if not thresholds else [r["check"] for r in thresholds["results"] if not r["passed"]]
     )
     good = [s for s in ok if all(_request_meets(s, check) for check in checks)]
-    latency = section.get("latency_ms", {})
-    tokens = section.get("tokens", {})
-    cost = section.get("cost") or {}
+    tokens = None if section is None else section["tokens"]
+    cost = None if section is None else section["cost"]
     return StageResult(
         rate=rate,
         out_dir=str(stage_dir),
@@ -220,14 +221,14 @@ def assess_stage(
         achieved_rps=generator["achieved_rps"],
         throughput_rps=None if throughput is None else round(throughput, 3),
         goodput_rps=None if window_s is None else round(len(good) / window_s, 3),
-        ttft_p50_ms=latency.get("ttft", {}).get("response", {}).get("p50"),
-        ttft_p95_ms=latency.get("ttft", {}).get("service", {}).get("p95"),
+        ttft_p50_ms=None if latency is None else latency["ttft"]["response"]["p50"],
+        ttft_p95_ms=None if latency is None else latency["ttft"]["service"]["p95"],
         ttft_growth=None if growth is None else round(growth, 3),
-        error_rate=requests.get("error_rate"),
-        throttle_rate=requests.get("throttle_rate"),
-        input_tokens_mean=tokens.get("input", {}).get("mean"),
-        output_tokens_mean=tokens.get("output", {}).get("mean"),
-        cost_per_request_usd=(cost.get("per_request") or {}).get("mean"),
+        error_rate=None if requests is None else requests["error_rate"],
+        throttle_rate=None if requests is None else requests["throttle_rate"],
+        input_tokens_mean=None if tokens is None else tokens["input"]["mean"],
+        output_tokens_mean=None if tokens is None else tokens["output"]["mean"],
+        cost_per_request_usd=None if cost is None else cost["per_request"]["mean"],
         quota=quota,
     )
 

@@ -22,6 +22,7 @@ from loadgen.cloudwatch.setup import (
 from loadgen.cloudwatch.sink import CloudWatchSink
 from loadgen.config.scenario import CloudWatchSpec, Scenario
 from loadgen.core.errors import ConfigError
+from loadgen.core.report_parts import AlarmsPut, CloudWatchSection, DashboardPut
 
 
 def cloudwatch_target(
@@ -65,8 +66,8 @@ def make_sink(
 class Setup:
     """What was put before load, and what was not."""
 
-    dashboard: dict[str, Any] | None = None
-    alarms: dict[str, Any] | None = None
+    dashboard: DashboardPut | None = None
+    alarms: AlarmsPut | None = None
     errors: list[str] = field(default_factory=list)
 
 
@@ -124,7 +125,7 @@ async def prepare(
     return setup
 
 
-def report_section(sink: CloudWatchSink, setup: Setup, dry_run: bool) -> dict[str, Any]:
+def report_section(sink: CloudWatchSink, setup: Setup, dry_run: bool) -> CloudWatchSection:
     """run.cloudwatch of the report: what was published, and what was not."""
     complete = sink.dropped_data == 0 and not setup.errors
     return {

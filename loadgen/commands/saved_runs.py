@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from loadgen.commands.options import quiet_option
 from loadgen.commands.terminal import friendly_errors, terminal_console
+
+if TYPE_CHECKING:  # imported when a command runs (loadgen/commands/__init__.py)
+    from loadgen.report.schema import Report
 
 
 @click.command()
@@ -35,7 +38,7 @@ def report(run_path: Path, as_json: bool, html: bool) -> None:
         _write_html(saved.report, saved.report_path.parent)
 
 
-def _write_html(report: dict[str, Any], folder: Path) -> None:
+def _write_html(report: Report, folder: Path) -> None:
     """report.html from a report already on disk; a failure is an error here (exit 1 is a bug)."""
     # The library, loaded when the command runs (loadgen/commands/__init__.py).
     from loadgen.report.html.page import render, write_html

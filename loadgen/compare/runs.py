@@ -29,6 +29,7 @@ from loadgen.core.errors import ConfigError
 from loadgen.core.sample import ErrorClass
 from loadgen.record.model_stats import ModelStats
 from loadgen.report.saved_run import read_model_stats
+from loadgen.report.schema import ModelSection, Report
 
 EXIT_REGRESSION = 4
 REGRESSION, IMPROVEMENT, NO_CHANGE, NOT_TESTED = "regression", "improvement", "no change", "-"
@@ -118,8 +119,8 @@ def _finite(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def compare_reports(
-    base: dict[str, Any],
-    new: dict[str, Any],
+    base: Report,
+    new: Report,
     options: CompareOptions,
     labels: tuple[str, str] = ("base", "new"),
 ) -> Comparison:
@@ -157,7 +158,7 @@ def compare_reports(
 
 def _model_rows(
     model: str,
-    sections: tuple[dict[str, Any], dict[str, Any]],
+    sections: tuple[ModelSection, ModelSection],
     stats: tuple[ModelStats, ModelStats],
     options: CompareOptions,
     rng: np.random.Generator,
@@ -230,18 +231,18 @@ def _points(
 
 def _tokens_per_s(
     model: str,
-    sections: tuple[dict[str, Any], dict[str, Any]],
+    sections: tuple[ModelSection, ModelSection],
     stats: tuple[ModelStats, ModelStats],
     options: CompareOptions,
     rng: np.random.Generator,
 ) -> Row:
     """The request rate is set by the load; the noise in tokens/s is in the tokens per
     request. So tokens/s = (tokens/s ÷ mean tokens per request) x a bootstrapped mean."""
-    throughput = [s["throughput"]["output_tokens_per_s"] for s in sections]
+    base_rate, new_rate = (s["throughput"]["output_tokens_per_s"] for s in sections)
     distributions = tuple(Distribution.for_means(s.tokens["output_tokens"]) for s in stats)
-    if None in throughput or min(d.n for d in distributions) == 0:
-        return Row(model, "output tokens/s", "tok/s", *_pair(throughput), reason="not measured")
-    scales = tuple(t / point(d, mean) for t, d in zip(throughput, distributions, strict=True))
+    if base_rate is None or new_rate is None or min(d.n for d in distributions) == 0:
+        return Row(model, "output tokens/s", "tok/s", base_rate, new_rate, reason="not measured")
+    scales = (base_rate / point(distributions[0], mean), new_rate / point(distributions[1], mean))
     return _bootstrapped(
         model,
         "output tokens/s",
@@ -257,25 +258,25 @@ def _tokens_per_s(
 
 def _cost_per_1k(
     model: str,
-    sections: tuple[dict[str, Any], dict[str, Any]],
+    sections: tuple[ModelSection, ModelSection],
     stats: tuple[ModelStats, ModelStats],
     options: CompareOptions,
     rng: np.random.Generator,
 ) -> Row:
     """Mean cost per priced request (free ones count as 0), x 1000, scaled to the exact mean."""
-    costs = [s["cost"] for s in sections]
-    if None in costs:
-        values = [None if c is None else c["per_1k_requests"] for c in costs]
-        return Row(model, "cost per 1k", "USD", *_pair(values), reason="not priced")
+    base_cost, new_cost = (s["cost"] for s in sections)
+    base_1k = None if base_cost is None else base_cost["per_1k_requests"]
+    new_1k = None if new_cost is None else new_cost["per_1k_requests"]
+    if base_cost is None or new_cost is None:
+        return Row(model, "cost per 1k", "USD", base_1k, new_1k, reason="not priced")
     distributions = tuple(
         Distribution.for_means(s.cost.histogram, zeros=s.cost.zero) for s in stats
     )
-    per_1k = [c["per_1k_requests"] for c in costs]
-    if None in per_1k or min(d.n for d in distributions) == 0:
-        return Row(model, "cost per 1k", "USD", *_pair(per_1k), reason="not priced")
+    if base_1k is None or new_1k is None or min(d.n for d in distributions) == 0:
+        return Row(model, "cost per 1k", "USD", base_1k, new_1k, reason="not priced")
     scales = tuple(
         (v / point(d, mean) if point(d, mean) else 0.0)
-        for v, d in zip(per_1k, distributions, strict=True)
+        for v, d in zip((base_1k, new_1k), distributions, strict=True)
     )
     return _bootstrapped(
         model, "cost per 1k", "USD", distributions, mean, options, rng, scale=(scales[0], scales[1])
@@ -299,10 +300,6 @@ def _proportion(
     if not clear:
         row.reason = f"p = {row.p_value:.2g} >= {options.alpha:g}"
     return row
-
-
-def _pair(values: list[Any]) -> tuple[float | None, float | None]:
-    return values[0], values[1]
 
 
 def _changed(row: Row) -> Row:

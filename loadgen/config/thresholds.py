@@ -18,10 +18,12 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
+
+from loadgen.core.report_parts import CheckOp, CheckResult, CheckUnit, ThresholdsSection
 
 Kind = Literal["duration", "ratio", "usd", "number"]
-Op = Literal["<", "<=", ">", ">="]
+Op = CheckOp
 
 DURATION_STATS = ("p50", "p90", "p95", "p99", "p999", "mean", "max")
 SCORE_STATS = ("mean", "p10", "p50")
@@ -34,11 +36,11 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 _DURATION_UNITS = {"us": 0.001, "µs": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
-def _path(*keys: str) -> Callable[[Mapping[str, Any], str | None], Any]:
+def _path(*keys: str) -> Callable[[Mapping[str, object], str | None], object]:
     """A reader that walks keys into the model section, then takes the statistic if any."""
 
-    def read(section: Mapping[str, Any], stat: str | None) -> Any:
-        node: Any = section
+    def read(section: Mapping[str, object], stat: str | None) -> object:
+        node: object = section
         for key in (*keys, stat) if stat else keys:
             if not isinstance(node, Mapping) or key not in node:
                 return None
@@ -51,7 +53,7 @@ def _path(*keys: str) -> Callable[[Mapping[str, Any], str | None], Any]:
 @dataclass(frozen=True)
 class Metric:
     kind: Kind
-    read: Callable[[Mapping[str, Any], str | None], Any]
+    read: Callable[[Mapping[str, object], str | None], object]
     stats: tuple[str, ...] = ()  # the statistics it takes; empty: none
     default_stat: str | None = None
     description: str = ""
@@ -140,7 +142,7 @@ class Check:
     def kind(self) -> Kind:
         return METRICS[self.metric].kind
 
-    def measured(self, section: Mapping[str, Any]) -> float | None:
+    def measured(self, section: Mapping[str, object]) -> float | None:
         value = METRICS[self.metric].read(section, self.stat)
         return float(value) if isinstance(value, int | float) else None
 
@@ -211,7 +213,7 @@ class Outcome:
         # or a cost check on an unpriced model, fails and says why.
         return self.measured is not None and self.check.holds(self.measured)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> CheckResult:
         check = self.check
         return {
             "check": check.text,
@@ -227,10 +229,10 @@ class Outcome:
         }
 
 
-_UNITS: dict[Kind, str] = {"duration": "ms", "ratio": "fraction", "usd": "USD", "number": ""}
+_UNITS: dict[Kind, CheckUnit] = {"duration": "ms", "ratio": "fraction", "usd": "USD", "number": ""}
 
 
-def evaluate(checks: Iterable[Check], models: Mapping[str, Mapping[str, Any]]) -> list[Outcome]:
+def evaluate(checks: Iterable[Check], models: Mapping[str, Mapping[str, object]]) -> list[Outcome]:
     """Each check against each model it applies to (a check without a model: every model)."""
     outcomes = []
     for check in checks:
@@ -240,7 +242,7 @@ def evaluate(checks: Iterable[Check], models: Mapping[str, Mapping[str, Any]]) -
     return outcomes
 
 
-def report_section(outcomes: list[Outcome]) -> dict[str, Any]:
+def report_section(outcomes: list[Outcome]) -> ThresholdsSection:
     return {
         "passed": all(o.passed for o in outcomes),
         "failed": sum(not o.passed for o in outcomes),

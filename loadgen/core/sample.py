@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
+
+from typing_extensions import TypedDict  # pydantic reads typing's own only from Python 3.12
 
 from loadgen.core import fast_json
 
@@ -26,6 +28,10 @@ class ErrorClass(StrEnum):
     CONNECTION = "connection"  # reset, refused, payload cut
     PROTOCOL = "protocol"  # stream ended without messageStop/metadata, bad checksum
     DROPPED = "dropped"  # never sent: the in-flight cap was hit
+
+
+# ErrorClass's values, for the types of the JSON it is written into.
+ErrorName = Literal["throttled", "client", "server", "timeout", "connection", "protocol", "dropped"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +111,7 @@ class Sample:
         e2e = self.ttlt_service_us
         return None if e2e is None else e2e - self.server_latency_ms * 1000
 
-    def to_json_dict(self) -> dict[str, Any]:
+    def to_json_dict(self) -> SampleLine:
         # dataclasses.asdict deep-copies every field: a shallow read of the (immutable) fields
         # gives the same dict, keys in the same order, at a tenth of the cost.
         data = dict(zip(_FIELD_NAMES, _read_fields(self), strict=True))
@@ -117,7 +123,7 @@ class Sample:
         data["ttlt_response_us"] = self.ttlt_response_us
         data["tpot_us"] = self.tpot_us
         data["client_overhead_us"] = self.client_overhead_us
-        return data
+        return cast(SampleLine, data)  # the schema test checks every key against SampleLine
 
     @classmethod
     def from_json_dict(cls, data: dict[str, Any]) -> Sample:
@@ -126,6 +132,47 @@ class Sample:
         if fields.get("error") is not None:
             fields["error"] = ErrorClass(fields["error"])
         return cls(**fields)
+
+
+class SampleLine(TypedDict):
+    """One line of samples.jsonl: one request (Sample.to_json_dict). Instants and durations in
+    integer microseconds since the run's t0 (null: never reached); docs/report.md."""
+
+    request_id: int
+    model: str
+    row_id: str
+    warmup: bool
+    intended_us: int
+    dispatch_us: int
+    send_us: int | None
+    first_token_us: int | None
+    end_us: int | None
+    pool_wait_us: int | None
+    itl_us: list[int]
+    deltas: int
+    input_tokens: int | None
+    output_tokens: int | None
+    cache_read_tokens: int | None
+    cache_write_tokens: int | None
+    tokens_estimated: bool
+    cost_usd: float | None
+    server_latency_ms: int | None
+    stop_reason: str | None
+    error: ErrorName | None
+    error_code: str | None
+    error_message: str | None
+    http_status: int | None
+    server_first_byte_ms: int | None
+    api: str | None
+    response_text: str | None
+    schedule_lag_us: int
+    client_prep_us: int | None
+    ttft_service_us: int | None
+    ttft_response_us: int | None
+    ttlt_service_us: int | None
+    ttlt_response_us: int | None
+    tpot_us: int | None
+    client_overhead_us: int | None
 
 
 _FIELD_NAMES = tuple(field.name for field in dataclasses.fields(Sample))

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable
 from enum import StrEnum
-from typing import Any
 
 from loadgen.core.histogram import Histogram
+from loadgen.core.report_parts import CostProjection, CostSummary
 from loadgen.core.sample import ErrorClass, Sample
 from loadgen.cost.pricing import ResolvedPrice
 
@@ -202,7 +202,7 @@ class CostStats:
         ok_requests: int,
         tested_rps: float | None,
         project_rps: float | None,
-    ) -> dict[str, Any]:
+    ) -> CostSummary:
         """Totals, cost per request, and spend projected at the tested and a chosen rate.
 
         A projection is the mean cost per request (unbilled requests count as 0) times the
@@ -213,14 +213,15 @@ class CostStats:
         if tested_rps is None and window_s:
             tested_rps = self.count / window_s
         return {
-            "total_usd": _usd(self.total_usd),
+            "total_usd": round(self.total_usd, 9),
             "requests": self.count,
             "priced_requests": self.priced,
             "unpriced_requests": self.unpriced,
             "out_of_range": self.histogram.out_of_range,
             "per_request": {
                 "mean": _usd(mean),
-                **{name: _usd(self.percentile_usd(p)) for name, p in PERCENTILES.items()},
+                "p50": _usd(self.percentile_usd(PERCENTILES["p50"])),
+                "p99": _usd(self.percentile_usd(PERCENTILES["p99"])),
             },
             "per_1k_requests": _usd(None if mean is None else mean * 1000),
             "per_successful_request": _usd(
@@ -236,10 +237,19 @@ class CostStats:
         }
 
 
-def _projection(mean_usd: float | None, rps: float | None) -> dict[str, float | None] | None:
+def _projection(mean_usd: float | None, rps: float | None) -> CostProjection | None:
     if mean_usd is None or rps is None:
         return None
-    return {"rps": rps, **{name: _usd(mean_usd * rps * s) for name, s in SECONDS.items()}}
+
+    def spend(period: str) -> float:
+        return round(mean_usd * rps * SECONDS[period], 9)
+
+    return {
+        "rps": rps,
+        "per_hour": spend("per_hour"),
+        "per_day": spend("per_day"),
+        "per_30_days": spend("per_30_days"),
+    }
 
 
 def _usd(value: float | None) -> float | None:

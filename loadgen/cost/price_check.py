@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from loadgen.config.scenario import Scenario
 from loadgen.core.errors import ConfigError
+from loadgen.core.report_parts import PriceInfo, TokenPriceInfo
 from loadgen.cost.pricing import PriceBook, ResolvedPrice, unpriced_message
 
 
@@ -24,7 +25,7 @@ def resolve_prices(scenario: Scenario, region: str) -> dict[str, ResolvedPrice |
     return prices
 
 
-def describe_price(price: ResolvedPrice | None) -> dict[str, Any] | None:
+def describe_price(price: ResolvedPrice | None) -> PriceInfo | None:
     """What the report says about a price: the figures and where they came from."""
     if price is None:
         return None
@@ -32,7 +33,9 @@ def describe_price(price: ResolvedPrice | None) -> dict[str, Any] | None:
         "catalogue_id": price.catalogue_id,
         "region": price.region,
         "region_fallback": price.fell_back,
-        "usd_per_1m_tokens": price.prices.model_dump(),
+        # The price model's own dump: should its fields and TokenPriceInfo's part, a real
+        # run's report fails the schema (tests/unit/report/test_report_schema.py).
+        "usd_per_1m_tokens": cast(TokenPriceInfo, price.prices.model_dump()),
         "source": price.source,
         "as_of": None if price.as_of is None else price.as_of.isoformat(),
     }

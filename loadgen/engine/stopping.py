@@ -11,19 +11,22 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Iterator
+from typing import Final
 
-INTERRUPTED = "interrupted"
-ABORTED = "aborted"
+from loadgen.core.report_parts import StopStatus
+
+INTERRUPTED: Final = "interrupted"
+ABORTED: Final = "aborted"
 
 
 class RunStop:
     def __init__(self) -> None:
-        self.status: str | None = None  # None while the run goes on
+        self.status: StopStatus | None = None  # None while the run goes on
         self.reason: str | None = None
         self.hard = False  # a second signal: cancel what is in flight now
         self.current: asyncio.Task[None] | None = None  # what a stop request cancels
 
-    def request(self, status: str, reason: str, *, from_signal: bool = False) -> None:
+    def request(self, status: StopStatus, reason: str, *, from_signal: bool = False) -> None:
         if self.status is None:
             self.status, self.reason = status, reason
         elif from_signal:

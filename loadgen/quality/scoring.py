@@ -31,6 +31,7 @@ from rouge_score.rouge_scorer import RougeScorer
 
 from loadgen.config.quality_spec import QualitySpec
 from loadgen.config.scenario import Scenario
+from loadgen.core.report_parts import QualitySection, ScoreStats, WorstResponse
 from loadgen.core.sample import read_samples
 from loadgen.quality.keyfacts import StemmingTokenizer, Summary, coverage
 
@@ -80,10 +81,10 @@ class ResponseScore:
     missing_facts: tuple[str, ...]
     missing_sections: tuple[str, ...]
 
-    def worst_entry(self) -> dict[str, Any]:
+    def worst_entry(self) -> WorstResponse:
         return {
             "row_id": self.row_id,
-            "score": _round(self.score),
+            "score": round(self.score, 4),
             "key_fact_coverage": _round(self.key_fact_coverage),
             "structure": _round(self.structure),
             "rouge_l": _round(self.rouge_l),
@@ -211,7 +212,7 @@ def _score_in_worker(item: tuple[str, str, str]) -> ResponseScore:
 
 def model_sections(
     scores: Iterable[ResponseScore], models: Iterable[str], worst: int = 3
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, QualitySection]:
     """The `quality` section of each model in the report (docs/report.md)."""
     by_model: dict[str, list[ResponseScore]] = defaultdict(list)
     for score in scores:
@@ -219,7 +220,7 @@ def model_sections(
     return {model: model_section(by_model.get(model, []), worst) for model in models}
 
 
-def model_section(scores: list[ResponseScore], worst: int = 3) -> dict[str, Any]:
+def model_section(scores: list[ResponseScore], worst: int = 3) -> QualitySection:
     ranked = sorted(scores, key=lambda s: (s.score, s.row_id))
     return {
         "score": _stats(s.score for s in scores),
@@ -233,10 +234,10 @@ def model_section(scores: list[ResponseScore], worst: int = 3) -> dict[str, Any]
     }
 
 
-def _stats(values: Iterable[float | int | None]) -> dict[str, float | None]:
+def _stats(values: Iterable[float | int | None]) -> ScoreStats:
     present = np.array([v for v in values if v is not None], dtype=float)
     if present.size == 0:
-        return dict.fromkeys(STATS)
+        return {"mean": None, "p10": None, "p50": None}
     return {
         "mean": _round(float(present.mean())),
         "p10": _round(float(np.percentile(present, 10))),
@@ -262,7 +263,7 @@ def scenario_sections(scenario: Scenario) -> list[str]:
 
 def report_sections(
     scenario: Scenario, rows_by_id: Mapping[str, Mapping[str, Any]], samples_path: Path
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, QualitySection]:
     """The `quality` section of every model of the scenario, from the run's samples."""
     scores = score_samples(samples_path, rows_by_id, scenario.quality, scenario_sections(scenario))
     return model_sections(scores, [m.id for m in scenario.models], scenario.quality.worst)

@@ -3,16 +3,25 @@ percentiles per model) kept small for old seconds so a long run's memory stays f
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
+from loadgen.core.report_parts import (
+    ModelSeries,
+    SeriesDetail,
+    SeriesPercentiles,
+    TimeSeriesSection,
+)
 from loadgen.core.sample import ErrorClass, Sample
 from loadgen.record.second_stats import LogBuckets, PercentileColumns, percentiles_of
+
+# The per-second counts, in the order of a second's bucket.
+CountSeries = Literal["sends", "completions", "errors", "output_tokens"]
 
 
 class TimeSeries:
     """Per-second counts over the whole run (warmup included), for plots and stability checks."""
 
-    FIELDS = ("sends", "completions", "errors", "output_tokens")
+    FIELDS: tuple[CountSeries, ...] = ("sends", "completions", "errors", "output_tokens")
 
     def __init__(self, freeze_after_s: int = 600) -> None:
         self._seconds: dict[int, list[int]] = {}
@@ -37,14 +46,18 @@ class TimeSeries:
             bucket[2] += sample.error is not None
             bucket[3] += sample.output_tokens or 0
 
-    def to_json(self) -> dict[str, Any]:
-        if not self._seconds:
-            empty: dict[str, list[int]] = {name: [] for name in self.FIELDS}
-            return {"interval_s": 1, "start_s": 0, **empty, **self.detail.to_json(0, -1)}
-        first, last = min(self._seconds), max(self._seconds)
+    def to_json(self) -> TimeSeriesSection:
+        first, last = (min(self._seconds), max(self._seconds)) if self._seconds else (0, -1)
         rows = [self._seconds.get(s, [0, 0, 0, 0]) for s in range(first, last + 1)]
-        series = {name: [row[i] for row in rows] for i, name in enumerate(self.FIELDS)}
-        return {"interval_s": 1, "start_s": first, **series, **self.detail.to_json(first, last)}
+        return {
+            "interval_s": 1,
+            "start_s": first,
+            "sends": [row[0] for row in rows],
+            "completions": [row[1] for row in rows],
+            "errors": [row[2] for row in rows],
+            "output_tokens": [row[3] for row in rows],
+            **self.detail.to_json(first, last),
+        }
 
 
 class SecondDetail:
@@ -154,35 +167,35 @@ class SecondDetail:
         ]
         return [_ms(value) for value in percentiles_of(parts, [50.0, 99.0])]
 
-    def to_json(self, first: int, last: int) -> dict[str, Any]:
+    def to_json(self, first: int, last: int) -> SeriesDetail:
         seconds = range(first, last + 1)
 
         def percentiles(
             by_second: dict[int, LogBuckets], frozen: PercentileColumns | None
-        ) -> dict[str, list[float | None]]:
+        ) -> SeriesPercentiles:
             def value(second: int, percent: float) -> float | None:
                 if frozen is not None and 0 <= second < len(frozen):
                     return frozen.get(second, percent)
                 buckets = by_second.get(second)
                 return None if buckets is None else buckets.percentile(percent)
 
+            def column(percent: float) -> list[float | None]:
+                return [_ms(value(s, percent)) for s in seconds]
+
+            return {"p50": column(50.0), "p99": column(99.0), "max": column(100.0)}
+
+        def model_series(model: str) -> ModelSeries:
             return {
-                name: [_ms(value(s, percent)) for s in seconds]
-                for name, percent in (("p50", 50.0), ("p99", 99.0), ("max", 100.0))
+                "ttft_ms": percentiles(self.ttft.get(model, {}), self.frozen_ttft.get(model)),
+                "ttlt_ms": percentiles(self.ttlt.get(model, {}), self.frozen_ttlt.get(model)),
+                "errors": [self.errors.get(model, {}).get(s, 0) for s in seconds],
             }
 
         models = sorted({*self.ttft, *self.ttlt, *self.errors})
         return {
             "throttled": [self.throttled.get(s, 0) for s in seconds],
             "lag_ms": percentiles(self.lag, self.frozen_lag),
-            "models": {
-                model: {
-                    "ttft_ms": percentiles(self.ttft.get(model, {}), self.frozen_ttft.get(model)),
-                    "ttlt_ms": percentiles(self.ttlt.get(model, {}), self.frozen_ttlt.get(model)),
-                    "errors": [self.errors.get(model, {}).get(s, 0) for s in seconds],
-                }
-                for model in models
-            },
+            "models": {model: model_series(model) for model in models},
         }
 
 

@@ -8,25 +8,42 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Final, cast
 
 from loadgen.core.atomic_file import write_text_atomically
 from loadgen.core.histogram import LATENCY_MAX_US, TOKENS_MAX, Histogram
+from loadgen.core.report_parts import CloudWatchSection, HistogramSummary, LoadInfo, RunStatus
 from loadgen.core.sample import ErrorClass
 from loadgen.cost.accounting import COST_MAX_USD, UNITS_PER_USD, CostStats
 from loadgen.record.model_stats import ModelStats
 from loadgen.record.recorder import Recorder
+from loadgen.report.schema import (
+    REPORTED_ERRORS,
+    ComparisonRow,
+    CostSection,
+    ErrorCounts,
+    HdrEncodings,
+    ModelSection,
+    Report,
+    RunCost,
+    TargetInfo,
+    TokenSummary,
+)
 from loadgen.report.streaming_comparison import comparison_section
 
-SCHEMA_VERSION = 1
-ERROR_CLASSES = [c.value for c in ErrorClass if c is not ErrorClass.DROPPED]
+SCHEMA_VERSION: Final = 1  # report.schema.SchemaVersion
 
 # The generator is "limited" (its numbers understate what the endpoint could do) when:
 LAG_P99_LIMIT_MS = 10.0
 ACHIEVED_SHARE_LIMIT = 0.99
 CPU_LIMIT_PERCENT = 90.0
+
+
+def _no_cost() -> RunCost:
+    return {"budget_usd": None, "spent_usd": None, "project_rps": None, "prices": {}}
 
 
 @dataclass
@@ -36,9 +53,9 @@ class RunInfo:
     scenario: str
     started_at: str
     ended_at: str
-    status: str  # completed | interrupted | aborted
-    target: dict[str, Any]
-    load: dict[str, Any]
+    status: RunStatus
+    target: TargetInfo
+    load: LoadInfo
     seed: int
     loadgen_version: str
     target_rps: float | None  # None in closed loop: the rate is an outcome there
@@ -49,14 +66,14 @@ class RunInfo:
     cpu_percent: float
     wall_s: float
     status_reason: str | None = None
-    cost: dict[str, Any] = field(default_factory=dict)  # budget, spend, prices used
-    cloudwatch: dict[str, Any] | None = None  # what was published, and not, when enabled
-    emulator: dict[str, Any] | None = None
+    cost: RunCost = field(default_factory=_no_cost)  # budget, spend, prices used
+    cloudwatch: CloudWatchSection | None = None  # what was published, and not, when enabled
+    emulator: dict[str, object] | None = None
     notes: list[str] = field(default_factory=list)
     compared_api: str | None = None  # compare_streaming: the second API of the run
 
 
-def build_report(info: RunInfo, recorder: Recorder) -> dict[str, Any]:
+def build_report(info: RunInfo, recorder: Recorder) -> Report:
     lag = recorder.schedule_lag.summary(scale=1000)
     limited_reasons = _limited_reasons(info, recorder, lag)
     models = model_sections(recorder.models, info.cost)
@@ -104,7 +121,7 @@ def build_report(info: RunInfo, recorder: Recorder) -> dict[str, Any]:
     }
 
 
-def model_sections(stats: dict[str, ModelStats], run_cost: dict[str, Any]) -> dict[str, Any]:
+def model_sections(stats: dict[str, ModelStats], run_cost: RunCost) -> dict[str, ModelSection]:
     """The report's "models": one section per model, from its histograms and counters. A live
     run and `loadgen merge` (which rebuilds the ModelStats from saved reports) both use this."""
     prices = run_cost.get("prices", {})
@@ -115,11 +132,11 @@ def model_sections(stats: dict[str, ModelStats], run_cost: dict[str, Any]) -> di
     }
 
 
-def comparison_rows(models: dict[str, Any]) -> list[dict[str, Any]]:
+def comparison_rows(models: Mapping[str, ModelSection]) -> list[ComparisonRow]:
     return [_comparison_row(model, data) for model, data in models.items()]
 
 
-def model_stats_from_section(section: dict[str, Any]) -> ModelStats:
+def model_stats_from_section(section: ModelSection) -> ModelStats:
     """The inverse of a model section: its histograms and counters, read back from a report.
 
     Exact for everything the section is built from, except two things the report does not
@@ -127,15 +144,16 @@ def model_stats_from_section(section: dict[str, Any]) -> ModelStats:
     of the measured window (only its length: the window is taken to start at 0).
     """
     stats = ModelStats()
-    encoded = section["hdr"]
+    encoded: Mapping[str, object] = section["hdr"]  # by the histograms' own names
     for group, highest in ((stats.latency, LATENCY_MAX_US), (stats.tokens, TOKENS_MAX)):
         for name in group:
             if name in encoded:
-                group[name] = Histogram.decode(encoded[name], highest)
+                group[name] = Histogram.decode(_encoding(encoded[name]), highest)
     requests = section["requests"]
     stats.sent = requests["sent"]
     stats.ok = requests["ok"]
-    stats.errors = Counter({k: v for k, v in requests["errors"].items() if v})
+    errors = requests["errors"]
+    stats.errors = Counter({name: errors[name] for name in REPORTED_ERRORS if errors[name]})
     if requests["dropped"]:
         stats.errors[ErrorClass.DROPPED.value] = requests["dropped"]
     stats.error_codes = Counter(requests["error_codes"])
@@ -151,7 +169,13 @@ def model_stats_from_section(section: dict[str, Any]) -> ModelStats:
     return stats
 
 
-def _cost_stats_from_section(cost: dict[str, Any] | None, sent: int, ok: int) -> CostStats:
+def _encoding(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"an HDR encoding is a string, not {type(value).__name__}")
+    return value
+
+
+def _cost_stats_from_section(cost: CostSection | None, sent: int, ok: int) -> CostStats:
     stats = CostStats()
     stats.count, stats.ok = sent, ok
     if cost is None:  # an unpriced model: every request's cost was unknown
@@ -166,18 +190,19 @@ def _cost_stats_from_section(cost: dict[str, Any] | None, sent: int, ok: int) ->
     return stats
 
 
-def _model_report(stats: ModelStats, *, priced: bool, project_rps: float | None) -> dict[str, Any]:
+def _model_report(stats: ModelStats, *, priced: bool, project_rps: float | None) -> ModelSection:
     latency = stats.latency
     window_s = _window_s(stats)
     completed = stats.sent
-    cost = stats.cost.summary(window_s, stats.ok, None, project_rps) if priced else None
-    if cost is not None:  # the cost distribution itself, so that merges stay exact
-        cost["hdr"] = stats.cost.histogram.encode()
+    cost: CostSection | None = None
+    if priced:  # with the cost distribution itself, so that merges stay exact
+        summary = stats.cost.summary(window_s, stats.ok, None, project_rps)
+        cost = {**summary, "hdr": stats.cost.histogram.encode()}
     return {
         "requests": {
             "sent": stats.sent,
             "ok": stats.ok,
-            "errors": {name: stats.errors.get(name, 0) for name in ERROR_CLASSES},
+            "errors": _error_counts(stats.errors),
             "dropped": stats.errors.get(ErrorClass.DROPPED.value, 0),
             "error_rate": _ratio(stats.sent - stats.ok, stats.sent),
             "throttle_rate": _ratio(stats.errors.get(ErrorClass.THROTTLED.value, 0), stats.sent),
@@ -216,15 +241,31 @@ def _model_report(stats: ModelStats, *, priced: bool, project_rps: float | None)
         },
         "cost": cost,
         "out_of_range": stats.out_of_range,
-        "hdr": {
-            name: histogram.encode()
-            for name, histogram in {**latency, **stats.tokens}.items()
-            if histogram.count
-        },
+        "hdr": _encodings({**latency, **stats.tokens}),
     }
 
 
-def _comparison_row(model: str, data: dict[str, Any]) -> dict[str, Any]:
+def _error_counts(errors: Counter[str]) -> ErrorCounts:
+    return {
+        "throttled": errors[ErrorClass.THROTTLED.value],
+        "client": errors[ErrorClass.CLIENT.value],
+        "server": errors[ErrorClass.SERVER.value],
+        "timeout": errors[ErrorClass.TIMEOUT.value],
+        "connection": errors[ErrorClass.CONNECTION.value],
+        "protocol": errors[ErrorClass.PROTOCOL.value],
+    }
+
+
+def _encodings(histograms: dict[str, Histogram]) -> HdrEncodings:
+    """Each histogram that recorded something, under its own name (ModelStats's names are
+    HdrEncodings' keys: a real run's report is checked against the schema in the tests)."""
+    encoded = {
+        name: histogram.encode() for name, histogram in histograms.items() if histogram.count
+    }
+    return cast(HdrEncodings, encoded)
+
+
+def _comparison_row(model: str, data: ModelSection) -> ComparisonRow:
     """One line of the side-by-side table: what a team weighs when it picks a model."""
     latency = data["latency_ms"]
     cost = data["cost"]
@@ -239,7 +280,7 @@ def _comparison_row(model: str, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _token_summary(total: int, histogram: Histogram) -> dict[str, Any]:
+def _token_summary(total: int, histogram: Histogram) -> TokenSummary:
     summary = histogram.summary()
     return {"total": total, "mean": summary["mean"], "p50": summary["p50"], "p99": summary["p99"]}
 
@@ -251,7 +292,7 @@ def _window_s(stats: ModelStats) -> float | None:
     return max(stats.last_end_us - stats.first_intended_us, 1) / 1e6
 
 
-def _limited_reasons(info: RunInfo, recorder: Recorder, lag: dict[str, Any]) -> list[str]:
+def _limited_reasons(info: RunInfo, recorder: Recorder, lag: HistogramSummary) -> list[str]:
     reasons = []
     closed_loop = info.load.get("model") == "closed_loop"  # lag means nothing without a schedule
     if not closed_loop and lag["p99"] is not None and lag["p99"] > LAG_P99_LIMIT_MS:
@@ -281,6 +322,6 @@ def _round(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
+def write_json_atomically(path: Path, data: Mapping[str, object]) -> None:
     """A reader never sees half a report: write aside, then rename over."""
     write_text_atomically(path, json.dumps(data, indent=2) + "\n")

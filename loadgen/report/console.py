@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Console
 from rich.table import Table
 
 from loadgen.config.thresholds import METRICS, format_value
+from loadgen.report.schema import REPORTED_ERRORS, Report
 from loadgen.report.streaming_comparison import print_server_timings, print_streaming_comparison
 
 
-def _ms(value: Any) -> str:
+def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:,.1f}"
 
 
-def print_summary(report: dict[str, Any], console: Console) -> None:
+def print_summary(report: Report, console: Console) -> None:
     run = report["run"]
     generator = run["generator"]
     title = f"{run['scenario']} — {run['status']}"
@@ -29,7 +28,7 @@ def print_summary(report: dict[str, Any], console: Console) -> None:
     table.add_column("out tok/s", justify="right")
     for model, data in report["models"].items():
         requests, latency = data["requests"], data["latency_ms"]
-        errors = sum(requests["errors"].values()) - requests["errors"]["throttled"]
+        errors = sum(requests["errors"][name] for name in REPORTED_ERRORS if name != "throttled")
         table.add_row(
             model,
             str(requests["sent"]),
@@ -69,7 +68,7 @@ def print_summary(report: dict[str, Any], console: Console) -> None:
         console.print(f"[yellow]{run['status']}: {run['status_reason']}[/yellow]")
 
 
-def _print_comparison(report: dict[str, Any], console: Console) -> None:
+def _print_comparison(report: Report, console: Console) -> None:
     rows = report.get("comparison") or []
     if not rows:
         return
@@ -99,9 +98,10 @@ def _print_comparison(report: dict[str, Any], console: Console) -> None:
     console.print(table)
     spent = report["run"]["cost"].get("spent_usd")
     # compare_streaming: the second API's requests cost money too.
-    compared = (report.get("streaming_comparison") or {}).get("compared_models") or {}
+    streaming = report.get("streaming_comparison")
+    compared = streaming["compared_models"] if streaming else {}
     models = [*report["models"].values(), *compared.values()]
-    total = sum((m["cost"] or {}).get("total_usd") or 0 for m in models)
+    total = sum(priced["total_usd"] if (priced := m["cost"]) else 0.0 for m in models)
     budget = report["run"]["cost"].get("budget_usd")
     line = f"cost of this run: ${total:,.6f}"
     if budget is not None:
@@ -109,7 +109,7 @@ def _print_comparison(report: dict[str, Any], console: Console) -> None:
     console.print(line)
 
 
-def _print_thresholds(report: dict[str, Any], console: Console) -> None:
+def _print_thresholds(report: Report, console: Console) -> None:
     section = report.get("thresholds")
     if not section:
         return
@@ -127,7 +127,7 @@ def _print_thresholds(report: dict[str, Any], console: Console) -> None:
         console.print(f"[red]{section['failed']} threshold(s) failed: exit code 99[/red]")
 
 
-def _print_verdict(report: dict[str, Any], console: Console) -> None:
+def _print_verdict(report: Report, console: Console) -> None:
     """Quality next to speed and cost, each requirement met or missed, the Pareto front."""
     verdict = report.get("verdict")
     if not verdict or not verdict["models"]:

@@ -12,14 +12,14 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from loadgen.config.thresholds import evaluate, parse_check, report_section
 from loadgen.core.atomic_file import replaced_atomically
 from loadgen.core.errors import ConfigError
 from loadgen.core.histogram import LATENCY_MAX_US, Histogram
+from loadgen.core.report_parts import CloudWatchSection, ThresholdsSection, TimeSeriesSection
 from loadgen.record.model_stats import ModelStats
-from loadgen.record.time_series import TimeSeries
+from loadgen.record.time_series import CountSeries, TimeSeries
 from loadgen.report.build import (
     SCHEMA_VERSION,
     comparison_rows,
@@ -27,12 +27,20 @@ from loadgen.report.build import (
     write_json_atomically,
 )
 from loadgen.report.saved_run import REPORT_FILE, SAMPLES_FILE, SavedRun, read_model_stats
+from loadgen.report.schema import (
+    LagSummary,
+    ModelSection,
+    PriceInfo,
+    Report,
+    RunCost,
+    RunSection,
+)
 
 # When parts ended differently, the merged status is the most serious of theirs.
 STATUS_ORDER = ("completed", "interrupted", "aborted")
 
 
-def merge_runs(runs: list[SavedRun], out_dir: Path, *, force: bool = False) -> dict[str, Any]:
+def merge_runs(runs: list[SavedRun], out_dir: Path, *, force: bool = False) -> Report:
     """Write the merged report.json (and samples.jsonl when every part has one) into out_dir."""
     _check_compatible(runs, out_dir, force)
     reports = [run.report for run in runs]
@@ -45,7 +53,7 @@ def merge_runs(runs: list[SavedRun], out_dir: Path, *, force: bool = False) -> d
             [f"cannot merge the run sections ({type(exc).__name__}: {exc})"], "loadgen merge"
         ) from None
     models = model_sections(stats, run_section["cost"])
-    report = {
+    report: Report = {
         "schema_version": SCHEMA_VERSION,
         "run": run_section,
         "models": models,
@@ -65,14 +73,15 @@ def merge_runs(runs: list[SavedRun], out_dir: Path, *, force: bool = False) -> d
 
 
 def _merged_thresholds(
-    reports: list[dict[str, Any]], models: dict[str, Any]
-) -> dict[str, Any] | None:
+    reports: list[Report], models: dict[str, ModelSection]
+) -> ThresholdsSection | None:
     """The parts' thresholds judged again on the merged figures: a part passing on its own
     half of the load says nothing about the whole. Each (check, model) pair is kept as the
     parts recorded it; None when no part had thresholds."""
     pairs: dict[tuple[str, str], None] = {}
     for report in reports:
-        for result in (report.get("thresholds") or {}).get("results", []):
+        section = report.get("thresholds")
+        for result in section["results"] if section else []:
             pairs[(result["check"], result["model"])] = None
     if not pairs:
         return None
@@ -117,7 +126,7 @@ def _merged_model_stats(runs: list[SavedRun]) -> dict[str, ModelStats]:
     return merged
 
 
-def _merged_run_section(runs: list[SavedRun], stats: dict[str, ModelStats]) -> dict[str, Any]:
+def _merged_run_section(runs: list[SavedRun], stats: dict[str, ModelStats]) -> RunSection:
     parts = [run.report["run"] for run in runs]
     first = parts[0]
     generators = [p["generator"] for p in parts]
@@ -140,7 +149,7 @@ def _merged_run_section(runs: list[SavedRun], stats: dict[str, ModelStats]) -> d
         "status": status,
         "status_reason": "; ".join(reasons) or None,
         "target": first["target"],
-        "load": {**first["load"], "rate": _sum(p["load"].get("rate") for p in parts)},
+        "load": {**first["load"], "rate": _total(p["load"]["rate"] for p in parts)},
         "seed": first["seed"],
         "loadgen_version": first["loadgen_version"],
         "warmup_requests": sum(p["warmup_requests"] for p in parts),
@@ -148,17 +157,17 @@ def _merged_run_section(runs: list[SavedRun], stats: dict[str, ModelStats]) -> d
             "target_rps": _sum(g["target_rps"] for g in generators),
             "scheduled_rps": _sum(g["scheduled_rps"] for g in generators),
             "achieved_rps": _sum(g["achieved_rps"] for g in generators),
-            **{
-                key: sum(g[key] for g in generators)
-                for key in ("scheduled", "dispatched", "dropped", "cancelled")
-            },
+            "scheduled": sum(g["scheduled"] for g in generators),
+            "dispatched": sum(g["dispatched"] for g in generators),
+            "dropped": sum(g["dropped"] for g in generators),
+            "cancelled": sum(g["cancelled"] for g in generators),
             "lag_ms": _merged_lag(stats),
             "cpu_percent": max(g["cpu_percent"] for g in generators),  # each on its own core
             "limited": bool(limited_reasons),
             "limited_reasons": limited_reasons,
         },
         "cost": _merged_cost(p["cost"] for p in parts),
-        "cloudwatch": _merged_counters([p["cloudwatch"] for p in parts]),
+        "cloudwatch": _merged_cloudwatch([p["cloudwatch"] for p in parts]),
         "emulator": None,  # each part's emulator served only that part
         "notes": _merged_notes(runs),
     }
@@ -168,7 +177,7 @@ def _status_rank(status: str) -> int:
     return STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)
 
 
-def _merged_lag(stats: dict[str, ModelStats]) -> dict[str, Any]:
+def _merged_lag(stats: dict[str, ModelStats]) -> LagSummary:
     """From the models' schedule-lag histograms: the measured requests (warmup is not in them)."""
     lag = Histogram(LATENCY_MAX_US)
     for model in stats.values():
@@ -177,9 +186,9 @@ def _merged_lag(stats: dict[str, ModelStats]) -> dict[str, Any]:
     return {"p50": summary["p50"], "p99": summary["p99"], "max": summary["max"]}
 
 
-def _merged_cost(costs: Iterable[dict[str, Any]]) -> dict[str, Any]:
+def _merged_cost(costs: Iterable[RunCost]) -> RunCost:
     parts = list(costs)
-    prices: dict[str, Any] = {}
+    prices: dict[str, PriceInfo | None] = {}
     for part in parts:
         prices.update(part.get("prices", {}))
     return {
@@ -190,11 +199,25 @@ def _merged_cost(costs: Iterable[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _merged_counters(parts: list[dict[str, int] | None]) -> dict[str, int] | None:
+def _merged_cloudwatch(parts: list[CloudWatchSection | None]) -> CloudWatchSection | None:
+    """What the parts published, added up; None when none published."""
     present = [p for p in parts if p is not None]
     if not present:
         return None
-    return {key: sum(p.get(key, 0) for p in present) for key in present[0]}
+    last_errors = [p["last_error"] for p in present if p["last_error"] is not None]
+    return {
+        "published_data": sum(p["published_data"] for p in present),
+        "failed_calls": sum(p["failed_calls"] for p in present),
+        "dropped_data": sum(p["dropped_data"] for p in present),
+        "last_error": last_errors[-1] if last_errors else None,
+        # One scenario, one dashboard and one set of alarms, each part putting the same ones:
+        # the first part's account of them stands for all.
+        "dashboard": next((p["dashboard"] for p in present if p["dashboard"] is not None), None),
+        "alarms": next((p["alarms"] for p in present if p["alarms"] is not None), None),
+        "errors": list(dict.fromkeys(error for p in present for error in p["errors"])),
+        "dry_run": any(p["dry_run"] for p in present),
+        "complete": all(p["complete"] for p in present),
+    }
 
 
 def _merged_notes(runs: list[SavedRun]) -> list[str]:
@@ -210,8 +233,9 @@ def _merged_notes(runs: list[SavedRun]) -> list[str]:
     return notes
 
 
-def merge_timeseries(series: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Add per-second series, each aligned on its own run's start (second 0 = its t0)."""
+def merge_timeseries(series: Iterable[TimeSeriesSection]) -> TimeSeriesSection:
+    """Add per-second series, each aligned on its own run's start (second 0 = its t0). The
+    per-second detail (throttles, lag and latency percentiles) cannot be added: it is left out."""
     fields = TimeSeries.FIELDS
     seconds: dict[int, list[int]] = {}
     for part in series:
@@ -219,14 +243,20 @@ def merge_timeseries(series: Iterable[dict[str, Any]]) -> dict[str, Any]:
             row = seconds.setdefault(part["start_s"] + offset, [0] * len(fields))
             for index, name in enumerate(fields):
                 row[index] += part[name][offset]
-    if not seconds:
-        return {"interval_s": 1, "start_s": 0, **{name: [] for name in fields}}
-    first, last = min(seconds), max(seconds)
+    first, last = (min(seconds), max(seconds)) if seconds else (0, -1)
     rows = [seconds.get(s, [0] * len(fields)) for s in range(first, last + 1)]
+
+    def column(name: CountSeries) -> list[int]:
+        index = fields.index(name)
+        return [row[index] for row in rows]
+
     return {
         "interval_s": 1,
         "start_s": first,
-        **{name: [row[i] for row in rows] for i, name in enumerate(fields)},
+        "sends": column("sends"),
+        "completions": column("completions"),
+        "errors": column("errors"),
+        "output_tokens": column("output_tokens"),
     }
 
 
@@ -247,4 +277,8 @@ def _sum(values: Iterable[float | None]) -> float | None:
     items = list(values)
     if any(v is None for v in items):
         return None
-    return round(sum(v for v in items if v is not None), 6)
+    return _total(v for v in items if v is not None)
+
+
+def _total(values: Iterable[float]) -> float:
+    return round(sum(values), 6)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 from loadgen.core.errors import ConfigError
 from loadgen.record.model_stats import ModelStats
 from loadgen.report.build import model_stats_from_section
+from loadgen.report.schema import ModelSection, Report
 
 REPORT_FILE = "report.json"
 SAMPLES_FILE = "samples.jsonl"
@@ -17,7 +18,7 @@ SAMPLES_FILE = "samples.jsonl"
 
 @dataclass(frozen=True)
 class SavedRun:
-    report: dict[str, Any]
+    report: Report
     report_path: Path
 
     @property
@@ -43,17 +44,19 @@ def load_run(path: Path) -> SavedRun:
             str(path),
         )
     try:
-        report = json.loads(report_path.read_text(encoding="utf-8"))
+        data = json.loads(report_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError([f"cannot read it as JSON: {exc}"], str(report_path)) from None
-    if not isinstance(report, dict) or not {"schema_version", "run", "models"} <= report.keys():
+    if not isinstance(data, dict) or not {"schema_version", "run", "models"} <= data.keys():
         raise ConfigError(
             ["not a loadgen report (schema_version, run and models missing)"], str(report_path)
         )
-    return SavedRun(report=report, report_path=report_path)
+    # Taken as written: its readers turn a missing or damaged part into a ConfigError where
+    # it matters (read_model_stats); loadgen.report.schema.validate_report checks it all.
+    return SavedRun(report=cast(Report, data), report_path=report_path)
 
 
-def read_model_stats(section: dict[str, Any], model: str, source: str) -> ModelStats:
+def read_model_stats(section: ModelSection, model: str, source: str) -> ModelStats:
     """A model's histograms and counters from its report section; a clear error if damaged."""
     try:
         return model_stats_from_section(section)

@@ -6,37 +6,44 @@ Non-streaming answers arrive whole, so their TTFT is null: not measured, not zer
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.console import Console
 from rich.table import Table
 
 from loadgen.config.apis import STREAMING as STREAMING_APIS
+from loadgen.report.schema import (
+    ModelSection,
+    Report,
+    StreamingComparison,
+    StreamingFigures,
+    StreamingRow,
+)
 
 
 def comparison_section(
     primary_api: str,
     compared_api: str | None,
-    primary: dict[str, dict[str, Any]],
-    compared: dict[str, dict[str, Any]],
-) -> dict[str, Any] | None:
+    primary: dict[str, ModelSection],
+    compared: dict[str, ModelSection],
+) -> StreamingComparison | None:
     """None unless the run used two APIs. `primary` and `compared` are per-model reports."""
     if compared_api is None:
         return None
     by_api = {primary_api: primary, compared_api: compared}
     streaming = primary_api if primary_api in STREAMING_APIS else compared_api
     non_streaming = compared_api if streaming == primary_api else primary_api
-    rows = []
+    rows: list[StreamingRow] = []
     for model in primary:
         figures = {api: _figures(by_api[api].get(model)) for api in (streaming, non_streaming)}
-        ttlt = [figures[api]["ttlt_p50_ms"] for api in (streaming, non_streaming)]
+        fast, slow = (figures[api]["ttlt_p50_ms"] for api in (streaming, non_streaming))
         rows.append(
             {
                 "model": model,
                 "streaming": figures[streaming],
                 "non_streaming": figures[non_streaming],
                 # Positive: the non-streaming answer took longer end to end.
-                "ttlt_p50_difference_ms": (None if None in ttlt else round(ttlt[1] - ttlt[0], 3)),
+                "ttlt_p50_difference_ms": (
+                    None if fast is None or slow is None else round(slow - fast, 3)
+                ),
             }
         )
     return {
@@ -49,40 +56,46 @@ def comparison_section(
     }
 
 
-def _figures(report: dict[str, Any] | None) -> dict[str, Any]:
+def _figures(report: ModelSection | None) -> StreamingFigures:
+    """A model through one API; nothing measured (all null) when it sent nothing there."""
     if report is None:
-        report = {"requests": {"sent": 0, "ok": 0}, "latency_ms": {}}
+        return {
+            "sent": 0,
+            "ok": 0,
+            "ttft_p50_ms": None,
+            "ttft_p99_ms": None,
+            "ttlt_p50_ms": None,
+            "ttlt_p99_ms": None,
+            "server_latency_p50_ms": None,
+            "server_latency_p99_ms": None,
+            "client_overhead_p50_ms": None,
+        }
     latency = report["latency_ms"]
-
-    def pick(*path: str) -> Any:
-        node: Any = latency
-        for part in path:
-            node = (node or {}).get(part)
-        return node
-
+    ttft, ttlt = latency["ttft"]["service"], latency["ttlt"]["service"]
     return {
         "sent": report["requests"]["sent"],
         "ok": report["requests"]["ok"],
-        "ttft_p50_ms": pick("ttft", "service", "p50"),
-        "ttft_p99_ms": pick("ttft", "service", "p99"),
-        "ttlt_p50_ms": pick("ttlt", "service", "p50"),
-        "ttlt_p99_ms": pick("ttlt", "service", "p99"),
-        "server_latency_p50_ms": pick("server_latency", "p50"),
-        "server_latency_p99_ms": pick("server_latency", "p99"),
-        "client_overhead_p50_ms": pick("client_overhead", "p50"),
+        "ttft_p50_ms": ttft["p50"],
+        "ttft_p99_ms": ttft["p99"],
+        "ttlt_p50_ms": ttlt["p50"],
+        "ttlt_p99_ms": ttlt["p99"],
+        "server_latency_p50_ms": latency["server_latency"]["p50"],
+        "server_latency_p99_ms": latency["server_latency"]["p99"],
+        "client_overhead_p50_ms": latency["client_overhead"]["p50"],
     }
 
 
-def _ms(value: Any) -> str:
+def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:,.1f}"
 
 
-def print_server_timings(report: dict[str, Any], console: Console) -> None:
+def print_server_timings(report: Report, console: Console) -> None:
     """Bedrock's own latency beside the client's E2E, and the difference (client overhead)."""
     models = {
         model: data["latency_ms"]
         for model, data in report["models"].items()
-        if (data["latency_ms"].get("server_latency") or {}).get("count")
+        # .get: a report saved before the server's timings were measured has none.
+        if (server := data["latency_ms"].get("server_latency")) and server["count"]
     }
     if not models:
         return
@@ -110,7 +123,7 @@ def print_server_timings(report: dict[str, Any], console: Console) -> None:
     console.print(table)
 
 
-def print_streaming_comparison(report: dict[str, Any], console: Console) -> None:
+def print_streaming_comparison(report: Report, console: Console) -> None:
     section = report.get("streaming_comparison")
     if not section:
         return
@@ -123,16 +136,15 @@ def print_streaming_comparison(report: dict[str, Any], console: Console) -> None
     for column in ("ok", "TTFT p50 ms", "TTLT p50 ms", "TTLT p99 ms", "server p50 ms"):
         table.add_column(column, justify="right")
     for row in section["models"]:
-        for label, api in (
-            ("streaming", section["streaming_api"]),
-            ("non_streaming", section["non_streaming_api"]),
+        for streamed, api, figures in (
+            (True, section["streaming_api"], row["streaming"]),
+            (False, section["non_streaming_api"], row["non_streaming"]),
         ):
-            figures = row[label]
             table.add_row(
                 row["model"],
                 api,
                 f"{figures['ok']}/{figures['sent']}",
-                _ms(figures["ttft_p50_ms"]) if label == "streaming" else "n/a",
+                _ms(figures["ttft_p50_ms"]) if streamed else "n/a",
                 _ms(figures["ttlt_p50_ms"]),
                 _ms(figures["ttlt_p99_ms"]),
                 _ms(figures["server_latency_p50_ms"]),

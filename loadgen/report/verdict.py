@@ -13,22 +13,48 @@ an axis that is used counts as the worst there.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Literal
 
 from loadgen.config.thresholds import Check, evaluate
-
-# (name in the report, reader, +1 when higher is better / -1 when lower is better)
-PARETO_AXES: tuple[tuple[str, tuple[str, ...], int], ...] = (
-    ("cost_per_1k", ("cost", "per_1k_requests"), -1),
-    ("ttlt_p95_ms", ("latency_ms", "ttlt", "service", "p95"), -1),
-    ("quality_mean", ("quality", "score", "mean"), +1),
+from loadgen.report.schema import (
+    ModelSection,
+    ParetoAxis,
+    VerdictFigures,
+    VerdictModel,
+    VerdictSection,
 )
 
 
-def build_verdict(requirements: Sequence[Check], models: Mapping[str, Any]) -> dict[str, Any]:
+def _cost_per_1k(section: ModelSection) -> float | None:
+    cost = section["cost"]
+    return None if cost is None else cost["per_1k_requests"]
+
+
+def _quality(section: ModelSection, stat: Literal["mean", "p10"]) -> float | None:
+    quality = section.get("quality")  # null, or absent from a merged report: not scored
+    return None if quality is None else quality["score"][stat]
+
+
+def _service(
+    section: ModelSection, metric: Literal["ttft", "ttlt"], stat: Literal["p50", "p95"]
+) -> float | None:
+    return section["latency_ms"][metric]["service"][stat]
+
+
+# (name in the report, reader, +1 when higher is better / -1 when lower is better)
+PARETO_AXES: tuple[tuple[ParetoAxis, Callable[[ModelSection], float | None], int], ...] = (
+    ("cost_per_1k", _cost_per_1k, -1),
+    ("ttlt_p95_ms", lambda section: _service(section, "ttlt", "p95"), -1),
+    ("quality_mean", lambda section: _quality(section, "mean"), +1),
+)
+
+
+def build_verdict(
+    requirements: Sequence[Check], models: Mapping[str, ModelSection]
+) -> VerdictSection:
     outcomes = evaluate(requirements, models)
-    per_model: dict[str, Any] = {}
+    per_model: dict[str, VerdictModel] = {}
     for model, section in models.items():
         results = [o.to_json() for o in outcomes if o.model == model]
         per_model[model] = {
@@ -47,34 +73,33 @@ def build_verdict(requirements: Sequence[Check], models: Mapping[str, Any]) -> d
     }
 
 
-def _figures(section: Mapping[str, Any]) -> dict[str, Any]:
+def _figures(section: ModelSection) -> VerdictFigures:
     """The comparison a team weighs: quality, speed, throughput, errors, cost."""
     return {
-        "quality_mean": _read(section, ("quality", "score", "mean")),
-        "quality_p10": _read(section, ("quality", "score", "p10")),
-        "ttft_p50_ms": _read(section, ("latency_ms", "ttft", "service", "p50")),
-        "ttft_p95_ms": _read(section, ("latency_ms", "ttft", "service", "p95")),
-        "ttlt_p50_ms": _read(section, ("latency_ms", "ttlt", "service", "p50")),
-        "ttlt_p95_ms": _read(section, ("latency_ms", "ttlt", "service", "p95")),
-        "output_tokens_per_s": _read(section, ("throughput", "output_tokens_per_s")),
-        "error_rate": _read(section, ("requests", "error_rate")),
+        "quality_mean": _quality(section, "mean"),
+        "quality_p10": _quality(section, "p10"),
+        "ttft_p50_ms": _service(section, "ttft", "p50"),
+        "ttft_p95_ms": _service(section, "ttft", "p95"),
+        "ttlt_p50_ms": _service(section, "ttlt", "p50"),
+        "ttlt_p95_ms": _service(section, "ttlt", "p95"),
+        "output_tokens_per_s": section["throughput"]["output_tokens_per_s"],
+        "error_rate": section["requests"]["error_rate"],
         # One request summarises one email, so cost per 1,000 requests is per 1,000 emails.
-        "cost_per_1k_emails_usd": _read(section, ("cost", "per_1k_requests")),
+        "cost_per_1k_emails_usd": _cost_per_1k(section),
     }
 
 
-def pareto_front(models: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+def pareto_front(models: Mapping[str, ModelSection]) -> tuple[list[ParetoAxis], list[str]]:
     """The axes used and the models no other model dominates, in the report's model order."""
     used = [
-        (name, path, sign)
-        for name, path, sign in PARETO_AXES
-        if any(_read(section, path) is not None for section in models.values())
+        (name, read, sign)
+        for name, read, sign in PARETO_AXES
+        if any(read(section) is not None for section in models.values())
     ]
     # Every axis as "higher is better"; a missing value is the worst possible.
     points = {
         model: tuple(
-            -math.inf if (v := _read(section, path)) is None else sign * float(v)
-            for _, path, sign in used
+            -math.inf if (v := read(section)) is None else sign * float(v) for _, read, sign in used
         )
         for model, section in models.items()
     }
@@ -90,12 +115,3 @@ def _dominates(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
     return all(x >= y for x, y in zip(a, b, strict=True)) and any(
         x > y for x, y in zip(a, b, strict=True)
     )
-
-
-def _read(section: Any, path: tuple[str, ...]) -> Any:
-    node = section
-    for key in path:
-        if not isinstance(node, Mapping) or key not in node:
-            return None
-        node = node[key]
-    return node if isinstance(node, int | float) else None

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from loadgen import __version__
 from loadgen.config.apis import is_openai
@@ -22,6 +21,7 @@ from loadgen.engine.stopping import ABORTED, INTERRUPTED
 from loadgen.plan.prompts import PromptSource
 from loadgen.quality.scoring import report_sections
 from loadgen.report.build import RunInfo, build_report, write_json_atomically
+from loadgen.report.schema import QualitySection, Report, TargetInfo, ThresholdsSection
 from loadgen.report.verdict import build_verdict
 from loadgen.run.measure import Measured, utc_now
 
@@ -34,7 +34,7 @@ EXIT_CLOUDWATCH = 5  # --require-cloudwatch, and not everything reached CloudWat
 
 @dataclass
 class RunResult:
-    report: dict[str, Any]
+    report: Report
     out_dir: Path
     exit_code: int
 
@@ -87,7 +87,7 @@ async def finish(
     )
     report = build_report(info, measured.recorder)
     # After the run, off the event loop: scoring must not delay what is being timed.
-    quality: dict[str, Any] = {}
+    quality: dict[str, QualitySection] = {}
     if measured.score_quality:
         try:
             quality = await asyncio.to_thread(
@@ -113,7 +113,7 @@ async def finish(
     return RunResult(report=report, out_dir=out_dir, exit_code=exit_code)
 
 
-def exit_code_of(status: str, report: dict[str, Any]) -> int:
+def exit_code_of(status: str, report: Report) -> int:
     """3 aborted, 130 interrupted; a completed run 99 when a threshold failed, else 0."""
     exit_code = {INTERRUPTED: EXIT_INTERRUPTED, ABORTED: EXIT_ABORTED}.get(status, EXIT_OK)
     if exit_code == EXIT_OK and report["thresholds"] and not report["thresholds"]["passed"]:
@@ -121,7 +121,7 @@ def exit_code_of(status: str, report: dict[str, Any]) -> int:
     return exit_code
 
 
-def thresholds_section(scenario: Scenario, report: dict[str, Any]) -> dict[str, Any] | None:
+def thresholds_section(scenario: Scenario, report: Report) -> ThresholdsSection | None:
     """The scenario's thresholds against the report; None when the scenario sets none."""
     if not scenario.thresholds:
         return None
@@ -140,7 +140,7 @@ def _rates(outcomes: list[PhaseOutcome]) -> tuple[float | None, float | None]:
     return scheduled, achieved
 
 
-def _describe_target(target: TargetSpec, emulated: bool) -> dict[str, Any]:
+def _describe_target(target: TargetSpec, emulated: bool) -> TargetInfo:
     return {
         "provider": "openai" if is_openai(target.api) else target.provider,
         "api": target.api,

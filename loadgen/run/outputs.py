@@ -4,13 +4,13 @@ summary. The same for a single process and for a run merged from workers."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from loadgen.report.console import print_summary
+from loadgen.report.schema import Report
 from loadgen.run.display import Display
 
 
-def finish_outputs(report: dict[str, Any], out_dir: Path, html: bool, display: Display) -> None:
+def finish_outputs(report: Report, out_dir: Path, html: bool, display: Display) -> None:
     """Write report.html when asked (a failure is printed, never raised: report.json is
     already whole), then print the summary unless quiet."""
     html_path = None

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from loadgen.cloudwatch import around_run
 from loadgen.cloudwatch.setup import CloudWatchTarget
 from loadgen.cloudwatch.sink import CloudWatchSink
 from loadgen.config.scenario import Scenario, TargetSpec
+from loadgen.core.report_parts import CloudWatchSection
 from loadgen.core.sample import Sample
 from loadgen.run.options import CloudWatchOutputs
 from loadgen.sinks.emf import EmfSink
@@ -63,7 +64,7 @@ class RunSinks:
         if self.emf is not None:
             await self.emf.stop()
 
-    def cloudwatch_section(self) -> dict[str, Any] | None:
+    def cloudwatch_section(self) -> CloudWatchSection | None:
         """run.cloudwatch of the report; None when the run did not publish to CloudWatch."""
         if self.cloudwatch is None:
             return None

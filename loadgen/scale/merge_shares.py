@@ -6,11 +6,11 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from loadgen.config.scenario import Scenario
 from loadgen.report.merge import merge_runs
 from loadgen.report.saved_run import load_run
+from loadgen.report.schema import Report, WorkerInfo
 
 # A worker past this share of a core may already be late on its schedule (docs/design.md).
 CPU_WARNING_PERCENT = 70.0
@@ -31,12 +31,12 @@ def merge_shares(
     outcomes: list[WorkerOutcome],
     wall_s: float,
     sent_by: str = "worker processes",
-) -> dict[str, Any]:
+) -> Report:
     """report.json of the whole run, from each worker's folder; samples.jsonl concatenated."""
     written = [o for o in outcomes if (o.folder / "report.json").is_file()]
     runs = [load_run(o.folder) for o in written]
     if len(runs) == 1:  # merge_runs wants two; one worker's report is the whole run
-        report: dict[str, Any] = dict(runs[0].report)
+        report = runs[0].report.copy()
         if runs[0].samples_path is not None:
             shutil.copyfile(runs[0].samples_path, out_dir / "samples.jsonl")
     else:
@@ -45,7 +45,7 @@ def merge_shares(
     # Each worker's report counts the whole scenario's rate as its target: the run's is one.
     run_section["load"] = {**run_section["load"], "rate": scenario.load.rate}
     run_section["generator"]["target_rps"] = scenario.load.rate
-    per_worker = []
+    per_worker: list[WorkerInfo] = []
     for outcome, saved in zip(written, runs, strict=True):
         generator = saved.report["run"]["generator"]
         per_worker.append(

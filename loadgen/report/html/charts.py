@@ -11,7 +11,7 @@ import io
 import itertools
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import accumulate
 from typing import Any
@@ -221,13 +221,13 @@ def cdfs(panels: Sequence[tuple[str, Sequence[tuple[str, str | None]]]]) -> str:
         return to_svg(figure)
 
 
-def _seconds(series: dict[str, Any]) -> list[float]:
+def _seconds(series: Mapping[str, Any]) -> list[float]:
     start = float(series.get("start_s", 0))
     step = float(series.get("interval_s", 1))
     return [start + i * step for i in range(len(series.get("sends", [])))]
 
 
-def thin(series: dict[str, Any], max_points: int = MAX_POINTS) -> dict[str, Any]:
+def thin(series: Mapping[str, Any], max_points: int = MAX_POINTS) -> dict[str, Any]:
     """The per-second series in at most max_points bins, for charts of long runs.
 
     Rates and medians are averaged over a bin (they stay "per second"); tails, maxima,
@@ -261,7 +261,7 @@ def thin(series: dict[str, Any], max_points: int = MAX_POINTS) -> dict[str, Any]
     return {**thinned, "interval_s": step, "start_s": series.get("start_s", 0)}
 
 
-def latency_over_time(series: dict[str, Any], model: str) -> str:
+def latency_over_time(series: Mapping[str, Any], model: str) -> str:
     """TTFT and TTLT p50/p99 per second for one model, with its errors as red bars."""
     series = thin(series)
     detail = series.get("models", {}).get(model, {})
@@ -304,7 +304,7 @@ def latency_over_time(series: dict[str, Any], model: str) -> str:
         return to_svg(figure)
 
 
-def in_flight(series: dict[str, Any]) -> list[int]:
+def in_flight(series: Mapping[str, Any]) -> list[int]:
     """Requests sent but not finished at the end of each second."""
     if "in_flight" in series:
         return list(series["in_flight"])
@@ -313,7 +313,7 @@ def in_flight(series: dict[str, Any]) -> list[int]:
     return [s - d for s, d in zip(sends, done, strict=False)]
 
 
-def throughput(series: dict[str, Any], target_rps: float | None) -> str:
+def throughput(series: Mapping[str, Any], target_rps: float | None) -> str:
     """Sends and completions per second with the target rate; output tokens/s; in flight."""
     series = thin(series)
     seconds = _seconds(series)
@@ -342,7 +342,7 @@ def throughput(series: dict[str, Any], target_rps: float | None) -> str:
         return to_svg(figure)
 
 
-def error_timeline(series: dict[str, Any]) -> str:
+def error_timeline(series: Mapping[str, Any]) -> str:
     """Throttles and other errors per second, stacked."""
     series = thin(series)
     seconds = _seconds(series)
@@ -367,7 +367,7 @@ def error_timeline(series: dict[str, Any]) -> str:
         return to_svg(figure)
 
 
-def schedule_lag(series: dict[str, Any], lag: HdrHistogram | None) -> str:
+def schedule_lag(series: Mapping[str, Any], lag: HdrHistogram | None) -> str:
     """The generator's own lateness: per second (p50/p99/max) and its percentile spectrum."""
     series = thin(series)
     seconds = _seconds(series)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
@@ -20,6 +21,17 @@ from loadgen.core.atomic_file import write_text_atomically
 from loadgen.report.html import charts as html_charts
 from loadgen.report.html import sections as html_sections
 from loadgen.report.html.tables import fmt, percent, table
+from loadgen.report.schema import (
+    REPORTED_ERRORS,
+    HdrName,
+    HistogramSummary,
+    LatencySection,
+    LoadInfo,
+    ModelSection,
+    Report,
+    RunSection,
+    TimeSeriesSection,
+)
 
 KNOWN_TOP = {"schema_version", "run", "models", "comparison", "timeseries"}
 KNOWN_MODEL = {"requests", "latency_ms", "tokens", "throughput", "cost", "out_of_range", "hdr"}
@@ -40,17 +52,20 @@ COMPARISON_COLUMNS = {
     "output_tokens_per_s": "out tok/s",
     "error_rate": "error rate",
 }
-LATENCY_ROWS = {
-    "TTFT service": ("ttft", "service"),
-    "TTFT response": ("ttft", "response"),
-    "TTLT service": ("ttlt", "service"),
-    "TTLT response": ("ttlt", "response"),
-    "ITL": ("itl",),
-    "TPOT": ("tpot",),
-    "schedule lag": ("schedule_lag",),
-    "client prep": ("client_prep",),
-    "pool wait": ("pool_wait",),
+# .get throughout: a report saved by an older loadgen may lack a figure added since.
+LATENCY_ROWS: dict[str, Callable[[LatencySection], HistogramSummary | None]] = {
+    "TTFT service": lambda latency: latency.get("ttft", {}).get("service"),
+    "TTFT response": lambda latency: latency.get("ttft", {}).get("response"),
+    "TTLT service": lambda latency: latency.get("ttlt", {}).get("service"),
+    "TTLT response": lambda latency: latency.get("ttlt", {}).get("response"),
+    "ITL": lambda latency: latency.get("itl"),
+    "TPOT": lambda latency: latency.get("tpot"),
+    "schedule lag": lambda latency: latency.get("schedule_lag"),
+    "client prep": lambda latency: latency.get("client_prep"),
+    "pool wait": lambda latency: latency.get("pool_wait"),
 }
+# (title, histogram) of the charts that overlay the models, or the two runs compared.
+OVERLAID: tuple[tuple[str, HdrName], ...] = (("TTFT", "ttft_service"), ("TTLT", "ttlt_service"))
 SWEEP_X_KEYS = ("rate", "target_rps", "offered_rps", "rps", "concurrency")
 LAG_LIMIT_MS = 10.0
 MAX_SERIES_ROWS = 300
@@ -68,7 +83,7 @@ def _environment() -> Environment:
     return environment
 
 
-def render(report: dict[str, Any]) -> str:
+def render(report: Report) -> str:
     """The HTML page for one run's report.json."""
     run = report["run"]
     models = report.get("models", {})
@@ -79,10 +94,12 @@ def render(report: dict[str, Any]) -> str:
         overlay = html_charts.cdfs(
             [
                 (title, [(m, d.get("hdr", {}).get(key)) for m, d in models.items()])
-                for title, key in (("TTFT", "ttft_service"), ("TTLT", "ttlt_service"))
+                for title, key in OVERLAID
             ]
         )
-    total_cost = sum(((d.get("cost") or {}).get("total_usd") or 0) for d in models.values())
+    total_cost = sum(
+        (cost.get("total_usd") or 0) if (cost := d.get("cost")) else 0 for d in models.values()
+    )
     page = (
         _environment()
         .get_template("report.html.j2")
@@ -111,15 +128,18 @@ def render(report: dict[str, Any]) -> str:
     return str(page)
 
 
-def render_comparison(base: dict[str, Any], new: dict[str, Any]) -> str:
+def render_comparison(base: Report, new: Report) -> str:
     """The HTML page that puts two runs side by side: figures, changes and overlaid charts."""
     models = []
     base_models, new_models = base.get("models", {}), new.get("models", {})
     for name in [m for m in new_models if m in base_models]:
         old, now = base_models[name], new_models[name]
         panels = [
-            (title, [("base", old.get("hdr", {}).get(key)), ("new", now.get("hdr", {}).get(key))])
-            for title, key in (("TTFT service", "ttft_service"), ("TTLT service", "ttlt_service"))
+            (
+                f"{title} service",
+                [("base", old.get("hdr", {}).get(key)), ("new", now.get("hdr", {}).get(key))],
+            )
+            for title, key in OVERLAID
         ]
         models.append(
             {
@@ -168,7 +188,7 @@ def _short(name: str) -> str:
     return html_charts.short_name(name)
 
 
-def _load_text(load: dict[str, Any]) -> str:
+def _load_text(load: LoadInfo) -> str:
     parts = [str(load.get("arrival") or "")]
     if load.get("rate") is not None:
         parts.append(f"{fmt(load['rate'])} req/s")
@@ -183,7 +203,8 @@ def _load_text(load: dict[str, Any]) -> str:
     return " ".join(p for p in parts if p)
 
 
-def _comparison(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _comparison(rows: Sequence[Mapping[str, object]]) -> dict[str, Any]:
+    """The models side by side, with any column another command added to the rows."""
     keys: list[str] = []
     for row in rows:
         keys.extend(k for k in row if k != "model" and k not in keys)
@@ -204,19 +225,22 @@ def _comparison(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _extras(report: dict[str, Any]) -> list[dict[str, Any]]:
-    ordered = [k for k in EXTRA_TITLES if k in report]
-    ordered += [k for k in report if k not in KNOWN_TOP and k not in EXTRA_TITLES]
+def _extras(report: Report) -> list[dict[str, Any]]:
+    # Any key: later versions and other commands (sweep) add sections of their own.
+    everything: Mapping[str, object] = report
+    verdict, streaming = report.get("verdict"), report.get("streaming_comparison")
+    ordered = [k for k in EXTRA_TITLES if k in everything]
+    ordered += [k for k in everything if k not in KNOWN_TOP and k not in EXTRA_TITLES]
     extras = []
     for key in ordered:
-        value = report[key]
+        value = everything[key]
         if value is None:
             continue
         charts = _sweep_charts(value) if key == "sweep" else []
-        if key == "verdict" and isinstance(value, dict):
-            shown = html_sections.verdict(value)
-        elif key == "streaming_comparison" and isinstance(value, dict):
-            shown = html_sections.streaming(value)
+        if key == "verdict" and isinstance(verdict, dict):
+            shown = html_sections.verdict(verdict)
+        elif key == "streaming_comparison" and isinstance(streaming, dict):
+            shown = html_sections.streaming(streaming)
         else:
             shown = table(html_sections.without_hdr(value))
         extras.append(
@@ -230,17 +254,18 @@ def _extras(report: dict[str, Any]) -> list[dict[str, Any]]:
     return extras
 
 
-def _model(name: str, data: dict[str, Any], series: dict[str, Any]) -> dict[str, Any]:
+def _model(name: str, data: ModelSection, series: TimeSeriesSection) -> dict[str, Any]:
     hdr = data.get("hdr", {})
     requests = data.get("requests", {})
     latency = data.get("latency_ms", {})
     errors = requests.get("errors", {})
+    others = sum(errors.get(e, 0) for e in REPORTED_ERRORS if e != "throttled")
     cost = data.get("cost")
     cards = [
         ("sent", fmt(requests.get("sent")), ""),
         ("ok", fmt(requests.get("ok")), ""),
         ("throttled", fmt(errors.get("throttled")), ""),
-        ("other errors", fmt(sum(errors.values()) - errors.get("throttled", 0)), ""),
+        ("other errors", fmt(others), ""),
         ("TTFT p50 / p99", _pair(latency, "ttft"), "ms"),
         ("TTLT p50 / p99", _pair(latency, "ttlt"), "ms"),
         ("output tokens/s", fmt(data.get("throughput", {}).get("output_tokens_per_s")), ""),
@@ -251,7 +276,7 @@ def _model(name: str, data: dict[str, Any], series: dict[str, Any]) -> dict[str,
         ("TTLT", [("service", hdr.get("ttlt_service")), ("response", hdr.get("ttlt_response"))]),
         ("ITL (every gap)", [("ITL", hdr.get("itl"))]),
     ]
-    extra_tables = [
+    extra_tables = [  # quality, and what later versions add
         (key.replace("_", " ").capitalize(), table(html_sections.without_hdr(value)))
         for key, value in data.items()
         if key not in KNOWN_MODEL
@@ -282,23 +307,20 @@ def _model(name: str, data: dict[str, Any], series: dict[str, Any]) -> dict[str,
     }
 
 
-def _pair(latency: dict[str, Any], metric: str) -> str:
+def _pair(latency: LatencySection, metric: Literal["ttft", "ttlt"]) -> str:
     service = latency.get(metric, {}).get("service", {})
     return f"{fmt(service.get('p50'))} / {fmt(service.get('p99'))}"
 
 
-def _latency_matrix(latency: dict[str, Any]) -> dict[str, Any]:
-    rows: dict[str, Any] = {}
-    for label, path in LATENCY_ROWS.items():
-        value: Any = latency
-        for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
-        if isinstance(value, dict):
-            rows[label] = value
+def _latency_matrix(latency: LatencySection) -> dict[str, HistogramSummary]:
+    rows: dict[str, HistogramSummary] = {}
+    for label, read in LATENCY_ROWS.items():
+        if (summary := read(latency)) is not None:
+            rows[label] = summary
     return rows
 
 
-def _series_columns(series: dict[str, Any]) -> list[str]:
+def _series_columns(series: TimeSeriesSection) -> list[str]:
     columns = ["second", "sent", "completed", "in flight", "errors", "throttled", "out tokens"]
     columns += ["lag p99 ms"]
     for model in series.get("models", {}):
@@ -306,7 +328,7 @@ def _series_columns(series: dict[str, Any]) -> list[str]:
     return columns
 
 
-def _series_rows(series: dict[str, Any]) -> list[list[str]]:
+def _series_rows(series: TimeSeriesSection) -> list[list[str]]:
     sends = series.get("sends", [])
     count = len(sends)
 
@@ -335,7 +357,7 @@ def _series_rows(series: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
-def _without_bulk(report: dict[str, Any]) -> dict[str, Any]:
+def _without_bulk(report: Report) -> dict[str, object]:
     """The report less what cannot be read as a table: HDR encodings and the long series."""
     copy = {k: v for k, v in report.items() if k != "timeseries"}
     copy["models"] = {
@@ -414,7 +436,7 @@ def _flat(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _run_facts(run: dict[str, Any]) -> dict[str, Any]:
+def _run_facts(run: RunSection) -> dict[str, Any]:
     generator = run.get("generator", {})
     return {
         "scenario": run.get("scenario"),
@@ -428,30 +450,50 @@ def _run_facts(run: dict[str, Any]) -> dict[str, Any]:
 
 
 # Per metric: where it is in a model's report, and whether a higher value is better.
-CHANGE_METRICS: list[tuple[str, tuple[str, ...], bool]] = [
-    ("TTFT p50 ms", ("latency_ms", "ttft", "service", "p50"), False),
-    ("TTFT p90 ms", ("latency_ms", "ttft", "service", "p90"), False),
-    ("TTFT p99 ms", ("latency_ms", "ttft", "service", "p99"), False),
-    ("TTFT p99 response ms", ("latency_ms", "ttft", "response", "p99"), False),
-    ("TTLT p50 ms", ("latency_ms", "ttlt", "service", "p50"), False),
-    ("TTLT p99 ms", ("latency_ms", "ttlt", "service", "p99"), False),
-    ("ITL p50 ms", ("latency_ms", "itl", "p50"), False),
-    ("ITL p99 ms", ("latency_ms", "itl", "p99"), False),
-    ("TPOT p50 ms", ("latency_ms", "tpot", "p50"), False),
-    ("error rate", ("requests", "error_rate"), False),
-    ("throttle rate", ("requests", "throttle_rate"), False),
-    ("output tokens/s", ("throughput", "output_tokens_per_s"), True),
-    ("ok req/s", ("throughput", "ok_per_s"), True),
-    ("$ / 1k requests", ("cost", "per_1k_requests"), False),
+Stat = Literal["p50", "p90", "p95", "p99"]
+
+
+def _timing(
+    metric: Literal["ttft", "ttlt"], stat: Stat, side: Literal["service", "response"] = "service"
+) -> Callable[[ModelSection], float | None]:
+    return lambda data: data.get("latency_ms", {}).get(metric, {}).get(side, {}).get(stat)
+
+
+def _gaps(metric: Literal["itl", "tpot"], stat: Stat) -> Callable[[ModelSection], float | None]:
+    return lambda data: data.get("latency_ms", {}).get(metric, {}).get(stat)
+
+
+def _cost_per_1k(data: ModelSection) -> float | None:
+    cost = data.get("cost")
+    return None if cost is None else cost.get("per_1k_requests")
+
+
+# Per metric: its reader (.get: a figure one of the runs lacks is shown as missing), and
+# whether a higher value is better.
+CHANGE_METRICS: list[tuple[str, Callable[[ModelSection], float | None], bool]] = [
+    ("TTFT p50 ms", _timing("ttft", "p50"), False),
+    ("TTFT p90 ms", _timing("ttft", "p90"), False),
+    ("TTFT p99 ms", _timing("ttft", "p99"), False),
+    ("TTFT p99 response ms", _timing("ttft", "p99", "response"), False),
+    ("TTLT p50 ms", _timing("ttlt", "p50"), False),
+    ("TTLT p99 ms", _timing("ttlt", "p99"), False),
+    ("ITL p50 ms", _gaps("itl", "p50"), False),
+    ("ITL p99 ms", _gaps("itl", "p99"), False),
+    ("TPOT p50 ms", _gaps("tpot", "p50"), False),
+    ("error rate", lambda data: data.get("requests", {}).get("error_rate"), False),
+    ("throttle rate", lambda data: data.get("requests", {}).get("throttle_rate"), False),
+    ("output tokens/s", lambda data: data.get("throughput", {}).get("output_tokens_per_s"), True),
+    ("ok req/s", lambda data: data.get("throughput", {}).get("ok_per_s"), True),
+    ("$ / 1k requests", _cost_per_1k, False),
 ]
 
 
-def _change_rows(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+def _change_rows(old: ModelSection, new: ModelSection) -> list[dict[str, Any]]:
     rows = []
-    for label, path, higher_is_better in CHANGE_METRICS:
-        before, after = _dig(old, path), _dig(new, path)
+    for label, read, higher_is_better in CHANGE_METRICS:
+        before, after = read(old), read(new)
         change = css = ""
-        if isinstance(before, int | float) and isinstance(after, int | float):
+        if before is not None and after is not None:
             delta = after - before
             change = f"{delta:+.4g}"
             if before:
@@ -471,13 +513,7 @@ def _change_rows(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any
     return rows
 
 
-def _dig(value: Any, path: tuple[str, ...]) -> Any:
-    for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
-
-
-def save_report_html(report: dict[str, Any], out_dir: Path) -> tuple[Path | None, str | None]:
+def save_report_html(report: Report, out_dir: Path) -> tuple[Path | None, str | None]:
     """Render and write out_dir/report.html; never raises (report.json is already written).
 
     Returns the path, or None and a one-line reason the page could not be made.

@@ -8,6 +8,7 @@ from typing import Any
 from markupsafe import Markup
 
 from loadgen.report.html.tables import fmt, percent, table
+from loadgen.report.schema import StreamingComparison, VerdictSection
 
 VERDICT_COLUMNS = {
     "quality_mean": "quality mean",
@@ -22,10 +23,10 @@ VERDICT_COLUMNS = {
 }
 
 
-def verdict(section: dict[str, Any]) -> Markup:
+def verdict(section: VerdictSection) -> Markup:
     """One row per model: every requirement met or missed with its measured value, the
     figures behind it, and whether the model is on the Pareto front."""
-    models: dict[str, Any] = section.get("models") or {}
+    models = section.get("models") or {}
     checks = list(section.get("requirements") or [])
     front = set((section.get("pareto") or {}).get("front") or [])
     head = ["model", "verdict", *checks, "Pareto front", *VERDICT_COLUMNS.values()]
@@ -41,11 +42,14 @@ def verdict(section: dict[str, Any]) -> Markup:
             )
         )
         for check in checks:
-            result = by_check.get(check, {})
-            measured = result.get("measured")
-            text = result.get("reason") or f"{fmt(measured)} {result.get('unit') or ''}".strip()
-            css = "better" if result.get("passed") else "worse"
-            mark = "✓" if result.get("passed") else "✗"
+            result = by_check.get(check)  # .get throughout: a partial section renders too
+            measured = None if result is None else result.get("measured")
+            unit = None if result is None else result.get("unit")
+            reason = None if result is None else result.get("reason")
+            passed = result is not None and bool(result.get("passed"))
+            text = reason or f"{fmt(measured)} {unit or ''}".strip()
+            css = "better" if passed else "worse"
+            mark = "✓" if passed else "✗"
             cells.append(Markup('<td class="num {}">{} {}</td>').format(css, mark, text))
         cells.append(Markup("<td>{}</td>").format("yes" if name in front else "no"))
         for key in VERDICT_COLUMNS:
@@ -67,16 +71,15 @@ def verdict(section: dict[str, Any]) -> Markup:
     ).format(header, Markup("").join(rows), notes)
 
 
-def streaming(section: dict[str, Any]) -> Markup:
+def streaming(section: StreamingComparison) -> Markup:
     """Each model twice, streaming and not, side by side; the rest of the section below."""
     rows: list[dict[str, Any]] = []
     for entry in section.get("models") or []:
-        for key, label in (
-            ("streaming", section.get("streaming_api") or "streaming"),
-            ("non_streaming", section.get("non_streaming_api") or "non-streaming"),
+        for figures, label in (
+            (entry.get("streaming"), section.get("streaming_api") or "streaming"),
+            (entry.get("non_streaming"), section.get("non_streaming_api") or "non-streaming"),
         ):
-            figures = entry.get(key) or {}
-            rows.append({"model": entry.get("model"), "API": label, **figures})
+            rows.append({"model": entry.get("model"), "API": label, **(figures or {})})
         rows[-1]["TTLT p50 difference ms"] = entry.get("ttlt_p50_difference_ms")
     rest = {
         k: without_hdr(v)
