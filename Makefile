@@ -68,7 +68,7 @@ else
 NIGHTLY_TARGET := emulator
 NIGHTLY_TARGET_FLAGS := --emulate
 endif
-NIGHTLY_RUN = $(BIN)/loadgen run $$scenario --rps $(NIGHTLY_RPS) --duration $(NIGHTLY_DURATION) \
+NIGHTLY_RUN = $(BIN)/loadgen run $$scenario --force --rps $(NIGHTLY_RPS) --duration $(NIGHTLY_DURATION) \
 	$(NIGHTLY_TARGET_FLAGS) $(NIGHTLY_FLAGS)
 
 nightly: $(STAMP)

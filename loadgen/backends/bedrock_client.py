@@ -6,26 +6,34 @@ What the SDK hides and a load test must not:
 - the connection pool is sized to the in-flight cap, and time queued for a connection is
   measured (botocore's default pool of 10 queues the rest without a word);
 - `send` is taken when aiohttp has written the request on the socket, through aiohttp trace
-  hooks, so the SDK's serialisation and SigV4 signing count as client prep, not as TTFT.
+  hooks, so the SDK's serialisation and SigV4 signing count as client prep, not as TTFT;
+- the region is loadgen's (`find_region`: target.region, AWS_REGION, AWS_DEFAULT_REGION, the
+  profile's), passed to the session explicitly: botocore alone reads no AWS_REGION;
+- the credentials the client holds are registered for redaction when it starts
+  (loadgen/core/redact.py), so no echo of them reaches a sample or a message.
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+import os
+from typing import Any, Protocol
 
 import aioboto3
 import aiohttp
 import botocore.eventstream
 import botocore.exceptions
 import botocore.parsers
+import botocore.session
 from aiobotocore.config import AioConfig
 from aiobotocore.httpsession import AIOHTTPSession
 
 from loadgen.backends.classify import status_class, transport_class
-from loadgen.backends.signed_request import SignedRequests
+from loadgen.backends.signed_request import SignedRequests, client_internals
 from loadgen.backends.tracing import trace_config
 from loadgen.config.scenario import TargetSpec, TimeoutSpec
+from loadgen.core.errors import PreflightError
+from loadgen.core.redact import redact_text, register_secrets
 from loadgen.core.sample import ErrorClass
 from loadgen.engine.request import Request
 
@@ -33,6 +41,73 @@ EMULATOR_CREDENTIALS = {
     "aws_access_key_id": "loadgen-emulator",
     "aws_secret_access_key": "loadgen-emulator",
 }
+
+# The environment variables that name a region, in the order loadgen reads them.
+REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
+# A Bedrock API key: botocore sends it as a bearer token instead of signing (signed_request.py).
+BEDROCK_TOKEN_VARIABLE = "AWS_BEARER_TOKEN_BEDROCK"
+
+
+class RegionSettings(Protocol):
+    """What the region is looked up from: a TargetSpec, or any target with these two."""
+
+    @property
+    def region(self) -> str | None: ...
+
+    @property
+    def profile(self) -> str | None: ...
+
+
+def find_region(target: RegionSettings) -> tuple[str, str] | None:
+    """The region Bedrock requests go to, and the setting it came from, in loadgen's order:
+
+    1. target.region: `"scenario"` (`--region` sets this key);
+    2. the environment: `"AWS_REGION"`, then `"AWS_DEFAULT_REGION"`;
+    3. the AWS profile's `region` in the config file: `"profile <name>"` (`"profile default"`).
+
+    None when none of them has one. Reads files and the environment; sends nothing.
+    """
+    if target.region:
+        return target.region, "scenario"
+    for variable in REGION_VARIABLES:
+        value = os.environ.get(variable, "").strip()
+        if value:
+            return value, variable
+    profile, region = _profile_region(target)
+    return (region, f"profile {profile}") if region else None
+
+
+def _profile_region(target: RegionSettings) -> tuple[str, str | None]:
+    """The AWS profile botocore would use (target.profile, AWS_PROFILE, AWS_DEFAULT_PROFILE, or
+    default) and the region its config file gives it, if any."""
+    session = botocore.session.Session(profile=target.profile)
+    profile = session.profile or "default"
+    try:
+        region = session.get_scoped_config().get("region")
+    except botocore.exceptions.BotoCoreError:  # a missing profile, an unreadable config file:
+        return profile, None  # the credential check names those
+    return profile, (str(region).strip() or None) if region else None
+
+
+def resolve_region(target: RegionSettings) -> tuple[str, str]:
+    """`find_region`, or a PreflightError naming every place looked at and how to set one."""
+    found = find_region(target)
+    if found is None:
+        raise PreflightError(no_region_message(target))
+    return found
+
+
+def no_region_message(target: RegionSettings) -> str:
+    profile, _ = _profile_region(target)
+    config = os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
+    flag = f" --profile {profile}" if profile != "default" else ""
+    return (
+        "no AWS region set. loadgen looked, in order, at: --region / target.region in the "
+        f"scenario, the AWS_REGION and AWS_DEFAULT_REGION environment variables, and the "
+        f"region of AWS profile {profile} in {config}. Set one: pass --region us-east-1, put "
+        "`region: us-east-1` under target: in the scenario, export AWS_REGION=us-east-1, or "
+        f"run `aws configure set region us-east-1{flag}`."
+    )
 
 
 class _TracedHTTPSession(AIOHTTPSession):  # type: ignore[misc]
@@ -78,15 +153,29 @@ class BedrockClient:
         self._client: Any = None
         # The lean request path (target.request_path: signed), for the streaming APIs.
         self._signed: SignedRequests | None = None
+        self._region: tuple[str, str] | None = None
+        self._region_looked_up = False
+
+    @property
+    def region(self) -> tuple[str, str] | None:
+        """`find_region` for this client's target (looked up once): (region, source)."""
+        if not self._region_looked_up:
+            self._region = find_region(self._target)
+            self._region_looked_up = True
+        return self._region
 
     def session(self) -> aioboto3.Session:
+        # The region loadgen resolved, explicitly: botocore alone would read AWS_DEFAULT_REGION
+        # and the profile, never AWS_REGION, and could send elsewhere than loadgen reports.
         return aioboto3.Session(
             profile_name=self._target.profile,
-            region_name=self._target.region,
+            region_name=self.region[0] if self.region else None,
             **(self._static_credentials or {}),
         )
 
     async def start(self) -> None:
+        if self.region is None:  # say where loadgen looked, not botocore's NoRegionError
+            raise PreflightError(no_region_message(self._target))
         config = AioConfig(
             retries={"total_max_attempts": 1, "mode": "standard"},
             max_pool_connections=self._pool_size,
@@ -101,8 +190,23 @@ class BedrockClient:
                 "bedrock-runtime", endpoint_url=self._target.endpoint_url, config=config
             )
         )
+        await self._register_credentials()
         if self._target.request_path == "signed":
             self._signed = SignedRequests(self._client)
+
+    async def _register_credentials(self) -> None:
+        """Register what the client signs with (and a Bedrock API key) for redaction."""
+        register_secrets(os.environ.get(BEDROCK_TOKEN_VARIABLE))
+        if self._static_credentials == EMULATOR_CREDENTIALS:
+            return  # the emulator's placeholder: public, and no secret
+        _, credentials = client_internals(self._client)
+        if credentials is None:
+            return
+        try:
+            frozen = await credentials.get_frozen_credentials()
+        except Exception:  # unloadable: every request fails, and its sample says why
+            return
+        register_secrets(frozen.access_key, frozen.secret_key, frozen.token)
 
     async def close(self) -> None:
         await self._stack.aclose()
@@ -139,10 +243,10 @@ def classify(exc: BaseException) -> tuple[ErrorClass, str, int | None]:
     name = type(exc).__name__
     if isinstance(exc, botocore.exceptions.EventStreamError):
         # botocore leaves the code empty for an exception type its model does not know.
-        code = exc.response.get("Error", {}).get("Code") or name
+        code = _server_code(exc) or name
         return _STREAM_ERROR_CLASSES.get(code.lower(), ErrorClass.SERVER), code, None
     if isinstance(exc, botocore.exceptions.ClientError):
-        code = exc.response.get("Error", {}).get("Code") or name
+        code = _server_code(exc) or name
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         return status_class(status, code), code, status
     if isinstance(
@@ -161,3 +265,10 @@ def classify(exc: BaseException) -> tuple[ErrorClass, str, int | None]:
         return error, name, None
     # Not an endpoint fault we know: keep the run going, but make the code say so.
     return ErrorClass.PROTOCOL, f"Unexpected.{name}", None
+
+
+def _server_code(exc: botocore.exceptions.ClientError) -> str:
+    """The error code the server sent: its text, redacted (it reaches report.json's
+    error_codes), and bounded."""
+    code = exc.response.get("Error", {}).get("Code")
+    return redact_text(str(code))[:200] if code else ""

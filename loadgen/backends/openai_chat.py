@@ -4,7 +4,8 @@ over aiohttp directly: vLLM, TGI, Ollama, LiteLLM gateways and OpenAI itself.
 `target.endpoint_url` is the base URL as OpenAI's SDK takes it (with `/v1`); requests go to
 `{endpoint_url}/chat/completions`. Token counts come from the server's `usage`: streaming asks
 for it with `stream_options.include_usage`. The API key (from the environment variable that
-`target.api_key_env` names) goes only into the Authorization header.
+`target.api_key_env` names) goes only into the Authorization header, and is registered for
+redaction (loadgen/core/redact.py): a server that echoes it back leaves no trace of it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from loadgen.backends.classify import describe, fail_incomplete, status_class, t
 from loadgen.backends.sse import sse_data
 from loadgen.backends.tracing import bound, trace_config
 from loadgen.config.scenario import TargetSpec, TimeoutSpec
-from loadgen.core.redact import redact_text
+from loadgen.core.redact import redact_text, register_secrets
 from loadgen.core.sample import ErrorClass
 from loadgen.engine.backend import Timeline
 from loadgen.engine.request import Request
@@ -43,6 +44,7 @@ class OpenAIChatBackend:
         self._pool_size = pool_size
         self._stream = stream
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        register_secrets(api_key)  # whatever a server echoes of it is redacted
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -146,7 +148,7 @@ async def _fail_from_answer(response: aiohttp.ClientResponse, timeline: Timeline
     except (json.JSONDecodeError, AttributeError):
         error = None
     if not isinstance(error, dict):
-        error = {"message": text[:300]}
+        error = {"message": redact_text(text)[:300]}  # redacted before cut: no half secrets
     _fail_from_error(error, response.status, timeline)
 
 
@@ -156,7 +158,7 @@ def _fail_from_error(error: Any, status: int | None, timeline: Timeline) -> None
     if status is None and isinstance(code, int):  # vLLM puts the status in a mid-stream error
         status = code
     if isinstance(code, str) and code:
-        name = code
+        name = redact_text(code)[:200]  # the server's text; it reaches report.json
     else:
         name = f"HTTP{status}" if status is not None else "StreamError"
     if status is None:

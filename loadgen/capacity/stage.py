@@ -243,7 +243,7 @@ def _measured_samples(path: Path, model: str) -> list[Sample]:
             if (
                 sample.model == model
                 and not sample.warmup
-                and sample.error is not ErrorClass.DROPPED
+                and sample.error not in (ErrorClass.DROPPED, ErrorClass.CANCELLED)
             ):
                 samples.append(sample)
     return samples

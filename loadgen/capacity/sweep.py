@@ -23,14 +23,13 @@ from rich.table import Table
 from loadgen.capacity.ladder import Ladder
 from loadgen.capacity.stage import StageResult, assess_stage
 from loadgen.config.scenario import Scenario, SweepSpec, scenario_from_dict
-from loadgen.core.errors import PreflightError
 from loadgen.core.event_loop import run_blocking
 from loadgen.engine.backend import Backend
 from loadgen.engine.stopping import ABORTED, INTERRUPTED
 from loadgen.report.build import write_json_atomically
 from loadgen.run import EXIT_ABORTED, EXIT_INTERRUPTED, RunOptions, run_async
 from loadgen.run.emulated import emulated_quota, start_emulator
-from loadgen.run.setup import backend_for
+from loadgen.run.setup import backend_for, prepare_out_dir
 
 SCHEMA_VERSION = 1
 GENERATOR_RETRIES = 1
@@ -61,15 +60,8 @@ def sweep(scenario: Scenario, options: SweepOptions | None = None) -> SweepResul
 
 async def sweep_async(scenario: Scenario, options: SweepOptions) -> SweepResult:
     settings = scenario.sweep
-    out_dir = options.out_dir or Path("reports") / (
-        f"{scenario.name}-sweep-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
-    )
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise PreflightError(
-            f"cannot write to the output folder {out_dir}: {exc.strerror}; pass --out DIR"
-        ) from None
+    # A fresh, locked folder (reports/<name>-sweep-<UTC time>), or the one --out names.
+    out_dir = prepare_out_dir(options.out_dir, f"{scenario.name}-sweep")
     summary: dict[str, Any] = {
         "scenario": scenario.name,
         "started_at": _utc_now(),

@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ProfileNotFound
 
+from loadgen.backends.bedrock_client import find_region
 from loadgen.cloudwatch.alarms import alarm_period, alarm_requests
 from loadgen.cloudwatch.dashboard import dashboard_body, dashboard_name
 from loadgen.cloudwatch.setup import (
@@ -36,12 +37,13 @@ def cloudwatch_target(
     )
     if target.region is None:
         try:
-            found = target.session().region_name
+            target.session()  # a named profile that does not exist is found here
         except ProfileNotFound:
             raise ConfigError(
                 [f"cloudwatch.profile: no AWS profile named {target.profile!r}"]
             ) from None
-        target = replace(target, region=found or "us-east-1")
+        found = find_region(target)  # AWS_REGION, AWS_DEFAULT_REGION, the profile's: as Bedrock
+        target = replace(target, region=found[0] if found else "us-east-1")
     return target
 
 
@@ -159,13 +161,14 @@ def command_target(
     )
     if target.region is None and not dry_run:
         try:
-            found = target.session().region_name
+            target.session()  # a named profile that does not exist is found here
         except ProfileNotFound:
             raise ConfigError([f"no AWS profile named {target.profile!r}"], "--profile") from None
+        found = find_region(target)
         if found is None:
             raise ConfigError(
                 ["no AWS region: pass --region, set AWS_REGION, or set cloudwatch.region"],
                 scenario.name,
             )
-        target = replace(target, region=found)
+        target = replace(target, region=found[0])
     return replace(target, region=target.region or "us-east-1")

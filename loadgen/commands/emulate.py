@@ -11,7 +11,13 @@ from loadgen.commands.terminal import friendly_errors
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", type=int, default=0, show_default=True, help="Port; 0 picks a free one.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port; 0 picks a free one.",
+)
 @click.option(
     "--config",
     "--profile-file",
@@ -65,9 +71,10 @@ def emulate(
     import yaml
     from pydantic import ValidationError
 
-    from loadgen.core.errors import ConfigError
+    from loadgen.core.errors import ConfigError, PreflightError
     from loadgen.emulator import EmulatorConfig, serve
     from loadgen.emulator.overrides import apply_overrides
+    from loadgen.emulator.server import EmulatorBindError
 
     try:
         emulator_config = EmulatorConfig.from_file(config) if config else EmulatorConfig.builtin()
@@ -97,4 +104,7 @@ def emulate(
             log_path.open("a", encoding="utf-8").close()
         except OSError as exc:
             raise ConfigError([f"--log: cannot write it: {exc}"], str(log_path)) from None
-    serve(host, port, emulator_config, log_path=log_path)
+    try:
+        serve(host, port, emulator_config, log_path=log_path)
+    except EmulatorBindError as exc:  # the port is in use, or the host not this machine's
+        raise PreflightError(str(exc)) from None

@@ -40,6 +40,11 @@ emulate_option = click.option(
 out_option = click.option(
     "--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder."
 )
+force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Write into an --out folder that already holds a run, over its files.",
+)
 seed_option = click.option(
     "--seed", type=int, help="Seed for arrivals and row order (default: random)."
 )

@@ -12,6 +12,7 @@ from loadgen.commands.options import (
     cloudwatch_options,
     cost_options,
     emulate_option,
+    force_option,
     load_options,
     out_option,
     quiet_option,
@@ -42,6 +43,7 @@ from loadgen.scale.worker_count import RPS_PER_WORKER, check_workers, workers_fo
 )
 @emulate_option
 @out_option
+@force_option
 @seed_option
 @click.option(
     "--grace",
@@ -104,17 +106,29 @@ def run_command(scenario: Path, **flags: Any) -> None:
     from loadgen.scale.workers import run_with_workers
 
     if flags["ray_address"] is not None:
+        claim_out(flags)
         from loadgen.scale.ray_workers import run_with_ray
 
         ray_result = run_with_ray(loaded, options, flags["ray_address"] or None, flags["workers"])
         sys.exit(ray_result.exit_code)
     workers = flags["workers"] if flags["workers"] is not None else workers_for(loaded)
     check_workers(loaded, workers)
+    claim_out(flags)
     if workers > 1:
         result = run_with_workers(loaded, options, workers)
     else:
         result = run_scenario(loaded, options)
     sys.exit(result.exit_code)
+
+
+def claim_out(flags: dict[str, Any]) -> None:
+    """--out: refused when it holds a run (unless --force); locked from here until the process
+    ends, before preflight, so that no other run writes it (loadgen/run/out_folder.py). Without
+    --out the run makes a new folder of its own."""
+    from loadgen.run.out_folder import claim_out_dir
+
+    if flags["out"] is not None:
+        claim_out_dir(flags["out"], force=flags["force"])
 
 
 def overrides_of(flags: dict[str, Any]) -> dict[str, Any]:

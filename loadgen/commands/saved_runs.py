@@ -4,6 +4,8 @@ side, `compare` tests a new run against a base for regressions."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,15 +29,16 @@ def report(run_path: Path, as_json: bool, html: bool) -> None:
     import json
 
     from loadgen.report.console import print_summary
-    from loadgen.report.saved_run import load_run
+    from loadgen.report.saved_run import load_run, reading
 
     saved = load_run(run_path)
-    if as_json:
-        click.echo(json.dumps(saved.report, indent=2))
-    else:
-        print_summary(saved.report, terminal_console())
-    if html:
-        _write_html(saved.report, saved.report_path.parent)
+    with reading(saved):
+        if as_json:
+            click.echo(json.dumps(saved.report, indent=2))
+        else:
+            print_summary(saved.report, terminal_console())
+        if html:
+            _write_html(saved.report, saved.report_path.parent)
 
 
 def _write_html(report: Report, folder: Path) -> None:
@@ -43,8 +46,28 @@ def _write_html(report: Report, folder: Path) -> None:
     # The library, loaded when the command runs (loadgen/commands/__init__.py).
     from loadgen.report.html.page import render, write_html
 
-    path = write_html(render(report), folder / "report.html")
+    page = render(report)
+    with writing(folder / "report.html"):
+        path = write_html(page, folder / "report.html")
     click.echo(f"report: {path}", err=True)
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Writing an output the user asked for: a file system error is one clear line (exit 6),
+    not a traceback; what the command read is untouched."""
+    # The library, loaded when the command runs (loadgen/commands/__init__.py).
+    from loadgen.core.errors import OutputError
+
+    try:
+        yield
+    except OSError as exc:
+        other = exc.filename and not str(exc.filename).startswith(str(path))
+        where = f" ({exc.filename})" if other else ""  # not the file itself, nor its .tmp
+        raise OutputError(
+            f"cannot write {path}: {exc.strerror or exc}{where}; choose a path in a folder you "
+            "can write"
+        ) from None
 
 
 @click.command()
@@ -56,17 +79,35 @@ def _write_html(report: Report, folder: Path) -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="Folder for the merged report.json and samples.jsonl.",
 )
-@click.option("--force", is_flag=True, help="Merge runs of different scenarios or schemas.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Merge runs of different scenarios or schemas; write into an OUT holding a run.",
+)
+@click.option(
+    "--allow-disjoint",
+    is_flag=True,
+    help="Merge runs that did not run at the same time (made one after another).",
+)
 @quiet_option
 @friendly_errors
-def merge(runs: tuple[Path, ...], out: Path, force: bool, quiet: bool) -> None:
+def merge(
+    runs: tuple[Path, ...], out: Path, force: bool, allow_disjoint: bool, quiet: bool
+) -> None:
     """Merge runs made side by side (several processes or machines) into one report."""
     # The library, loaded when the command runs (loadgen/commands/__init__.py).
     from loadgen.report.console import print_summary
-    from loadgen.report.merge import merge_runs
+    from loadgen.report.merge import check_mergeable, merge_runs
     from loadgen.report.saved_run import load_run
+    from loadgen.run.out_folder import claim_out_dir
 
-    merged = merge_runs([load_run(path) for path in runs], out, force=force)
+    # Any schema_version: check_mergeable refuses different ones unless --force.
+    saved = [load_run(path, any_schema=True) for path in runs]
+    check_mergeable(saved, out, force=force, allow_disjoint=allow_disjoint)
+    # As `run --out`: OUT is locked, and refused if it holds a run, unless --force.
+    claim_out_dir(out, force=force)
+    with writing(out):
+        merged = merge_runs(saved, out, force=force, allow_disjoint=allow_disjoint)
     _write_html(merged, out)
     if not quiet:
         console = terminal_console()
@@ -122,19 +163,23 @@ def compare(
     # The library, loaded when the command runs (loadgen/commands/__init__.py).
     from loadgen.compare.runs import CompareOptions, compare_reports, print_comparison
     from loadgen.report.build import write_json_atomically
-    from loadgen.report.saved_run import load_run
+    from loadgen.report.saved_run import load_run, reading
 
     options = CompareOptions(**{**method, "min_effect": method["min_effect"] / 100})
     base_run, new_run = load_run(base), load_run(new)
-    comparison = compare_reports(
-        base_run.report, new_run.report, options, labels=(base_run.label, new_run.label)
-    )
-    if json_out is not None:
-        write_json_atomically(json_out, comparison.to_json())
-    if html_out is not None:
-        from loadgen.report.html.page import render_comparison, write_html
+    with reading(base_run, new_run):
+        comparison = compare_reports(
+            base_run.report, new_run.report, options, labels=(base_run.label, new_run.label)
+        )
+        if json_out is not None:
+            with writing(json_out):
+                write_json_atomically(json_out, comparison.to_json())
+        if html_out is not None:
+            from loadgen.report.html.page import render_comparison, write_html
 
-        write_html(render_comparison(base_run.report, new_run.report), html_out)
-    if not quiet:
-        print_comparison(comparison, terminal_console())
+            page = render_comparison(base_run.report, new_run.report)
+            with writing(html_out):
+                write_html(page, html_out)
+        if not quiet:
+            print_comparison(comparison, terminal_console())
     sys.exit(comparison.exit_code)

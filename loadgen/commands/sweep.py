@@ -11,6 +11,7 @@ import click
 from loadgen.commands.options import (
     allow_unpriced_option,
     emulate_option,
+    force_option,
     out_option,
     quiet_option,
     refuse_emulate_with_endpoint,
@@ -18,7 +19,7 @@ from loadgen.commands.options import (
     seed_option,
     target_options,
 )
-from loadgen.commands.run import overrides_of, run_command
+from loadgen.commands.run import claim_out, overrides_of, run_command
 from loadgen.commands.terminal import friendly_errors, terminal_console, terminate_as_interrupt
 
 
@@ -37,6 +38,7 @@ from loadgen.commands.terminal import friendly_errors, terminal_console, termina
 @target_options
 @emulate_option
 @out_option
+@force_option
 @seed_option
 @allow_unpriced_option
 @click.option("--skip-preflight", is_flag=True, help="Skip the check before the first stage.")
@@ -59,6 +61,8 @@ def sweep_command(scenario: Path, **flags: Any) -> None:
         preflight=not flags["skip_preflight"],
         console=terminal_console(),
     )
+    # The sweep's own folder: its stages' folders under it are new (each run locks its own).
+    claim_out(flags)
     terminate_as_interrupt()
     result = run_sweep(loaded, options)
     sys.exit(result.exit_code)

@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 
 from loadgen.core.errors import LoadgenError
+from loadgen.core.redact import redact_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_INTERNAL = 1
@@ -26,14 +27,14 @@ def friendly_errors(function: F) -> F:
         try:
             return function(*args, **kwargs)
         except LoadgenError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(redact_text(f"error: {exc}"), err=True)
             sys.exit(exc.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
             sys.exit(130)
         except Exception:
-            traceback.print_exc()
+            click.echo(redact_text(traceback.format_exc()).rstrip(), err=True)
             click.echo("error: internal error in loadgen (a bug: please report it)", err=True)
             sys.exit(EXIT_INTERNAL)
 

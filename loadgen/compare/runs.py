@@ -139,6 +139,9 @@ def compare_reports(
                 "its latencies include the generator's own delays, so a change may come from "
                 "the machine, not the endpoint; rerun where the generator keeps up"
             )
+    common = [model for model in base["models"] if model in new["models"]]
+    if not common:
+        raise ConfigError([_nothing_in_common(base, new, labels)], "loadgen compare")
     rng = np.random.default_rng(options.seed)
     for model in base["models"]:
         if model not in new["models"]:
@@ -154,6 +157,16 @@ def compare_reports(
         f"{model}: only in {labels[1]}" for model in new["models"] if model not in base["models"]
     )
     return comparison
+
+
+def _nothing_in_common(base: Report, new: Report, labels: tuple[str, str]) -> str:
+    def models(report: Report) -> str:
+        return ", ".join(report["models"]) or "no model"
+
+    return (
+        f"no model in common, nothing to compare: {labels[0]} has {models(base)}; {labels[1]} "
+        f"has {models(new)}. Compare runs of the same models (loadgen run --model ID)"
+    )
 
 
 def _model_rows(

@@ -28,6 +28,7 @@ from loadgen.config.price_override import PriceOverride
 from loadgen.config.quality_spec import QualitySpec
 from loadgen.config.thresholds import Check, parse_check
 from loadgen.core.errors import ConfigError
+from loadgen.core.redact import redact_url, url_credentials
 
 
 class InferenceSpec(_Strict):
@@ -110,6 +111,11 @@ class CostSpec(_Strict):
 # Which API carries the requests (docs/scenario.md, "APIs"); loadgen/backends/apis.py.
 
 
+# TargetSpec's URL fields: each is refused with credentials in it (user:password@, a key or
+# signature in the query string), and never echoed with them.
+TARGET_URL_FIELDS = ("endpoint_url",)
+
+
 class TargetSpec(_Strict):
     provider: Literal["bedrock"] = "bedrock"
     region: str | None = None
@@ -147,11 +153,32 @@ class TargetSpec(_Strict):
             )
         return self
 
-    @field_validator("endpoint_url")
+    @model_validator(mode="before")
+    @classmethod
+    def _hide_url_credentials(cls, data: Any) -> Any:
+        # A URL with credentials in it is refused (_url, below), and a refusal echoes the value
+        # it was given (`found ...`): so it is given the URL with the credentials redacted.
+        if isinstance(data, dict):
+            for key in TARGET_URL_FIELDS:
+                value = data.get(key)
+                if isinstance(value, str) and url_credentials(value):
+                    data = {**data, key: redact_url(value)}
+        return data
+
+    @field_validator(*TARGET_URL_FIELDS)
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         if value is None:
             return None
+        found = url_credentials(value)
+        if found:
+            raise ValueError(
+                f"credentials in the URL are not allowed (it has {' and '.join(found)}); "
+                "remove them. Bedrock takes credentials from the AWS chain (target.profile, "
+                "AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_BEARER_TOKEN_BEDROCK); "
+                "an OpenAI-compatible server from the environment variable that "
+                "target.api_key_env names"
+            )
         parsed = urlparse(value)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ValueError(

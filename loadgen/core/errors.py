@@ -3,7 +3,8 @@
     LoadgenError                 base: the CLI prints its message, never a traceback
     ├── ConfigError              bad scenario or arguments; carries every problem found (exit 2)
     ├── PreflightError           a check before load failed; nothing was sent (exit 2)
-    └── RunAborted               a guard stopped the run; its report is written (exit 3)
+    ├── RunAborted               a guard stopped the run; its report is written (exit 3)
+    └── OutputError              an output could not be written: disk full, folder gone (exit 6)
 
 Errors of single requests are not exceptions here: they are data, recorded in a `Sample`
 with an `ErrorClass`.
@@ -47,3 +48,10 @@ class RunAborted(LoadgenError):
     """A guard (budget, circuit breaker) stopped the run early."""
 
     exit_code = 3
+
+
+class OutputError(LoadgenError):
+    """A file the run writes could not be written (disk full, read-only, the folder removed,
+    a closed pipe). What could be written is kept; the message says what was lost."""
+
+    exit_code = 6

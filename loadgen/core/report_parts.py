@@ -17,8 +17,10 @@ from typing import Literal, NotRequired
 
 from typing_extensions import TypedDict  # pydantic reads typing's own only from Python 3.12
 
-RunStatus = Literal["completed", "interrupted", "aborted"]
-StopStatus = Literal["interrupted", "aborted"]  # a run that stopped early
+RunStatus = Literal["completed", "interrupted", "aborted", "failed"]
+StopStatus = Literal["interrupted", "aborted", "failed"]  # a run that stopped early
+# Where a run was when its first stop request came (report.json run.stopped_in).
+StopPhase = Literal["setup", "preflight", "load", "drain", "scoring", "publishing", "writing"]
 
 
 class HistogramSummary(TypedDict):

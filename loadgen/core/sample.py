@@ -28,10 +28,15 @@ class ErrorClass(StrEnum):
     CONNECTION = "connection"  # reset, refused, payload cut
     PROTOCOL = "protocol"  # stream ended without messageStop/metadata, bad checksum
     DROPPED = "dropped"  # never sent: the in-flight cap was hit
+    # Sent, but the run stopped (an interrupt, a guard, a failed write) before the answer
+    # ended: kept with what was measured (send, TTFT if it came), its cost booked as reserved.
+    CANCELLED = "cancelled"
 
 
 # ErrorClass's values, for the types of the JSON it is written into.
-ErrorName = Literal["throttled", "client", "server", "timeout", "connection", "protocol", "dropped"]
+ErrorName = Literal[
+    "throttled", "client", "server", "timeout", "connection", "protocol", "dropped", "cancelled"
+]
 
 
 @dataclass(frozen=True, slots=True)

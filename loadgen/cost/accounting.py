@@ -114,11 +114,12 @@ def sample_cost(price: ResolvedPrice | None, sample: Sample) -> float | None:
     estimated = sample.tokens_estimated
     input_tokens = None if estimated else sample.input_tokens
     output_tokens = None if estimated else sample.output_tokens
-    # A request that timed out or lost its connection after it was sent most likely reached
-    # the model: with no usage to say what it cost, its cost is unknown, not zero.
+    # A request that timed out, lost its connection or was cancelled after it was sent most
+    # likely reached the model: with no usage to say what it cost, its cost is unknown, not zero.
     reached_model = sample.send_us is not None and sample.error in (
         ErrorClass.TIMEOUT,
         ErrorClass.CONNECTION,
+        ErrorClass.CANCELLED,  # the run stopped while it was in flight
     )
     started = (
         sample.first_token_us is not None

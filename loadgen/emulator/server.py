@@ -12,9 +12,11 @@ relative sleeps, so one late write does not push back the ones after it.
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import random
 import signal
+import socket
 import time
 import uuid
 from collections import Counter
@@ -358,6 +360,53 @@ class BedrockEmulator:
         return response
 
 
+MAX_PORT = 65535
+
+
+class EmulatorBindError(Exception):
+    """The emulator cannot listen where it was asked: the port is in use, out of range or
+    privileged, or the host is not an address of this machine. A usage error: its message
+    says what to do, and the command exits 2 (`loadgen emulate`, `python -m loadgen.emulator`).
+    """
+
+    exit_code = 2
+
+
+def check_port(port: int) -> None:
+    if not 0 <= port <= MAX_PORT:
+        raise EmulatorBindError(
+            f"port {port} is not a TCP port: give one from 1 to {MAX_PORT}, or 0 for a free one"
+        )
+
+
+def bind_error(host: str, port: int, exc: OSError) -> EmulatorBindError:
+    """What to say when listening on host:port failed with `exc`, and what to do instead."""
+    if isinstance(exc, socket.gaierror):
+        reason = (
+            f"{host!r} is not a host name or address this machine can resolve "
+            f"({exc.strerror}); give an IP address such as 127.0.0.1, or 0.0.0.0 for every "
+            "interface"
+        )
+    elif exc.errno == errno.EADDRINUSE:
+        reason = (
+            f"port {port} is in use (another emulator or server listens there); pick another "
+            "--port, or --port 0 for a free one"
+        )
+    elif exc.errno == errno.EADDRNOTAVAIL:
+        reason = (
+            f"{host} is not an address of this machine; use 127.0.0.1, 0.0.0.0 (every "
+            "interface) or one of the machine's own addresses"
+        )
+    elif exc.errno == errno.EACCES:
+        reason = (
+            f"no permission to listen on port {port} (ports below 1024 need privileges); "
+            "pick a port from 1024 up, or --port 0 for a free one"
+        )
+    else:
+        reason = exc.strerror or str(exc)
+    return EmulatorBindError(f"the emulator cannot listen on {host}:{port}: {reason}")
+
+
 class Emulator:
     """The emulator in the current event loop, on a real socket."""
 
@@ -375,12 +424,17 @@ class Emulator:
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
+        """Listen; EmulatorBindError when the host or port cannot be had."""
+        check_port(self.port)
         # stop() lets streams in flight finish for up to a second, then cuts them.
         runner = web.AppRunner(self.state.app(), access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
         try:
             await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise bind_error(self.host, self.port, exc) from None
         except BaseException:
             await runner.cleanup()
             raise
@@ -415,7 +469,9 @@ def serve(
     *,
     log_path: str | Path | None = None,
 ) -> None:
-    """Serve until SIGINT or SIGTERM, with raised priority where the system allows it."""
+    """Serve until SIGINT or SIGTERM, with raised priority where the system allows it.
+    EmulatorBindError when it cannot listen on host:port."""
+    check_port(port)
     raise_priority()
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
         config = config if config is not None else EmulatorConfig()

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from loadgen.core.redact import redact_text
 from loadgen.core.sample import ErrorClass, Sample
 from loadgen.engine.request import Request
 
@@ -107,9 +108,10 @@ class Timeline:
     ) -> None:
         # The first failure is the cause; later ones (closing a broken stream) are consequences.
         if self.error is None:
+            # One choke point for every backend: a server may echo credentials back.
             self.error = error
-            self.error_code = code
-            self.error_message = message[:500]
+            self.error_code = redact_text(code)
+            self.error_message = redact_text(message)[:500]
             self.http_status = status
         self.mark_end()
 

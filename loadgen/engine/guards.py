@@ -24,8 +24,8 @@ class CircuitBreaker:
         limit = self._spec.error_rate
         if limit is None or sample.warmup or sample.end_us is None:
             return None
-        if sample.error is ErrorClass.DROPPED:
-            return None
+        if sample.error in (ErrorClass.DROPPED, ErrorClass.CANCELLED):
+            return None  # not the endpoint's failure: never sent, or stopped by the run
         failed = sample.error is not None and (
             self._spec.count_throttles or sample.error is not ErrorClass.THROTTLED
         )

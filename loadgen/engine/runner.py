@@ -24,7 +24,7 @@ class PhaseOutcome:
     scheduled: int = 0
     dispatched: int = 0
     dropped: int = 0
-    cancelled: int = 0  # in flight when the run was interrupted; no Sample is written
+    cancelled: int = 0  # in flight when the run stopped: each has a "cancelled" Sample
     first_offset_ns: int = 0
     last_offset_ns: int = 0
     first_dispatch_ns: int = 0
@@ -48,7 +48,6 @@ class Runner:
         timeouts: TimeoutSpec,
         t0_ns: int,
         admit: Callable[[Request], bool] | None = None,
-        on_cancel: Callable[[Request], None] | None = None,
         capture_text: bool = False,
     ) -> None:
         self._backend = backend
@@ -59,9 +58,6 @@ class Runner:
         self._t0_ns = t0_ns  # the origin every Sample's instants are measured from
         # A guard asked before each send; False ends the phase (the guard says why).
         self._admit = admit
-        # Told of each request cancelled in flight (an interrupt): no Sample, but its
-        # budget reservation must still be booked.
-        self._on_cancel = on_cancel
         self._in_flight: set[asyncio.Task[None]] = set()
         self._capture_text = capture_text  # keep response text for quality scoring
 
@@ -186,6 +182,12 @@ class Runner:
             timeline.fail(
                 ErrorClass.TIMEOUT, code, "a deadline from the scenario's timeouts passed"
             )
+        except asyncio.CancelledError:
+            # The run stopped with this request in flight: it left, so it is booked with what
+            # was measured (send, TTFT if it came) rather than vanishing from the counts.
+            timeline.fail(ErrorClass.CANCELLED, "Cancelled", "in flight when the run stopped")
+            self._emit(planned, timeline, intended_ns, dispatch_ns)
+            raise
         self._emit(planned, timeline, intended_ns, dispatch_ns)
 
     def _emit_dropped(self, planned: Planned, intended_ns: int, dispatch_ns: int) -> None:

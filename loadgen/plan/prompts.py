@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
 import json
+import os
 import random
+import stat
 import string
 from pathlib import Path
 from typing import Any
@@ -12,12 +15,29 @@ from loadgen.config.scenario import Scenario
 from loadgen.core.errors import ConfigError
 from loadgen.engine.request import Prompt
 
+# Caps on a dataset, documented in docs/dataset-format.md. One row: about a million tokens
+# of English text (4 characters a token). One file: ample for prompts, and a bound on the
+# memory the rows take (they are all held, and each is rendered once at start).
+MAX_ROW_BYTES = 4 * 1024 * 1024
+MAX_DATASET_BYTES = 256 * 1024 * 1024
+_MIB = 1024 * 1024
+
+# What stat says a path is, for a dataset path that is not a regular file.
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
 
 def load_rows(scenario: Scenario) -> list[dict[str, Any]]:
     spec = scenario.dataset
     if spec.rows is not None:
         rows = list(spec.rows)
         where = "dataset.rows"
+        _check_inline_sizes(rows, where)
     else:
         assert spec.path is not None
         path = scenario.base_dir / spec.path
@@ -29,16 +49,25 @@ def load_rows(scenario: Scenario) -> list[dict[str, Any]]:
 
 
 def _read_jsonl(path: Path, where: str) -> list[dict[str, Any]]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise ConfigError(
-            [f"{where}: no such file; the path is relative to the scenario"]
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{where}: cannot read it ({exc})"]) from None
+    data = _read_dataset_file(path, where)
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
     rows, problems = [], []
-    for number, line in enumerate(lines, start=1):
+    # Rows end at "\n" only (JSON Lines): a JSON string may hold U+2028 or U+0085 raw, which
+    # str.splitlines would take for line ends.
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if len(raw) > MAX_ROW_BYTES:
+            problems.append(
+                f"{where} line {number}: the row is {len(raw) / _MIB:.1f} MiB, over the "
+                f"{MAX_ROW_BYTES // _MIB} MiB limit for one row; shorten it (is the file JSON "
+                "Lines, one object per line?)"
+            )
+            continue
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(f"{where} line {number}: not UTF-8 ({exc.reason} at byte {exc.start})")
+            continue
         if not line.strip():
             continue
         try:
@@ -55,14 +84,115 @@ def _read_jsonl(path: Path, where: str) -> list[dict[str, Any]]:
     return rows
 
 
-def template_fields(template: str) -> set[str]:
+def _read_dataset_file(path: Path, where: str) -> bytes:
+    """The file's bytes, if it is a regular file within MAX_DATASET_BYTES.
+
+    Opened without blocking (a FIFO would wait for a writer) and checked on the open file
+    itself, so what is read is what was checked; read no further than the cap, so a file that
+    grows (or a device that never ends) cannot fill memory."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise ConfigError(
+            [f"{where}: no such file; the path is relative to the scenario"]
+        ) from None
+    except OSError as exc:
+        raise ConfigError([f"{where}: cannot read it ({exc.strerror})"]) from None
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            kind = next(
+                (name for test, name in _FILE_KINDS if test(status.st_mode)), "not a regular file"
+            )
+            raise ConfigError(
+                [
+                    f"{where}: is {kind}, not a regular file; dataset.path must name a JSON "
+                    "Lines file (copy the rows you need into one)"
+                ]
+            )
+    except BaseException:
+        os.close(fd)
+        raise
+    with open(fd, "rb") as file:
+        # O_NONBLOCK does nothing to a regular file's reads: they block as usual.
+        chunks, size = [], 0
+        while size <= MAX_DATASET_BYTES and status.st_size <= MAX_DATASET_BYTES:
+            try:
+                chunk = file.read(_MIB)
+            except OSError as exc:
+                raise ConfigError([f"{where}: cannot read it ({exc.strerror})"]) from None
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    if max(size, status.st_size) > MAX_DATASET_BYTES:
+        raise ConfigError(
+            [
+                f"{where}: the file is over the {MAX_DATASET_BYTES // _MIB} MiB limit for a "
+                "dataset; use a sample of its rows (rows are reused in turn when a run needs "
+                "more requests than there are rows)"
+            ]
+        )
+    return b"".join(chunks)
+
+
+def _check_inline_sizes(rows: list[Any], where: str) -> None:
+    problems = []
+    for index, row in enumerate(rows):
+        size = len(json.dumps(row, default=str).encode())
+        if size > MAX_ROW_BYTES:
+            problems.append(
+                f"{where}[{index}]: the row is {size / _MIB:.1f} MiB, over the "
+                f"{MAX_ROW_BYTES // _MIB} MiB limit for one row; shorten it"
+            )
+    if problems:
+        raise ConfigError(problems[:20])
+
+
+def template_fields(template: str, where: str = "prompt.template") -> set[str]:
+    """The row fields a template uses. Only plain `{field}` names are allowed: str.format
+    would otherwise follow `{row.__class__}` or `{row[0]}` into Python objects, and a format
+    spec (`{body:>1000000000}`) or conversion is a program, not a placeholder."""
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise ConfigError(
-            [f"prompt.template: {exc}; write literal braces as {{{{ and }}}}"]
-        ) from None
-    return {field.split(".")[0].split("[")[0] for _, field, _, _ in parsed if field}
+        raise ConfigError([f"{where}: {exc}; write literal braces as {{{{ and }}}}"]) from None
+    fields, problems = set(), []
+    for _, field, spec, conversion in parsed:
+        if field is None:
+            continue
+        shown = (
+            "{"
+            + field
+            + (f"!{conversion}" if conversion else "")
+            + (f":{spec}" if spec else "")
+            + "}"
+        )
+        problem = _field_problem(field, spec or "", conversion)
+        if problem:
+            problems.append(
+                f"{where}: {shown} {problem}; only plain {{field}} names are allowed: put "
+                "the text the prompt needs in a field of the rows (a literal brace is {{ or }})"
+            )
+        else:
+            fields.add(field)
+    if problems:
+        raise ConfigError(problems[:20])
+    return fields
+
+
+def _field_problem(field: str, spec: str, conversion: str | None) -> str | None:
+    if not field.strip():
+        return "has no field name"
+    if "." in field or "[" in field:
+        return "reaches into the value (attribute or index access)"
+    if field.isdigit():
+        return "is a position, not a field name"
+    if conversion:
+        return f"has a conversion (!{conversion})"
+    if spec:
+        return f"has a format spec (:{spec})"
+    return None
 
 
 def estimate_input_tokens(prompt: Prompt) -> int:
@@ -81,27 +211,38 @@ class PromptSource:
     def __init__(self, scenario: Scenario, rows: list[dict[str, Any]], seed: int) -> None:
         needed = template_fields(scenario.prompt.template)
         if scenario.prompt.system:
-            needed |= template_fields(scenario.prompt.system)
+            needed |= template_fields(scenario.prompt.system, "prompt.system")
         problems = []
         for index, row in enumerate(rows):
+            row_name = _row_name(row, index)
             missing = sorted(needed - row.keys())
             if missing:
-                row_name = row.get("id", f"row {index + 1}")
                 problems.append(
                     f"dataset {row_name}: lacks field(s) {', '.join(missing)} "
                     "that the prompt template uses"
                 )
+            # Null is never made into text ("None" in a prompt measures the wrong thing).
+            nulls = sorted(f for f in needed | {"id"} if f in row and row[f] is None)
+            if nulls:
+                leave_out = (
+                    " (or leave id out: the row's position names it)" if "id" in nulls else ""
+                )
+                problems.append(
+                    f"dataset {row_name}: field(s) {', '.join(nulls)} are null; give each a "
+                    f'value, "" for an empty text{leave_out}'
+                )
         if not problems:
-            # Render every row once now: a format spec or attribute the row cannot satisfy
-            # ({amount:d} on a string) must fail here, not mid-run.
+            # Render every row once now: a row the template cannot fill must fail here, not
+            # mid-run.
             for index, row in enumerate(rows):
                 try:
                     scenario.prompt.template.format_map(row)
                     if scenario.prompt.system:
                         scenario.prompt.system.format_map(row)
                 except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-                    row_name = row.get("id", f"row {index + 1}")
-                    problems.append(f"dataset {row_name}: the prompt template fails on it: {exc}")
+                    problems.append(
+                        f"dataset {_row_name(row, index)}: the prompt template fails on it: {exc}"
+                    )
         if problems:
             raise ConfigError(problems[:20])
         self._rows = list(rows)
@@ -125,3 +266,9 @@ class PromptSource:
             system=system,
             user=self._template.format_map(row),
         )
+
+
+def _row_name(row: dict[str, Any], index: int) -> str:
+    """How messages name a row: by its id, else by its position (1-based)."""
+    row_id = row.get("id")
+    return f"row {index + 1}" if row_id is None else str(row_id)

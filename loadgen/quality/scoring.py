@@ -19,6 +19,7 @@ import itertools
 import multiprocessing
 import os
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -163,8 +164,13 @@ def score_samples(
     *,
     parallel_from: int = PARALLEL_FROM,
     workers: int | None = None,
+    cancelled: threading.Event | None = None,
 ) -> list[ResponseScore]:
-    """Score every measured, successful response in samples.jsonl whose row has references."""
+    """Score every measured, successful response in samples.jsonl whose row has references.
+
+    `cancelled` set (the run was stopped while scoring): stop between responses or batches,
+    so that a stopped run does not wait for the rest; what was scored so far is returned."""
+    cancelled = cancelled or threading.Event()
     references = rows_with_references(rows_by_id)
     items = (
         (sample.model, sample.row_id, sample.response_text)
@@ -177,7 +183,12 @@ def score_samples(
     first = list(itertools.islice(items, parallel_from))
     if len(first) < parallel_from:
         scorer = Scorer(spec, sections)
-        return [scorer.score(model, row, references[row], text) for model, row, text in first]
+        scored = []
+        for model, row, text in first:
+            if cancelled.is_set():
+                break
+            scored.append(scorer.score(model, row, references[row], text))
+        return scored
     scores: list[ResponseScore] = []
     with ProcessPoolExecutor(
         max_workers=workers or os.cpu_count() or 1,
@@ -187,7 +198,7 @@ def score_samples(
         initargs=(references, spec, sections),
     ) as pool:
         batch = first
-        while batch:
+        while batch and not cancelled.is_set():
             scores.extend(pool.map(_score_in_worker, batch, chunksize=100))
             batch = list(itertools.islice(items, _BATCH))
     return scores
@@ -262,8 +273,17 @@ def scenario_sections(scenario: Scenario) -> list[str]:
 
 
 def report_sections(
-    scenario: Scenario, rows_by_id: Mapping[str, Mapping[str, Any]], samples_path: Path
+    scenario: Scenario,
+    rows_by_id: Mapping[str, Mapping[str, Any]],
+    samples_path: Path,
+    cancelled: threading.Event | None = None,
 ) -> dict[str, QualitySection]:
     """The `quality` section of every model of the scenario, from the run's samples."""
-    scores = score_samples(samples_path, rows_by_id, scenario.quality, scenario_sections(scenario))
+    scores = score_samples(
+        samples_path,
+        rows_by_id,
+        scenario.quality,
+        scenario_sections(scenario),
+        cancelled=cancelled,
+    )
     return model_sections(scores, [m.id for m in scenario.models], scenario.quality.worst)

@@ -31,6 +31,7 @@ COUNTERS = (
     "ConnectionErrors",
     "ProtocolErrors",
     "Dropped",
+    "Cancelled",  # sent, then stopped by the run (an interrupt, a guard) before the answer
 )
 ERROR_COUNTERS = {
     ErrorClass.THROTTLED: "Throttles",
@@ -85,9 +86,12 @@ class ModelInterval:
 
     def add(self, sample: Sample) -> None:
         counters = self.counters
+        if sample.error is ErrorClass.CANCELLED:
+            counters["Cancelled"] += 1  # stopped by the run, not failed by the endpoint
+            return
         if sample.error is not None:
             counters["Errors"] += 1
-            counters[ERROR_COUNTERS[sample.error]] += 1
+            counters[ERROR_COUNTERS[sample.error]] += 1  # CANCELLED returned above
             if sample.error is ErrorClass.DROPPED:
                 return  # never sent: no request, no latency, no tokens
         else:

@@ -53,6 +53,12 @@ class ModelStats:
         if sample.error is ErrorClass.DROPPED:
             self.errors[ErrorClass.DROPPED.value] += 1
             return
+        if sample.error is ErrorClass.CANCELLED:
+            # Counted apart, as the run's doing, not the endpoint's; a first token that came
+            # still counts, or a stop would leave only the fast requests' TTFT.
+            self.errors[ErrorClass.CANCELLED.value] += 1
+            self._record_ttft(sample)
+            return
         self.sent += 1
         self.cost.add(sample.cost_usd, sample.ok)
         if sample.error is None:
@@ -89,9 +95,8 @@ class ModelStats:
         # A failed request still shows in the counters and in the time series.
         if sample.error is not None:
             return
+        self._record_ttft(sample)
         for name, value in (
-            ("ttft_service", sample.ttft_service_us),
-            ("ttft_response", sample.ttft_response_us),
             ("ttlt_service", sample.ttlt_service_us),
             ("ttlt_response", sample.ttlt_response_us),
             ("tpot", sample.tpot_us),
@@ -100,6 +105,14 @@ class ModelStats:
             if value is not None:
                 latency[name].record(value)
         latency["itl"].record_many(sample.itl_us)
+
+    def _record_ttft(self, sample: Sample) -> None:
+        for name, value in (
+            ("ttft_service", sample.ttft_service_us),
+            ("ttft_response", sample.ttft_response_us),
+        ):
+            if value is not None:
+                self.latency[name].record(value)
 
     @property
     def out_of_range(self) -> int:

@@ -40,6 +40,8 @@ class TimeSeries:
             self._bucket(sample.intended_us)[2] += 1
             return
         self._bucket(sample.send_us if sample.send_us is not None else sample.dispatch_us)[0] += 1
+        if sample.error is ErrorClass.CANCELLED:
+            return  # sent, and stopped by the run: neither a completion nor an error
         if sample.end_us is not None:
             bucket = self._bucket(sample.end_us)
             bucket[1] += 1
@@ -133,7 +135,7 @@ class SecondDetail:
 
     def _add(self, sample: Sample) -> None:
         model = sample.model
-        if sample.error is not None:
+        if sample.error is not None and sample.error is not ErrorClass.CANCELLED:
             second = _second(sample.end_us if sample.end_us is not None else sample.intended_us)
             errors = self.errors.setdefault(model, {})
             errors[second] = errors.get(second, 0) + 1

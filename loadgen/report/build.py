@@ -34,7 +34,7 @@ from loadgen.report.schema import (
 )
 from loadgen.report.streaming_comparison import comparison_section
 
-SCHEMA_VERSION: Final = 1  # report.schema.SchemaVersion
+SCHEMA_VERSION: Final = 2  # report.schema.SchemaVersion; docs/report.md "Changes"
 
 # The generator is "limited" (its numbers understate what the endpoint could do) when:
 LAG_P99_LIMIT_MS = 10.0
@@ -156,6 +156,8 @@ def model_stats_from_section(section: ModelSection) -> ModelStats:
     stats.errors = Counter({name: errors[name] for name in REPORTED_ERRORS if errors[name]})
     if requests["dropped"]:
         stats.errors[ErrorClass.DROPPED.value] = requests["dropped"]
+    if cancelled := requests.get("cancelled", 0):
+        stats.errors[ErrorClass.CANCELLED.value] = cancelled
     stats.error_codes = Counter(requests["error_codes"])
     tokens = section["tokens"]
     stats.input_tokens_total = tokens["input"]["total"]
@@ -204,6 +206,7 @@ def _model_report(stats: ModelStats, *, priced: bool, project_rps: float | None)
             "ok": stats.ok,
             "errors": _error_counts(stats.errors),
             "dropped": stats.errors.get(ErrorClass.DROPPED.value, 0),
+            "cancelled": stats.errors.get(ErrorClass.CANCELLED.value, 0),
             "error_rate": _ratio(stats.sent - stats.ok, stats.sent),
             "throttle_rate": _ratio(stats.errors.get(ErrorClass.THROTTLED.value, 0), stats.sent),
             "error_codes": dict(sorted(stats.error_codes.items())),

@@ -9,8 +9,12 @@ measured window is the longest of theirs.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
+from collections import Counter
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from loadgen.config.thresholds import evaluate, parse_check, report_section
@@ -26,7 +30,13 @@ from loadgen.report.build import (
     model_sections,
     write_json_atomically,
 )
-from loadgen.report.saved_run import REPORT_FILE, SAMPLES_FILE, SavedRun, read_model_stats
+from loadgen.report.saved_run import (
+    REPORT_FILE,
+    SAMPLES_FILE,
+    SavedRun,
+    read_model_stats,
+    reading,
+)
 from loadgen.report.schema import (
     LagSummary,
     ModelSection,
@@ -38,20 +48,24 @@ from loadgen.report.schema import (
 
 # When parts ended differently, the merged status is the most serious of theirs.
 STATUS_ORDER = ("completed", "interrupted", "aborted")
+# Runs on different machines: how far apart their clocks may be and their windows still meet.
+OVERLAP_SLACK_S = 1.0
 
 
-def merge_runs(runs: list[SavedRun], out_dir: Path, *, force: bool = False) -> Report:
+def merge_runs(
+    runs: list[SavedRun], out_dir: Path, *, force: bool = False, allow_disjoint: bool = False
+) -> Report:
     """Write the merged report.json (and samples.jsonl when every part has one) into out_dir."""
-    _check_compatible(runs, out_dir, force)
+    check_mergeable(runs, out_dir, force=force, allow_disjoint=allow_disjoint)
+    with reading(*runs):
+        return _merge(runs, out_dir)
+
+
+def _merge(runs: list[SavedRun], out_dir: Path) -> Report:
     reports = [run.report for run in runs]
     stats = _merged_model_stats(runs)
-    try:
-        run_section = _merged_run_section(runs, stats)
-        timeseries = merge_timeseries(r["timeseries"] for r in reports)
-    except (KeyError, TypeError, ValueError) as exc:  # a report of another shape (--force)
-        raise ConfigError(
-            [f"cannot merge the run sections ({type(exc).__name__}: {exc})"], "loadgen merge"
-        ) from None
+    run_section = _merged_run_section(runs, stats)
+    timeseries = merge_timeseries(r["timeseries"] for r in reports)
     models = model_sections(stats, run_section["cost"])
     report: Report = {
         "schema_version": SCHEMA_VERSION,
@@ -89,15 +103,32 @@ def _merged_thresholds(
     return report_section(evaluate(checks, models))
 
 
-def _check_compatible(runs: list[SavedRun], out_dir: Path, force: bool) -> None:
+def check_mergeable(
+    runs: list[SavedRun], out_dir: Path, *, force: bool = False, allow_disjoint: bool = False
+) -> None:
+    """Refuse what cannot make one report (ConfigError, exit 2): fewer than two runs, the
+    output among the inputs, one run given twice, runs that did not run at the same time
+    (unless allow_disjoint), runs of different scenarios or schema versions (unless force)."""
     problems = []
     if len(runs) < 2:
         problems.append("give at least two runs to merge")
     inputs = {run.report_path.parent.resolve() for run in runs}
     if out_dir.resolve() in inputs:
         problems.append(f"-o {out_dir} is one of the runs being merged: choose a new folder")
+    problems += _duplicates(runs)
     if problems:
         raise ConfigError(problems, "loadgen merge")
+    with reading(*runs):
+        problems += _incompatible(runs)
+        if problems and not force:
+            problems.append("these runs do not belong in one report; --force merges them anyway")
+            raise ConfigError(problems, "loadgen merge")
+        if not allow_disjoint and (apart := _not_side_by_side(runs)):
+            raise ConfigError([apart], "loadgen merge")
+
+
+def _incompatible(runs: list[SavedRun]) -> list[str]:
+    problems = []
     first = runs[0].report
     for run in runs[1:]:
         for key, value, theirs in (
@@ -106,12 +137,85 @@ def _check_compatible(runs: list[SavedRun], out_dir: Path, force: bool) -> None:
         ):
             if value != theirs:
                 problems.append(f"{run.label} has {key} {theirs!r}, {runs[0].label} has {value!r}")
-    unknown = sorted({r.report["schema_version"] for r in runs} - {SCHEMA_VERSION})
+    unknown = sorted({r.report["schema_version"] for r in runs} - {SCHEMA_VERSION}, key=str)
     if unknown:
         problems.append(f"schema_version {unknown} is not the {SCHEMA_VERSION} this loadgen reads")
-    if problems and not force:
-        problems.append("these runs do not belong in one report; --force merges them anyway")
-        raise ConfigError(problems, "loadgen merge")
+    return problems
+
+
+def _duplicates(runs: list[SavedRun]) -> list[str]:
+    """One run given twice would count its requests twice. The same run is the same
+    report.json (by its real path), the same report (a copy of the folder), or the same
+    samples.jsonl; the parts of one --workers run differ in all three."""
+    sizes = Counter(path.stat().st_size for path in _samples(runs))
+    problems = []
+    seen: dict[tuple[str, object], SavedRun] = {}
+    for run in runs:
+        keys: list[tuple[str, object]] = [
+            ("the same report.json", run.report_path.resolve()),
+            ("an identical report.json", _digest(json.dumps(run.report, sort_keys=True))),
+        ]
+        samples = run.samples_path
+        if samples is not None and sizes[samples.stat().st_size] > 1:  # read only if it may be
+            keys.append(("an identical samples.jsonl", _file_digest(samples)))
+        same = next((key for key in keys if key in seen), None)
+        if same is not None:
+            first = seen[same].label
+            which = "given twice" if first == run.label else f"the same run as {first}"
+            problems.append(
+                f"{run.label} is {which} ({same[0]}): merged twice, its requests would count "
+                "twice; give each run once"
+            )
+        seen.update(dict.fromkeys(keys, run))
+    return problems
+
+
+def _samples(runs: list[SavedRun]) -> list[Path]:
+    return [run.samples_path for run in runs if run.samples_path is not None]
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _not_side_by_side(runs: list[SavedRun]) -> str | None:
+    """Why the runs cannot have run side by side (None when they could): merge adds their time
+    series second by second from each one's start, and sums their rates, as for runs made at
+    the same time. Their windows (run.started_at to run.ended_at) must overlap, give or take
+    OVERLAP_SLACK_S for the clocks of different machines."""
+    windows = [(_instant(run, "started_at"), _instant(run, "ended_at"), run) for run in runs]
+    last_start = max(windows, key=lambda w: w[0])
+    first_end = min(windows, key=lambda w: w[1])
+    if (last_start[0] - first_end[1]).total_seconds() <= OVERLAP_SLACK_S:
+        return None
+    return (
+        f"these runs did not run at the same time: {first_end[2].label} ended at "
+        f"{_clock(first_end[1])} UTC, before {last_start[2].label} started at "
+        f"{_clock(last_start[0])} UTC. merge adds runs made side by side (their time series "
+        "second by second, their rates summed); pass --allow-disjoint to merge runs made one "
+        "after another anyway"
+    )
+
+
+def _instant(run: SavedRun, key: str) -> datetime:
+    value = run.report["run"][key]  # type: ignore[literal-required]
+    try:
+        instant = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            [f"run.{key}: not a time such as 2026-01-31T12:00:00.000Z (found {value!r})"],
+            str(run.report_path),
+        ) from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+def _clock(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _merged_model_stats(runs: list[SavedRun]) -> dict[str, ModelStats]:

@@ -53,6 +53,7 @@ from loadgen.core.report_parts import (
     SeriesDetail,
     SeriesPercentiles,
     StageInfo,
+    StopPhase,
     StopStatus,
     ThresholdsSection,
     TimeSeriesSection,
@@ -107,6 +108,7 @@ __all__ = [
     "SeriesPercentiles",
     "ServiceAndResponse",
     "StageInfo",
+    "StopPhase",
     "StopStatus",
     "StreamingComparison",
     "StreamingFigures",
@@ -130,7 +132,7 @@ __all__ = [
     "validate_sample_line",
 ]
 
-SchemaVersion = Literal[1]
+SchemaVersion = Literal[2]
 
 # --- run -------------------------------------------------------------------------------------
 
@@ -141,6 +143,9 @@ class TargetInfo(TypedDict):
     provider: Literal["bedrock", "openai"]
     api: ApiName
     region: str | None
+    # Where the region came from: scenario (or --region), AWS_REGION, AWS_DEFAULT_REGION,
+    # "profile NAME", or emulator; null on the OpenAI path. Absent before schema_version 2.
+    region_source: NotRequired[str | None]
     endpoint_url: str | None
     emulated: bool
 
@@ -201,6 +206,9 @@ class RunSection(TypedDict):
     wall_s: float
     status: RunStatus
     status_reason: str | None
+    # The phase the first stop request came in; null for a run that was not stopped. Absent
+    # from reports written before loadgen recorded it.
+    stopped_in: NotRequired[StopPhase | None]
     target: TargetInfo
     load: LoadInfo
     seed: int
@@ -235,6 +243,9 @@ class RequestCounts(TypedDict):
     ok: int
     errors: ErrorCounts
     dropped: int  # never sent: the in-flight cap was hit
+    # Sent, then stopped by the run before the answer ended (not in sent or error_rate);
+    # absent from reports written before loadgen counted them.
+    cancelled: NotRequired[int]
     error_rate: float | None  # of sent; null when nothing was sent
     throttle_rate: float | None
     error_codes: dict[str, int]  # e.g. {"ThrottlingException": 3}

@@ -19,16 +19,13 @@ from loadgen.config.scenario import Scenario
 from loadgen.core.clock import Clock, MonotonicClock
 from loadgen.core.event_loop import run_blocking
 from loadgen.cost.price_check import resolve_prices
+from loadgen.engine.stopping import RunStop
 from loadgen.plan.prompts import PromptSource, load_rows
-from loadgen.report.build import write_json_atomically
 from loadgen.run.emulated import EMULATOR_REGION, emulated_target, start_emulator
-from loadgen.run.finish import (
-    RunResult,
-    finish,
-)
+from loadgen.run.finish import RunResult, exit_code_of, finish, mark_stop, write_report
 from loadgen.run.measure import measure
 from loadgen.run.options import RunOptions
-from loadgen.run.outputs import finish_outputs
+from loadgen.run.outputs import finish_outputs_stoppable
 from loadgen.run.preflight import check_models
 from loadgen.run.setup import (
     check_api_setup,
@@ -37,6 +34,7 @@ from loadgen.run.setup import (
     make_backend,
     prepare_out_dir,
 )
+from loadgen.run.sinks import check_output_targets
 
 
 def run(scenario: Scenario, options: RunOptions | None = None) -> RunResult:
@@ -47,11 +45,16 @@ def run(scenario: Scenario, options: RunOptions | None = None) -> RunResult:
 async def run_async(
     scenario: Scenario, options: RunOptions, clock: Clock | None = None
 ) -> RunResult:
+    """The run, from setup to the last file. One RunStop covers all of it: a signal in any
+    phase (setup, preflight, load, drain, scoring, publishing, writing) stops the step in
+    progress, and the run still writes its report and exits with the code for that cause."""
     clock = clock or MonotonicClock()
     seed = scenario.seed if scenario.seed is not None else random.SystemRandom().randrange(2**31)
     prompts = PromptSource(scenario, load_rows(scenario), seed)
     out_dir = prepare_out_dir(options.out_dir, scenario.name)
-    with contextlib.ExitStack() as stack:
+    check_output_targets(out_dir, options.emf)
+    stop = RunStop()
+    with stop.on_signals(), contextlib.ExitStack() as stack:
         target = scenario.target
         apis = apis_of_run(target.api, scenario.compare_streaming)
         check_api_setup(scenario, apis, options.emulated)
@@ -68,19 +71,26 @@ async def run_async(
         aws = (
             None if is_openai(target.api) else BedrockClient(target, scenario.timeouts, pool_size=1)
         )
+        found = None
         if aws is not None and credentials is None:
-            await check_aws_setup(aws, target)
-        region = target.region or (aws and aws.session().region_name) or EMULATOR_REGION
+            found = await stop.until_stopped(check_aws_setup(aws, target))
+        region, region_source = found or (target.region or EMULATOR_REGION, "scenario")
+        if options.emulated:
+            region_source = "emulator"
         prices = resolve_prices(scenario, region)
         if options.shared_backend is None:
-            await backend.start()
+            await stop.until_stopped(backend.start())
         try:
             if options.preflight:
-                endpoint = target.endpoint_url or f"the Bedrock endpoint in {target.region}"
-                await check_models(backend, [m.id for m in scenario.models], endpoint)
+                stop.phase = "preflight"
+                endpoint = target.endpoint_url or f"the Bedrock endpoint in {region}"
+                await stop.until_stopped(
+                    check_models(backend, [m.id for m in scenario.models], endpoint)
+                )
             freeze_setup_objects()
+            # A stop before this point sends nothing; the report still says where it came.
             measured = await measure(
-                scenario, options, clock, backend, prompts, seed, out_dir, target, prices
+                scenario, options, clock, backend, prompts, seed, out_dir, target, prices, stop
             )
             result = await finish(
                 scenario,
@@ -88,6 +98,7 @@ async def run_async(
                 prompts,
                 seed,
                 target,
+                (region, region_source),
                 options.emulated,
                 prices,
                 out_dir,
@@ -99,6 +110,12 @@ async def run_async(
                 await backend.close()
         if emulator is not None:
             result.report["run"]["emulator"] = await asyncio.to_thread(emulator.stats)
-            write_json_atomically(out_dir / "report.json", result.report)
-    finish_outputs(result.report, out_dir, options.html, options.display)
+            write_report(out_dir, result.report)
+        await finish_outputs_stoppable(result.report, out_dir, options.html, options.display, stop)
+        await asyncio.sleep(0)  # a signal that came during the last step is handled now
+        if stop.status is not None and result.report["run"]["status"] != stop.status:
+            # Stopped after report.json was written (while the page rendered): say so in it.
+            mark_stop(result.report, stop)
+            write_report(out_dir, result.report)
+            result.exit_code = exit_code_of(stop.status, result.report)
     return result

@@ -4,6 +4,9 @@ the exit code it earns."""
 from __future__ import annotations
 
 import asyncio
+import os
+import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,11 +16,12 @@ from loadgen.config.load_models import describe as describe_load
 from loadgen.config.load_models import target_rps as load_target_rps
 from loadgen.config.scenario import Scenario, TargetSpec
 from loadgen.config.thresholds import evaluate, report_section
-from loadgen.core.redact import redact_url
+from loadgen.core.errors import OutputError
+from loadgen.core.redact import redact_text, redact_url
 from loadgen.cost.price_check import describe_price
 from loadgen.cost.pricing import ResolvedPrice
 from loadgen.engine.runner import PhaseOutcome
-from loadgen.engine.stopping import ABORTED, INTERRUPTED
+from loadgen.engine.stopping import ABORTED, FAILED, INTERRUPTED, RunStop
 from loadgen.plan.prompts import PromptSource
 from loadgen.quality.scoring import report_sections
 from loadgen.report.build import RunInfo, build_report, write_json_atomically
@@ -30,6 +34,8 @@ EXIT_ABORTED = 3
 EXIT_INTERRUPTED = 130
 EXIT_THRESHOLDS = 99  # as k6: the run finished, but a threshold of the scenario failed
 EXIT_CLOUDWATCH = 5  # --require-cloudwatch, and not everything reached CloudWatch
+EXIT_OUTPUT = 6  # an output could not be written (disk full, folder gone, closed pipe)
+EXIT_WORKER_DIED = 7  # a worker process or Ray actor died; what it measured is merged
 
 
 @dataclass
@@ -45,12 +51,16 @@ async def finish(
     prompts: PromptSource,
     seed: int,
     target: TargetSpec,
+    region: tuple[str, str],  # the region requests went to, and where it was found
     emulated: bool,
     prices: dict[str, ResolvedPrice | None],
     out_dir: Path,
     require_cloudwatch: bool,
 ) -> RunResult:
-    """Write report.json; raise the run's internal error, if it had one, once it is written."""
+    """Write report.json; raise the run's internal error, if it had one, once it is written.
+
+    A stop request while scoring ends the scoring (the report then has no quality section)
+    and marks the run as stopped there; the report is written all the same."""
     outcomes, budget = measured.outcomes, measured.budget
     status = measured.stop.status or "completed"
     scheduled_rps, achieved_rps = _rates(outcomes)
@@ -60,7 +70,7 @@ async def finish(
         ended_at=utc_now(),
         status=status,
         status_reason=measured.stop.reason,
-        target=_describe_target(target, emulated),
+        target=_describe_target(target, region, emulated),
         load=describe_load(scenario.load),
         seed=seed,
         loadgen_version=__version__,
@@ -89,22 +99,20 @@ async def finish(
     # After the run, off the event loop: scoring must not delay what is being timed.
     quality: dict[str, QualitySection] = {}
     if measured.score_quality:
-        try:
-            quality = await asyncio.to_thread(
-                report_sections, scenario, prompts.rows_by_id(), measured.sinks.jsonl.path
-            )
-        except Exception as exc:  # what was measured must still be reported
-            report["run"]["notes"].append(f"quality scoring failed: {type(exc).__name__}: {exc}")
+        quality = await _score(scenario, prompts, measured, report)
     for model, section in report["models"].items():
         section["quality"] = quality.get(model)
     report["thresholds"] = thresholds_section(scenario, report)
     report["verdict"] = build_verdict(
         [spec.parsed() for spec in scenario.requirements], report["models"]
     )
-    write_json_atomically(out_dir / "report.json", report)
+    stop = measured.stop
+    stop.phase = "writing"
+    mark_stop(report, stop)
+    write_report(out_dir, report)
     if measured.failure is not None:
         raise measured.failure
-    exit_code = exit_code_of(status, report)
+    exit_code = exit_code_of(report["run"]["status"], report)
     published = report["run"].get("cloudwatch")
     if require_cloudwatch and published and not published["complete"]:
         # Before 99: monitoring that was required and is missing is a setup failure, which
@@ -113,9 +121,69 @@ async def finish(
     return RunResult(report=report, out_dir=out_dir, exit_code=exit_code)
 
 
+async def _score(
+    scenario: Scenario, prompts: PromptSource, measured: Measured, report: Report
+) -> dict[str, QualitySection]:
+    """Quality sections, scored in a thread; {} when a stop request ends the scoring (a run
+    stopped during load is still scored: what was measured is worth its scores)."""
+    stop = measured.stop
+    stop.phase = "scoring"
+    cancelled = threading.Event()
+    scoring = asyncio.to_thread(
+        report_sections, scenario, prompts.rows_by_id(), measured.sinks.jsonl.path, cancelled
+    )
+    try:
+        quality = await stop.until_stopped(scoring, even_if_stopped=True)
+    except Exception as exc:  # what was measured must still be reported
+        reason = redact_text(f"{type(exc).__name__}: {exc}")
+        report["run"]["notes"].append(f"quality scoring failed: {reason}")
+        return {}
+    finally:
+        cancelled.set()  # a stopped run does not wait for the rest of the scoring
+    if quality is None:
+        report["run"]["notes"].append("quality scoring was stopped: no quality section")
+        return {}
+    return quality
+
+
+def mark_stop(report: Report, stop: RunStop) -> None:
+    """The run's status as the stop left it: a stop after the load (while scoring, writing)
+    makes an interrupted run too, and says where it came."""
+    run = report["run"]
+    if stop.status is not None:
+        run["status"], run["status_reason"] = stop.status, stop.reason
+    run["stopped_in"] = stop.stopped_in
+
+
+def write_report(out_dir: Path, report: Report) -> None:
+    """report.json, atomically; when the folder refuses it (disk full, removed, read-only),
+    into the temp folder instead, and an OutputError says where (exit 6)."""
+    path = out_dir / "report.json"
+    try:
+        write_json_atomically(path, report)
+        return
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    try:
+        fd, fallback = tempfile.mkstemp(prefix="loadgen-report-", suffix=".json")
+        os.close(fd)
+        write_json_atomically(Path(fallback), report)
+    except OSError:
+        raise OutputError(
+            f"{path} could not be written ({reason}), nor a copy in the temp folder: the "
+            "run's figures are lost; free some space or give another --out"
+        ) from None
+    raise OutputError(f"{path} could not be written ({reason}); the report is in {fallback}")
+
+
 def exit_code_of(status: str, report: Report) -> int:
-    """3 aborted, 130 interrupted; a completed run 99 when a threshold failed, else 0."""
-    exit_code = {INTERRUPTED: EXIT_INTERRUPTED, ABORTED: EXIT_ABORTED}.get(status, EXIT_OK)
+    """3 aborted, 6 failed (an output), 130 interrupted; a completed run 99 when a threshold
+    failed, else 0."""
+    exit_code = {
+        INTERRUPTED: EXIT_INTERRUPTED,
+        ABORTED: EXIT_ABORTED,
+        FAILED: EXIT_OUTPUT,
+    }.get(status, EXIT_OK)
     if exit_code == EXIT_OK and report["thresholds"] and not report["thresholds"]["passed"]:
         exit_code = EXIT_THRESHOLDS
     return exit_code
@@ -140,11 +208,15 @@ def _rates(outcomes: list[PhaseOutcome]) -> tuple[float | None, float | None]:
     return scheduled, achieved
 
 
-def _describe_target(target: TargetSpec, emulated: bool) -> TargetInfo:
+def _describe_target(target: TargetSpec, region: tuple[str, str], emulated: bool) -> TargetInfo:
+    name, source = region
+    openai = is_openai(target.api)
     return {
-        "provider": "openai" if is_openai(target.api) else target.provider,
+        "provider": "openai" if openai else target.provider,
         "api": target.api,
-        "region": target.region,
+        "region": target.region if openai else name,
+        # scenario (or --region), AWS_REGION, AWS_DEFAULT_REGION, "profile NAME", or emulator
+        "region_source": None if openai else source,
         "endpoint_url": redact_url(target.endpoint_url),
         "emulated": emulated,
     }

@@ -15,6 +15,7 @@ from pathlib import Path
 from loadgen.config.apis import apis_of_run
 from loadgen.config.scenario import Scenario, TargetSpec
 from loadgen.core.clock import Clock
+from loadgen.core.redact import redact_text
 from loadgen.core.sample import ErrorClass, Sample
 from loadgen.cost.accounting import BudgetGuard, sample_cost, worst_case_cost
 from loadgen.cost.pricing import ResolvedPrice
@@ -22,7 +23,7 @@ from loadgen.engine.backend import Backend
 from loadgen.engine.guards import CircuitBreaker
 from loadgen.engine.request import Planned, Request
 from loadgen.engine.runner import PhaseOutcome, Runner
-from loadgen.engine.stopping import ABORTED, RunStop
+from loadgen.engine.stopping import ABORTED, FAILED, RunStop
 from loadgen.plan.phases import api_phases, phases, plan, worker_plan
 from loadgen.plan.prompts import PromptSource, estimate_input_tokens
 from loadgen.quality.scoring import scoring_wanted
@@ -60,7 +61,10 @@ async def measure(
     out_dir: Path,
     target: TargetSpec,
     prices: dict[str, ResolvedPrice | None],
+    stop: RunStop,
 ) -> Measured:
+    """Send the phases and record what comes back. `stop` is the run's: a stop requested
+    before (during preflight) sends nothing; one during load drains what is in flight."""
     apis = apis_of_run(scenario.target.api, scenario.compare_streaming)
     recorder = Recorder(
         compared_api=apis[1] if len(apis) > 1 else None,
@@ -69,11 +73,18 @@ async def measure(
     )
     for model in scenario.models:
         recorder.ensure_model(model.id)
-    sinks = RunSinks(
-        scenario, target, options.cloudwatch_outputs, options.quiet, out_dir / "samples.jsonl"
-    )
 
-    stop = RunStop()
+    def output_failed(reason: str) -> None:
+        stop.request(FAILED, f"output: {reason}")
+
+    sinks = RunSinks(
+        scenario,
+        target,
+        options.cloudwatch_outputs,
+        options.quiet,
+        out_dir / "samples.jsonl",
+        on_failure=output_failed,
+    )
     breaker = CircuitBreaker(scenario.circuit_breaker)
     budget = BudgetGuard(scenario.cost.max_usd) if scenario.cost.max_usd else None
 
@@ -93,11 +104,18 @@ async def measure(
         )
         return False
 
-    def on_cancel(request: Request) -> None:
-        if budget is not None:  # it may have been billed: book its whole reservation
-            budget.settle(request.request_id, None)
+    failures: list[Exception] = []  # bugs met while booking samples: raised after the report
 
     def on_sample(sample: Sample) -> None:
+        # Runs inside a request's task: an exception would vanish there while the run kept
+        # sending, so a bug stops the run instead, and surfaces once the report is written.
+        try:
+            book(sample)
+        except Exception as exc:
+            failures.append(exc)
+            stop.request(ABORTED, redact_text(f"internal error: {type(exc).__name__}: {exc}")[:300])
+
+    def book(sample: Sample) -> None:
         try:
             cost = sample_cost(prices.get(sample.model), sample)
         except ValueError:  # usage the price arithmetic rejects (negative counts): unknown
@@ -113,7 +131,6 @@ async def measure(
     # Response text is kept only when it will be scored.
     score_quality = scoring_wanted(scenario, prompts.rows_by_id().values(), options.quality)
     outcomes: list[PhaseOutcome] = []
-    failure: Exception | None = None
     await sinks.start()
     # t0 after every setup call: a client's first use loads its service model (hundreds of ms),
     # which inside the lead time would make the first requests late.
@@ -130,7 +147,6 @@ async def measure(
         timeouts=scenario.timeouts,
         t0_ns=t0_ns,
         admit=admit if budget is not None else None,
-        on_cancel=on_cancel,
         capture_text=score_quality,
     )
     progress = LiveProgress.start_if_wanted(
@@ -149,20 +165,23 @@ async def measure(
     )
 
     try:
-        with stop.on_signals():
-            await _run_phases(
-                runner, scenario, options, clock, prompts, seed, apis, t0_ns, stop, outcomes
-            )
+        await _run_phases(
+            runner, scenario, options, clock, prompts, seed, apis, t0_ns, stop, outcomes
+        )
     except Exception as exc:
         # A bug must not cost what was measured: stop, cancel what is in flight, write the
         # report (status aborted), then let the error surface.
-        failure = exc
-        stop.request(ABORTED, f"internal error: {type(exc).__name__}: {exc}"[:300])
+        failures.insert(0, exc)
+        stop.request(ABORTED, redact_text(f"internal error: {type(exc).__name__}: {exc}")[:300])
         await runner.drain(0, outcomes[-1] if outcomes else PhaseOutcome())
     finally:
         if progress is not None:
             await progress.stop()
-        await sinks.stop()
+        stop.phase = "publishing"
+        # The last CloudWatch interval goes out within its own timeout; a stop cuts it short
+        # (the report then says what was not published). samples.jsonl is closed either way.
+        await stop.until_stopped(sinks.stop(), even_if_stopped=True)
+        sinks.abandon()
     wall_s = time.perf_counter() - wall_start
     cpu_percent = 100 * (time.process_time() - cpu_start) / wall_s if wall_s else 0.0
     return Measured(
@@ -175,7 +194,7 @@ async def measure(
         started_at=started_at,
         wall_s=wall_s,
         cpu_percent=cpu_percent,
-        failure=failure,
+        failure=failures[0] if failures else None,
     )
 
 
@@ -216,11 +235,9 @@ async def _run_phases(
             phase_plan = worker_plan(phase_plan, scenario, options.worker, seed, first_ids[-1])
         if stop.status is not None:
             break
-        stop.current = asyncio.create_task(
-            _run_phase(runner, scenario, phase_plan, start_ns, outcome)
-        )
-        with contextlib.suppress(asyncio.CancelledError):
-            await stop.current
+        stop.phase = "load"
+        await stop.until_stopped(_run_phase(runner, scenario, phase_plan, start_ns, outcome))
+        stop.phase = "drain"
         await _drain(runner, outcome, stop, options.grace_s)
         if stop.status is not None:
             break
@@ -255,9 +272,12 @@ async def _drain(runner: Runner, outcome: PhaseOutcome, stop: RunStop, grace_s: 
     bounds the wait to the grace period; a second signal ends it at once."""
     while runner.in_flight:
         grace = None if stop.status is None else (0 if stop.hard else grace_s)
-        stop.current = asyncio.create_task(runner.drain(grace, outcome))
+        # A stop request during an unbounded wait ends it; the loop then waits again, now
+        # bounded by the grace period (none after a second signal).
+        stop.current = drain = asyncio.ensure_future(runner.drain(grace, outcome))
         with contextlib.suppress(asyncio.CancelledError):
-            await stop.current
+            await drain
+        stop.current = None
 
 
 def _planned_so_far(outcomes: list[PhaseOutcome]) -> int:

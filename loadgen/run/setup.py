@@ -4,17 +4,22 @@ credentials and region, the output folder), and the backend it sends through."""
 from __future__ import annotations
 
 import gc
-from datetime import UTC, datetime
 from pathlib import Path
 
 from loadgen.backends.apis import ApiRouter, check_invoke_models
 from loadgen.backends.apis import make_backend as make_api_backend
-from loadgen.backends.bedrock_client import EMULATOR_CREDENTIALS, BedrockClient
+from loadgen.backends.bedrock_client import (
+    EMULATOR_CREDENTIALS,
+    BedrockClient,
+    no_region_message,
+)
 from loadgen.config.apis import apis_of_run, is_openai
 from loadgen.config.scenario import Scenario, TargetSpec
 from loadgen.core.errors import ConfigError, PreflightError
+from loadgen.core.redact import redact_text, register_secrets
 from loadgen.engine.backend import Backend
 from loadgen.run.emulated import emulated_target
+from loadgen.run.out_folder import open_out_dir
 
 
 def check_api_setup(scenario: Scenario, apis: list[str], emulated: bool) -> None:
@@ -30,23 +35,32 @@ def check_api_setup(scenario: Scenario, apis: list[str], emulated: bool) -> None
         )
 
 
-async def check_aws_setup(backend: BedrockClient, target: TargetSpec) -> None:
-    session = backend.session()
+async def check_aws_setup(backend: BedrockClient, target: TargetSpec) -> tuple[str, str]:
+    """AWS credentials and a region, before anything is sent. The credentials found are
+    registered for redaction (loadgen/core/redact.py). Returns the region and where it came
+    from, as `find_region` (loadgen/backends/bedrock_client.py) says: `("eu-west-1",
+    "AWS_REGION")`."""
     try:
+        session = backend.session()
         credentials = await session.get_credentials()
+        frozen = None if credentials is None else await credentials.get_frozen_credentials()
     except Exception as exc:  # a broken profile or config file: say which, without secrets
-        raise PreflightError(f"AWS credentials could not be loaded: {type(exc).__name__}") from None
-    if credentials is None:
+        reason = redact_text(f"{type(exc).__name__}: {exc}")[:300]
+        raise PreflightError(
+            f"AWS credentials could not be loaded ({reason}). Check the profile (--profile, "
+            "target.profile or AWS_PROFILE) and its entries in ~/.aws/config and "
+            "~/.aws/credentials, or add --emulate to run against the built-in Bedrock emulator."
+        ) from None
+    if frozen is None:
         raise PreflightError(
             "no AWS credentials found. Configure them (aws configure, AWS_PROFILE, or "
             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or add --emulate to run against "
             "the built-in Bedrock emulator."
         )
-    if not (target.region or session.region_name):
-        raise PreflightError(
-            "no AWS region set. Pass --region (e.g. us-east-1), set AWS_REGION, or put "
-            "target.region in the scenario."
-        )
+    register_secrets(frozen.access_key, frozen.secret_key, frozen.token)
+    if backend.region is None:
+        raise PreflightError(no_region_message(target))
+    return backend.region
 
 
 def make_backend(
@@ -78,19 +92,11 @@ def backend_for(scenario: Scenario, emulator_url: str | None) -> Backend:
 
 
 def prepare_out_dir(out_dir: Path | None, scenario_name: str) -> Path:
-    if out_dir is None:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        out_dir = Path("reports") / f"{scenario_name}-{stamp}"
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        probe = out_dir / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise PreflightError(
-            f"cannot write to the output folder {out_dir}: {exc.strerror}; pass --out DIR"
-        ) from None
-    return out_dir
+    """The folder the run writes: `out_dir`, or a new `reports/<scenario>-<UTC time>/`; made,
+    checked writable, and locked until this process ends, so that no other run writes it
+    (loadgen/run/out_folder.py). Whether it may already hold a run is the command's call
+    (`claim_out_dir`, --force): a worker's or a sweep stage's folder is written over."""
+    return open_out_dir(out_dir, scenario_name)
 
 
 def freeze_setup_objects() -> None:

@@ -22,6 +22,10 @@ class WorkerOutcome:
     folder: Path
     exit_code: int | None
     error: str | None
+    died: str | None = None  # how it died ("killed by SIGKILL"); None: it ended on purpose
+    died_at_s: float | None = None  # when the parent saw it, from the start; None: before
+    merged_samples: int | None = None  # died: the samples.jsonl lines its report was rebuilt
+    # from (None: it left no samples.jsonl, or its lines could not come back)
 
 
 def merge_shares(
@@ -31,8 +35,12 @@ def merge_shares(
     outcomes: list[WorkerOutcome],
     wall_s: float,
     sent_by: str = "worker processes",
+    noun: str = "worker",
 ) -> Report:
-    """report.json of the whole run, from each worker's folder; samples.jsonl concatenated."""
+    """report.json of the whole run, from each worker's folder; samples.jsonl concatenated.
+
+    A worker that died makes the run `aborted`, its status reason naming the worker, how and
+    when it died, and what of its measurements is merged (loadgen/scale/dead_share.py)."""
     written = [o for o in outcomes if (o.folder / "report.json").is_file()]
     runs = [load_run(o.folder) for o in written]
     if len(runs) == 1:  # merge_runs wants two; one worker's report is the whole run
@@ -40,10 +48,16 @@ def merge_shares(
         if runs[0].samples_path is not None:
             shutil.copyfile(runs[0].samples_path, out_dir / "samples.jsonl")
     else:
-        report = merge_runs(runs, out_dir)
+        # Shares run together by construction; Ray nodes' clocks may still disagree by a second.
+        report = merge_runs(runs, out_dir, allow_disjoint=True)
     run_section = report["run"]
     # Each worker's report counts the whole scenario's rate as its target: the run's is one.
-    run_section["load"] = {**run_section["load"], "rate": scenario.load.rate}
+    # Each worker's report has its own part of max_in_flight (loadgen/scale/share.py).
+    run_section["load"] = {
+        **run_section["load"],
+        "rate": scenario.load.rate,
+        "max_in_flight": scenario.load.max_in_flight,
+    }
     run_section["generator"]["target_rps"] = scenario.load.rate
     per_worker: list[WorkerInfo] = []
     for outcome, saved in zip(written, runs, strict=True):
@@ -69,7 +83,7 @@ def merge_shares(
     for outcome in outcomes:
         if outcome not in written:
             notes.append(
-                f"worker {outcome.index} wrote no report (exit {outcome.exit_code}"
+                f"{noun} {outcome.index} wrote no report (exit {outcome.exit_code}"
                 f"{': ' + outcome.error if outcome.error else ''}): its share is missing"
             )
     for worker in per_worker:
@@ -78,6 +92,26 @@ def merge_shares(
                 f"worker {worker['worker']} used {worker['cpu_percent']:.0f} % of a core "
                 f"(> {CPU_WARNING_PERCENT:.0f} %): it may have been late; add --workers"
             )
+    dead = [o for o in outcomes if o.died is not None]
+    if dead:
+        run_section["status"] = "aborted"
+        run_section["status_reason"] = "; ".join(_death(o, noun) for o in dead)
+        dead_indices = {o.index for o in dead}
+        for worker in per_worker:
+            if worker["worker"] not in dead_indices and worker["status"] == "interrupted":
+                notes.append(
+                    f"{noun} {worker['worker']} was stopped when {noun} {dead[0].index} died"
+                )
     run_section["notes"] = notes
     run_section["wall_s"] = round(wall_s, 3)
     return report
+
+
+def _death(outcome: WorkerOutcome, noun: str) -> str:
+    """worker 1 died (killed by SIGKILL) at 3.2 s; its 41 samples so far are merged"""
+    at = "before the start" if outcome.died_at_s is None else f"at {outcome.died_at_s:.1f} s"
+    if outcome.merged_samples is not None:
+        kept = f"its {outcome.merged_samples} samples so far are merged"
+    else:
+        kept = "none of its samples could be merged"
+    return f"{noun} {outcome.index} died ({outcome.died}) {at}; {kept}"

@@ -13,6 +13,11 @@ share of the schedule. Actors may be on other machines, so:
 - live progress: where the driver draws it, each actor posts its snapshots to the barrier
   actor (fire and forget), and the driver collects them twice a second, as it would read a
   local worker's pipe (loadgen/scale/progress.py).
+- an actor that dies (its process killed, its node lost: Ray raises RayActorError) is
+  reported as such, as a local worker's death is: the run is `aborted`, exit 7, the status
+  reason names the actor. Its files died with it (an actor sends them at its end), so none
+  of its samples are merged. An actor whose run raises (a bug) sends back what it wrote, and
+  its report is rebuilt from its samples.jsonl (loadgen/scale/dead_share.py).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from loadgen.config.scenario import Scenario
-from loadgen.core.errors import ConfigError, LoadgenError, PreflightError
+from loadgen.core.errors import ConfigError, LoadgenError
 from loadgen.run import RunOptions, RunResult
 from loadgen.run.progress import REFRESH_S, ProgressSnapshot
 from loadgen.scale.merge_shares import WorkerOutcome
@@ -101,7 +106,13 @@ def run_with_ray(
                 [f"--workers {workers}: the Ray cluster has {cpus} CPUs; use at most them"]
             )
         return run_with_workers(
-            scenario, options, workers, launch=_run_actors, sent_by="Ray actors", cores=cpus
+            scenario,
+            options,
+            workers,
+            launch=_run_actors,
+            sent_by="Ray actors",
+            cores=cpus,
+            noun="actor",
         )
     finally:
         if started_ray:
@@ -154,6 +165,10 @@ class StartBarrier:
     def stops(self) -> int:
         return self.stop_requests
 
+    def start_instant(self) -> int | None:
+        """The common start in epoch nanoseconds; None before it (or called off)."""
+        return self.start_epoch_ns
+
     def post_progress(self, index: int, snapshot: ProgressSnapshot) -> None:
         """An actor's live progress snapshot, kept until the driver takes it."""
         self.snapshots.setdefault(index, []).append(snapshot)
@@ -183,7 +198,7 @@ class ShareActor:
             posted[:] = [barrier.post_progress.remote(spec.share.index, snapshot)]
 
         scratch = Path(tempfile.mkdtemp(prefix="loadgen-ray-"))
-        answer: dict[str, Any] = {"exit_code": None, "error": None}
+        answer: dict[str, Any] = {"exit_code": None, "error": None, "died": None}
         finished = threading.Event()
         # Ray blocks SIGINT in its worker processes; the run's own handler needs it, for the
         # stops the driver passes on (_pass_stops_on).
@@ -198,6 +213,8 @@ class ShareActor:
             answer["exit_code"] = 130
         except LoadgenError as exc:
             answer.update(exit_code=exc.exit_code, error=str(exc))
+        except Exception as exc:  # a bug: reported as a death, with what it wrote so far
+            answer["died"] = f"raised {type(exc).__name__}: {exc}"[:300]
         finally:
             for name in ("report.json", "samples.jsonl"):
                 path = scratch / name
@@ -245,17 +262,36 @@ class _SignalCount:
 
 
 def _answer(ray: Any, ref: Any) -> dict[str, Any]:
-    """An actor's answer, or one saying why there is none (the actor or its node died)."""
+    """An actor's answer, or one saying why there is none: the actor died (RayActorError:
+    its process or its node is gone) or its task failed outside the run (RayTaskError)."""
     try:
         return dict(ray.get(ref))
     except ray.exceptions.RayError as exc:
-        reason = f"the actor failed ({type(exc).__name__})"
-        return {"exit_code": None, "error": reason, "report.json": None, "samples.jsonl": None}
+        how = _last_line(exc) if isinstance(exc, ray.exceptions.RayTaskError) else None
+        died = f"{type(exc).__name__}" + (f": {how}" if how else "")
+        return {**_no_files(), "exit_code": None, "error": None, "died": died}
+
+
+def _last_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[-1][:200]
+
+
+def _no_files() -> dict[str, Any]:
+    return {"report.json": None, "samples.jsonl": None}
 
 
 def _not_ready() -> dict[str, Any]:
     error = f"not ready within {READY_TIMEOUT_S:.0f} s"
-    return {"exit_code": None, "error": error, "report.json": None, "samples.jsonl": None}
+    return {**_no_files(), "exit_code": None, "error": error, "died": None}
+
+
+def _seconds_since_start(ray: Any, barrier: Any) -> float | None:
+    """Now, in seconds from the common start (None: before it, or the barrier is gone)."""
+    with suppress(Exception):
+        start_epoch_ns = ray.get(barrier.start_instant.remote(), timeout=5)
+        if start_epoch_ns is not None:
+            return max(0.0, (time.time_ns() - int(start_epoch_ns)) / 1e9)
+    return None
 
 
 def _show_progress(ray: Any, barrier: Any, progress: WorkersProgress) -> None:
@@ -279,11 +315,12 @@ def _run_actors(
     folders = [out_dir / "workers" / str(k) for k in range(workers)]
     pending = {
         actor.run.remote(
-            scenario, share_spec(options, folders[k], k, workers, emulator_url), barrier
+            scenario, share_spec(options, folders[k], k, workers, emulator_url, scenario), barrier
         ): k
         for k, actor in enumerate(actors)
     }
     answers: dict[int, dict[str, Any]] = {}
+    died_at: dict[int, float | None] = {}
     deadline = time.monotonic() + READY_TIMEOUT_S
     settled = False  # started or called off: the barrier has done its job
     called_off = False  # no start: every share still running is stuck before it
@@ -301,6 +338,8 @@ def _run_actors(
                 for ref in done:
                     index = pending.pop(ref)
                     answers[index] = _answer(ray, ref)
+                    if answers[index].get("died") is not None:
+                        died_at[index] = _seconds_since_start(ray, barrier)
                     if answers[index]["exit_code"] not in (0, 99, 130) and not stopped:
                         # One share failed or stopped early (a guard): stop the others as Ctrl-C
                         # would; before the start, that calls the start off.
@@ -329,8 +368,14 @@ def _run_actors(
         for name in ("report.json", "samples.jsonl"):
             if answer[name] is not None:
                 (folders[k] / name).write_text(answer[name])
-        outcomes.append(WorkerOutcome(k, folders[k], answer["exit_code"], answer["error"]))
-    if not any((o.folder / "report.json").is_file() for o in outcomes):
-        reasons = "; ".join(f"actor {o.index}: {o.error or o.exit_code}" for o in outcomes)
-        raise PreflightError(f"no Ray actor wrote a report ({reasons})")
+        outcomes.append(
+            WorkerOutcome(
+                k,
+                folders[k],
+                answer["exit_code"],
+                answer["error"],
+                died=answer.get("died"),
+                died_at_s=died_at.get(k),
+            )
+        )
     return outcomes

@@ -1,5 +1,11 @@
 """What one worker does, in a local process or a Ray actor: the ordinary run on its share of
-the schedule, started at the instant the parent gives every worker."""
+the schedule, started at the instant the parent gives every worker.
+
+The scenario's limits are the whole run's, however many workers send it: worker k of N gets
+its part of `load.max_in_flight` (and of `target.max_connections`, when set), so that N
+workers hold no more requests in flight, and open no more connections, than one process
+would (docs/scaling.md, "Worker processes").
+"""
 
 from __future__ import annotations
 
@@ -25,11 +31,27 @@ class ShareSpec:
     grace_s: float
     preflight: bool
     progress: bool = False  # the parent draws live progress: send it snapshots
+    # This worker's part of load.max_in_flight and target.max_connections (part_of); None:
+    # the scenario's own (target.max_connections unset: the pool follows max_in_flight).
+    max_in_flight: int | None = None
+    max_connections: int | None = None
+
+
+def part_of(total: int, index: int, count: int) -> int:
+    """Worker `index`'s part of `total` split over `count` workers: the parts add up to it
+    (the first `total % count` workers take one more), and none is below 1."""
+    return max(1, total // count + (1 if index < total % count else 0))
 
 
 def share_spec(
-    options: RunOptions, folder: Path, index: int, count: int, emulator_url: str | None
+    options: RunOptions,
+    folder: Path,
+    index: int,
+    count: int,
+    emulator_url: str | None,
+    scenario: Scenario,
 ) -> ShareSpec:
+    connections = scenario.target.max_connections
     return ShareSpec(
         folder=folder,
         share=WorkerShare(index, count),
@@ -40,7 +62,25 @@ def share_spec(
         # first scheduled request a second of CPU.
         preflight=options.preflight,
         progress=options.display.progress_wanted(),
+        max_in_flight=part_of(scenario.load.max_in_flight, index, count),
+        max_connections=None if connections is None else part_of(connections, index, count),
     )
+
+
+def share_scenario(scenario: Scenario, spec: ShareSpec) -> Scenario:
+    """The scenario as this worker runs it: with its part of the in-flight cap and the pool.
+
+    The pool is sized `target.max_connections or load.max_in_flight` (loadgen/run/setup.py),
+    so splitting the cap splits the pool too when max_connections is unset.
+    """
+    update: dict[str, object] = {}
+    if spec.max_in_flight is not None:
+        update["load"] = scenario.load.model_copy(update={"max_in_flight": spec.max_in_flight})
+    if spec.max_connections is not None:
+        update["target"] = scenario.target.model_copy(
+            update={"max_connections": spec.max_connections}
+        )
+    return scenario.model_copy(update=update) if update else scenario
 
 
 class NotStarted(Exception):
@@ -72,4 +112,4 @@ def run_share(
         shared_emulator_url=spec.emulator_url,
         start_at=start_at,
     )
-    return run(scenario, options)
+    return run(share_scenario(scenario, spec), options)

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from multiprocessing.process import BaseProcess
 
+from loadgen.core.parent_death import set_parent_death_signal
+
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -32,3 +34,13 @@ def interrupt_all(processes: Sequence[BaseProcess]) -> None:
     for process in processes:
         if process.is_alive() and process.pid is not None:
             os.kill(process.pid, signal.SIGINT)
+
+
+def die_with_parent(parent_pid: int, signum: int = signal.SIGINT) -> None:
+    """In a worker: `signum` (a Ctrl-C: the run stops and writes its report) when the parent
+    is gone, however it ended. Linux only (prctl PR_SET_PDEATHSIG, tied to the thread that
+    started the worker, which waits for it to end); elsewhere a no-op."""
+    if not set_parent_death_signal(signum):
+        return
+    if os.getppid() != parent_pid:  # the parent ended before the request took effect
+        os.kill(os.getpid(), signum)

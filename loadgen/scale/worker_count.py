@@ -23,10 +23,19 @@ def default_workers(rate: float, cpus: int | None = None) -> int:
 
 
 def workers_for(scenario: Scenario, cpus: int | None = None) -> int:
-    """`--workers` left out: default_workers, or 1 where the run cannot be split."""
+    """`--workers` left out: default_workers, or 1 where the run cannot be split; never more
+    than the in-flight cap and the pool can be split among (one each at least)."""
     if _unsplittable(scenario):
         return 1
-    return default_workers(scenario.load.rate, cpus)
+    return min(default_workers(scenario.load.rate, cpus), *_split_limits(scenario).values())
+
+
+def _split_limits(scenario: Scenario) -> dict[str, int]:
+    """The limits split among the workers (loadgen/scale/share.py), by their scenario keys."""
+    limits = {"load.max_in_flight": scenario.load.max_in_flight}
+    if scenario.target.max_connections is not None:
+        limits["target.max_connections"] = scenario.target.max_connections
+    return limits
 
 
 def _unsplittable(scenario: Scenario) -> list[str]:
@@ -55,5 +64,12 @@ def check_workers(scenario: Scenario, workers: int, cores: int | None = None) ->
         problems.append(f"--workers {workers}: there are {cores} cores; use at most them")
     if workers > 1:
         problems.extend(_unsplittable(scenario))
+        # Split among the workers, each needs one at least: more workers would raise the limit.
+        for key, limit in _split_limits(scenario).items():
+            if workers > limit:
+                problems.append(
+                    f"--workers {workers}: {key} is {limit}, split among the workers and each "
+                    f"needs 1 at least; use at most --workers {limit}, or raise {key}"
+                )
     if problems:
         raise ConfigError(problems, str(scenario.base_dir))

@@ -17,13 +17,15 @@ merged to 100 values here, with the same error bound (docs/cloudwatch.md).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from loadgen.core.closed_pipe import silence_stdout
 from loadgen.core.sample import Sample
 from loadgen.record.interval_metrics import METRIC_UNITS, IntervalMetrics, tick_intervals
 
@@ -42,6 +44,7 @@ class EmfSink:
         dimensions: Mapping[str, str] | None = None,
         interval_s: float = 60.0,
         storage_resolution: int = 60,
+        on_failure: Callable[[str], None] | None = None,
     ) -> None:
         extra = dict(dimensions or {})
         if clash := sorted({"Model", "Scenario", *METRIC_UNITS} & set(extra)):
@@ -60,6 +63,8 @@ class EmfSink:
         self._stopping = asyncio.Event()
         self._ticker: asyncio.Task[None] | None = None
         self._out: TextIO | None = None
+        self._on_failure = on_failure
+        self.failure: str | None = None  # why EMF lines stopped being written, if they did
 
     def add(self, sample: Sample) -> None:
         self._metrics.add(sample)
@@ -84,16 +89,37 @@ class EmfSink:
             await ticker
         finally:
             if self._out is not None and self._out is not sys.stdout:
-                self._out.close()
+                try:
+                    self._out.close()
+                except OSError as exc:
+                    self._failed(exc)
             self._out = None
 
     async def _write_interval(self) -> None:
         timestamp = datetime.now(UTC)
-        assert self._out is not None
-        for data in await self._metrics.close(timestamp):
-            self._out.write(json.dumps(emf_document(data, self.namespace, timestamp)) + "\n")
-            self.lines += 1
-        self._out.flush()
+        documents = await self._metrics.close(timestamp)
+        if self._out is None:  # a write failed before: the interval is folded, not written
+            return
+        try:
+            for data in documents:
+                self._out.write(json.dumps(emf_document(data, self.namespace, timestamp)) + "\n")
+                self.lines += 1
+            self._out.flush()
+        except OSError as exc:  # a full disk, or a reader that closed its end of the pipe
+            self._failed(exc)
+
+    def _failed(self, exc: OSError) -> None:
+        where = "stdout" if self._out is sys.stdout else str(self.target)
+        self.failure = f"EMF lines could not be written to {where} ({exc.strerror or exc})"
+        if self._out is sys.stdout:
+            silence_stdout()
+        else:
+            with contextlib.suppress(OSError):
+                assert self._out is not None
+                self._out.close()
+        self._out = None
+        if self._on_failure is not None:
+            self._on_failure(self.failure)
 
 
 def emf_document(data: list[dict[str, Any]], namespace: str, timestamp: datetime) -> dict[str, Any]:

@@ -1,8 +1,17 @@
 """samples.jsonl: one line per request, written as each request finishes (read back with
-loadgen.core.sample.read_samples)."""
+loadgen.core.sample.read_samples).
+
+A write that fails (disk full, the folder removed or made read-only) is not raised into the
+runner: the file is cut back to its last whole line, the sink stops writing, and
+`on_failure` is told once, so the run can stop sending and still write its report.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -11,23 +20,59 @@ from loadgen.core.sample import Sample
 
 
 class JsonlSink:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, on_failure: Callable[[str], None] | None = None) -> None:
         self.path = path
         self._handle: IO[bytes] | None = None
+        self._on_failure = on_failure
         self.lines = 0
+        self.unwritten = 0  # samples that came after a failed write
+        self.failure: str | None = None
+        self._whole_bytes = 0  # the file's length up to its last whole line
 
     def start(self) -> None:
-        self._handle = self.path.open("wb")
+        # Unbuffered: one write call per line, which reaches the file at once (as a flush per
+        # line did) and leaves nothing in a buffer that a failed write could still spill.
+        self._handle = self.path.open("wb", buffering=0)
 
     def add(self, sample: Sample) -> None:
-        assert self._handle is not None, "start() the sink first"
-        # Flushed per line: each sample reaches the file as one whole line, so a run killed
-        # at any instant leaves a file whose every line parses.
-        self._handle.write(fast_json.dumps_line(sample.to_json_dict()))
-        self._handle.flush()
+        handle = self._handle
+        if handle is None:
+            if self.failure is None:
+                raise RuntimeError("start() the sink first")
+            self.unwritten += 1
+            return
+        line = fast_json.dumps_line(sample.to_json_dict())
+        try:
+            # Each sample reaches the file as one whole line, so a run killed at any instant
+            # leaves a file whose every line parses.
+            rest = memoryview(line)
+            while rest:  # more than one pass only after a short write (a disk filling up)
+                written = handle.write(rest)
+                if not written:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                rest = rest[written:]
+        except OSError as exc:
+            self._failed(handle, exc)
+            return
+        self._whole_bytes += len(line)
         self.lines += 1
+
+    def _failed(self, handle: IO[bytes], exc: OSError) -> None:
+        self.unwritten += 1
+        self.failure = f"{self.path} could not be written ({exc.strerror or exc})"
+        self._handle = None
+        # What reached the disk may end in part of a line: cut it back to the last whole one.
+        with contextlib.suppress(OSError):
+            os.ftruncate(handle.fileno(), self._whole_bytes)
+        with contextlib.suppress(OSError):
+            handle.close()
+        if self._on_failure is not None:
+            self._on_failure(self.failure)
 
     def stop(self) -> None:
         if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+            handle, self._handle = self._handle, None
+            try:
+                handle.close()
+            except OSError as exc:  # the last flush can fail as any write can
+                self._failed(handle, exc)

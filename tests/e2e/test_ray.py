@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import io
 import itertools
@@ -140,6 +141,72 @@ def test_ctrl_c_on_the_driver_stops_every_actor_and_the_report_is_written(
     assert report["run"]["status"] == "interrupted"
     assert report["run"]["wall_s"] < 40
     assert {w["status"] for w in report["run"]["workers"]} == {"interrupted"}
+    assert report["models"]["fixed-model"]["requests"]["sent"] > 0
+
+
+def _actor_writing_samples(min_lines: int) -> int | None:
+    """The pid of a process (an actor) with a loadgen-ray-*/samples.jsonl of `min_lines`
+    lines or more open: an actor mid-run."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in (proc / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    path = Path(os.readlink(fd))
+                    ours = path.name == "samples.jsonl" and path.parent.name.startswith(
+                        "loadgen-ray-"
+                    )
+                    if ours and len(path.read_bytes().splitlines()) >= min_lines:
+                        return int(proc.name)
+    return None
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="finds the actor through /proc")
+def test_an_actor_that_dies_is_reported_as_died_not_as_an_interrupt(
+    local_ray: Any, make_scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    from loadgen.scale.ray_workers import run_with_ray
+
+    scenario = make_scenario(
+        load={"rate": 10, "arrival": "constant", "duration": "120s", "requests": None},
+        emulator={"profiles": {"fixed-model": PROFILE}},
+    )
+    options = RunOptions(
+        out_dir=tmp_path, emulate=True, quiet=True, html=False, console=Console(quiet=True)
+    )
+    killed: list[int] = []
+
+    def kill_an_actor_mid_run() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            pid = _actor_writing_samples(5)
+            if pid is not None:
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                return
+            time.sleep(0.2)
+
+    killer = threading.Thread(target=kill_an_actor_mid_run, daemon=True)
+    killer.start()
+    result = run_with_ray(scenario, options, None, 2)
+    killer.join()
+    assert killed, "no actor was found mid-run"
+    report = result.report
+    assert result.exit_code == 7
+    assert report["run"]["status"] == "aborted"
+    reason = report["run"]["status_reason"] or ""
+    found = re.fullmatch(r"actor ([01]) died \((\w+)\) at \d+\.\d s; (.*)", reason)
+    assert found, reason
+    assert found[2] in ("ActorDiedError", "RayActorError"), reason
+    # Its files died with it (an actor sends them at its end): the report says so.
+    assert found[3] == "none of its samples could be merged"
+    # The other actor was stopped (as Ctrl-C stops it), well before the 120 s were up.
+    survivor = 1 - int(found[1])
+    assert [(w["worker"], w["status"]) for w in report["run"]["workers"]] == [
+        (survivor, "interrupted")
+    ]
+    assert report["run"]["wall_s"] < 100
     assert report["models"]["fixed-model"]["requests"]["sent"] > 0
 
 

@@ -107,9 +107,17 @@ def replayed(*run_dirs: Path) -> ModelStats:
     return stats
 
 
+# The fixture's runs are made one after another (so that no run's measurement feels another's
+# start-up): merging them takes --allow-disjoint. tests/e2e/test_commands_errors.py merges runs
+# made side by side without it.
+DISJOINT = "--allow-disjoint"
+
+
 def test_merge_is_exact(runs: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "merged"
-    completed = loadgen("merge", str(runs["base"]), str(runs["rerun"]), "-o", str(out), "-q")
+    completed = loadgen(
+        "merge", str(runs["base"]), str(runs["rerun"]), "-o", str(out), "-q", DISJOINT
+    )
     assert completed.returncode == 0, completed.stderr
     merged = json.loads((out / "report.json").read_text())
     parts = [json.loads((runs[n] / "report.json").read_text()) for n in ("base", "rerun")]
@@ -150,7 +158,9 @@ def test_merge_refuses_other_scenarios_unless_forced(runs: dict[str, Path], tmp_
     assert "Traceback" not in refused.stderr
     assert not (tmp_path / "m").exists()
 
-    forced = loadgen("merge", str(runs["base"]), str(other), "-o", str(tmp_path / "m"), "--force")
+    forced = loadgen(
+        "merge", str(runs["base"]), str(other), "-o", str(tmp_path / "m"), "--force", DISJOINT
+    )
     assert forced.returncode == 0, forced.stderr
     merged = json.loads((tmp_path / "m" / "report.json").read_text())
     assert not (tmp_path / "m" / "samples.jsonl").exists()  # one part had none
@@ -301,7 +311,7 @@ def test_merge_judges_the_parts_thresholds_on_the_merged_figures(
         (part / "report.json").write_text(json.dumps(report))
         parts.append(str(part))
     out = tmp_path / "merged"
-    completed = loadgen("merge", *parts, "-o", str(out), "-q")
+    completed = loadgen("merge", *parts, "-o", str(out), "-q", DISJOINT)
     assert completed.returncode == 0, completed.stderr
     merged = json.loads((out / "report.json").read_text())
     section = merged["thresholds"]

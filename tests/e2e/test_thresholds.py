@@ -80,4 +80,4 @@ def test_a_threshold_for_one_model_judges_that_model_only(tmp_path: Path) -> Non
     # The same check on the slow model fails the run.
     data["thresholds"][1]["model"] = "slow-model"
     path.write_text(yaml.safe_dump(data))
-    assert loadgen(*args).returncode == 99
+    assert loadgen(*args, "--force").returncode == 99  # the same folder again

@@ -24,11 +24,20 @@ from loadgen.scale.workers import run_with_workers
 from tests.conftest import ScenarioFactory
 
 PROFILE = {"ttft_ms": 50, "itl_ms": 5, "output_tokens": 10, "tokens_per_delta": 1}
+# Slow answers (about 420 ms), so that a small in-flight cap is full most of the time.
+SLOW = {"ttft_ms": 400, "itl_ms": 5, "output_tokens": 5, "tokens_per_delta": 1}
 
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
     config = EmulatorConfig.model_validate({"seed": 2, "profiles": {"fixed-model": PROFILE}})
+    with EmulatorProcess(config) as process:
+        yield process.url
+
+
+@pytest.fixture(scope="module")
+def slow_endpoint() -> Iterator[str]:
+    config = EmulatorConfig.model_validate({"seed": 2, "profiles": {"fixed-model": SLOW}})
     with EmulatorProcess(config) as process:
         yield process.url
 
@@ -95,6 +104,69 @@ def test_ctrl_c_stops_every_worker_and_the_report_is_written(
     assert json.loads((tmp_path / "report.json").read_text())["run"]["status"] == "interrupted"
 
 
+def test_the_in_flight_cap_is_split_so_two_workers_drop_as_one_process(
+    slow_endpoint: str, aws_env: dict[str, str], make_scenario: ScenarioFactory, tmp_path: Path
+) -> None:
+    # 40 req/s of ~420 ms answers would keep ~17 in flight: a cap of 4 drops most of them.
+    scenario = make_scenario(
+        target={"endpoint_url": slow_endpoint},
+        load={"rate": 40, "arrival": "constant", "requests": 200, "max_in_flight": 4},
+    )
+    one = run(scenario, _options(tmp_path / "one")).report
+    two = run_with_workers(scenario, _options(tmp_path / "two"), 2).report
+    # Each worker ran with its part of the cap (the pool, sized by it, with it); the merged
+    # report states the scenario's own.
+    parts = [
+        json.loads((tmp_path / "two" / "workers" / k / "report.json").read_text())
+        for k in ("0", "1")
+    ]
+    assert [p["run"]["load"]["max_in_flight"] for p in parts] == [2, 2]
+    assert two["run"]["load"]["max_in_flight"] == 4
+    # What the cap means: never more than 4 requests in flight at once, across both workers
+    # (measured from the samples: each request from its dispatch to its end), and the cap
+    # was reached. With the cap per worker, as it was, two workers held 8.
+    for folder in ("one", "two"):
+        assert _most_in_flight(tmp_path / folder / "samples.jsonl") == 4, folder
+    dropped_one = one["run"]["generator"]["dropped"]
+    dropped_two = two["run"]["generator"]["dropped"]
+    assert dropped_one > 100  # the cap really bit
+    # The same drops, within 20 of 200. Through a full cap, each of its 4 slots sends one
+    # request per answer (~420 ms) plus the wait for the next arrival of its own share: up to
+    # 25 ms in one process, 50 ms with two workers (each sends every other request), so
+    # ~6 % fewer sends at most (~3 of ~48), the rest being how the answers' times differ
+    # between the two runs on a loaded machine (answers 40 % slower in one run would cost
+    # ~14). A cap per worker would let twice as many through: ~45 fewer drops.
+    assert abs(dropped_two - dropped_one) <= 20, (dropped_one, dropped_two)
+
+
+def _most_in_flight(samples: Path) -> int:
+    """The most requests in flight at one instant: dispatched and not yet ended."""
+    events = []
+    for line in samples.open():
+        sample = json.loads(line)
+        if sample["error"] != "dropped":
+            events += [(sample["dispatch_us"], 1), (sample["end_us"], -1)]
+    in_flight = most = 0
+    for _, step in sorted(events):  # at one instant, an end (-1) before a dispatch (+1)
+        in_flight += step
+        most = max(most, in_flight)
+    return most
+
+
+def test_more_workers_than_the_in_flight_cap_are_refused(make_scenario: ScenarioFactory) -> None:
+    capped = make_scenario(load={"max_in_flight": 3})
+    check_workers(capped, 3, cores=8)
+    with pytest.raises(ConfigError, match=r"--workers 4: load.max_in_flight is 3") as refused:
+        check_workers(capped, 4, cores=8)
+    assert "each needs 1 at least; use at most --workers 3" in str(refused.value)
+    pooled = make_scenario(target={"max_connections": 2})
+    with pytest.raises(ConfigError, match=r"--workers 3: target.max_connections is 2"):
+        check_workers(pooled, 3, cores=8)
+    # Left to its default, the count never passes the cap (one per 200 req/s would be 5).
+    fast = make_scenario(load={"rate": 1000, "max_in_flight": 3})
+    assert workers_for(fast, cpus=8) == 3
+
+
 def test_default_workers_follow_the_rate_up_to_the_cores() -> None:
     assert default_workers(10, cpus=8) == 1
     assert default_workers(250, cpus=8) == 2
@@ -134,3 +206,17 @@ def test_cli_refuses_zero_workers(tmp_path: Path, aws_env: dict[str, str]) -> No
     outcome = CliRunner().invoke(main, ["run", str(path), "--workers", "0", "--emulate"])
     assert outcome.exit_code == 2, outcome.output
     assert "--workers 0" in outcome.output
+
+
+def test_cli_refuses_more_workers_than_the_in_flight_cap(
+    tmp_path: Path, aws_env: dict[str, str]
+) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: s\nmodels: [m]\nprompt: {template: hi}\ndataset: {rows: [{x: 1}]}\n"
+        "load: {rate: 1, requests: 1}\ncost: {allow_unpriced: true}\n"
+    )
+    arguments = ["run", str(path), "--workers", "2", "--max-in-flight", "1", "--emulate"]
+    outcome = CliRunner().invoke(main, [*arguments, "--out", str(tmp_path / "out")])
+    assert outcome.exit_code == 2, outcome.output
+    assert "--workers 2: load.max_in_flight is 1" in outcome.output

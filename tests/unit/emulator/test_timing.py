@@ -211,6 +211,6 @@ def test_emulator_process_that_cannot_bind_says_why() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         process = EmulatorProcess(CONFIG, port=taken.getsockname()[1])
-        with pytest.raises(EmulatorStartError, match=r"exited with code 1(.|\n)*in use"):
+        with pytest.raises(EmulatorStartError, match=r"exited with code 2(.|\n)*in use"):
             process.start()
     assert process.pid is None

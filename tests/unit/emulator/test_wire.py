@@ -155,8 +155,9 @@ def test_config_files_load(tmp_path: Path) -> None:
 
 
 def test_emulator_shares_no_code_with_the_client_side() -> None:
-    """No botocore, and nothing from the rest of loadgen: a protocol bug shared by both sides
-    would cancel out in these tests."""
+    """No botocore, and nothing of the client side's protocol code: a protocol bug shared by
+    both sides would cancel out in these tests. Of loadgen's core the emulator takes only what
+    carries no protocol: the error tree and the parent-death signal."""
     root = REPO
     package = root / "loadgen" / "emulator"
     sources = list(package.rglob("*.py"))
@@ -172,7 +173,9 @@ def test_emulator_shares_no_code_with_the_client_side() -> None:
     assert not roots & {"botocore", "boto3", "aiobotocore", "aioboto3"}
     own = {".".join(source.relative_to(root).with_suffix("").parts) for source in sources}
     assert {name for name in imported if name.startswith("loadgen.")} <= own | {
-        "loadgen.emulator.apis"
+        "loadgen.emulator.apis",
+        "loadgen.core.errors",
+        "loadgen.core.parent_death",
     }
 
 

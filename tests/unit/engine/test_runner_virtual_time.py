@@ -89,7 +89,7 @@ async def test_lag_does_not_accumulate() -> None:
     assert intended[-1] - intended[0] == 49 * 10_000
 
 
-async def test_interrupted_drain_cancels_and_counts() -> None:
+async def test_interrupted_drain_cancels_counts_and_books_each_request() -> None:
     clock, backend, samples = VirtualClock(), HeldBackend(), []
     runner = Runner(
         backend, clock, samples.append, max_in_flight=10, timeouts=TimeoutSpec(), t0_ns=clock.now
@@ -98,8 +98,34 @@ async def test_interrupted_drain_cancels_and_counts() -> None:
     await runner.run_phase(iter(plan(4, 1)), clock.now, outcome)
     await runner.drain(0.01, outcome)
     assert outcome.cancelled == 4
-    assert samples == []
     assert runner.in_flight == 0
+    # Every request that left is booked, with what was measured before the stop.
+    assert sorted(s.request_id for s in samples) == sorted(p.request.request_id for p in plan(4, 1))
+    assert {s.error for s in samples} == {ErrorClass.CANCELLED}
+    assert all(s.send_us is not None and s.first_token_us is None for s in samples)
+
+
+async def test_a_cancelled_request_keeps_its_first_token() -> None:
+    class FirstTokenThenHeld(HeldBackend):
+        async def execute(self, request: Request, timeline: Timeline) -> None:
+            timeline.mark_send()
+            timeline.mark_content()  # the first token came, the rest never will
+            await self.release.wait()
+
+    clock, samples = VirtualClock(), []
+    runner = Runner(
+        FirstTokenThenHeld(),
+        clock,
+        samples.append,
+        max_in_flight=10,
+        timeouts=TimeoutSpec(),
+        t0_ns=clock.now,
+    )
+    outcome = PhaseOutcome()
+    await runner.run_phase(iter(plan(2, 1)), clock.now, outcome)
+    await runner.drain(0, outcome)
+    assert [s.error for s in samples] == [ErrorClass.CANCELLED] * 2
+    assert all(s.first_token_us is not None and s.ttft_service_us is not None for s in samples)
 
 
 async def test_first_token_timeout_is_a_timeout_sample() -> None:

@@ -16,6 +16,7 @@ from loadgen.record.recorder import Recorder
 from loadgen.run import RunOptions
 from loadgen.run.progress import ProgressBoard, ProgressPlan, SnapshotPublisher
 from loadgen.scale.share import share_spec
+from tests.conftest import ScenarioFactory
 
 MODELS = ["model-a", "model-b"]
 SECOND_NS = 1_000_000_000
@@ -106,15 +107,16 @@ def test_snapshots_of_two_workers_sum_and_their_ttft_buckets_merge_exactly() -> 
 
 
 def test_workers_take_snapshots_only_where_the_parent_draws_them(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, make_scenario: ScenarioFactory
 ) -> None:
+    scenario = make_scenario()
     monkeypatch.delenv("LOADGEN_PROGRESS", raising=False)
     piped = RunOptions(console=Console(file=io.StringIO()))  # not a terminal
-    assert not share_spec(piped, Path("w"), 0, 2, None).progress
+    assert not share_spec(piped, Path("w"), 0, 2, None, scenario).progress
     quiet = RunOptions(quiet=True, console=Console(file=io.StringIO(), force_terminal=True))
-    assert not share_spec(quiet, Path("w"), 0, 2, None).progress
+    assert not share_spec(quiet, Path("w"), 0, 2, None, scenario).progress
     monkeypatch.setenv("LOADGEN_PROGRESS", "1")  # forced on, as for a single process
-    assert share_spec(piped, Path("w"), 0, 2, None).progress
+    assert share_spec(piped, Path("w"), 0, 2, None, scenario).progress
     terminal = RunOptions(console=Console(file=io.StringIO(), force_terminal=True))
     monkeypatch.delenv("LOADGEN_PROGRESS")
-    assert share_spec(terminal, Path("w"), 0, 2, None).progress
+    assert share_spec(terminal, Path("w"), 0, 2, None, scenario).progress
