@@ -17,6 +17,22 @@ from typing import Literal, NotRequired
 
 from typing_extensions import TypedDict  # pydantic reads typing's own only from Python 3.12
 
+# The latency histograms a model keeps (loadgen/record/model_stats.py), by name.
+LatencyName = Literal[
+    "ttft_service",
+    "ttft_response",
+    "ttlt_service",
+    "ttlt_response",
+    "itl",
+    "tpot",
+    "schedule_lag",
+    "client_prep",
+    "pool_wait",
+    "server_latency",  # what Bedrock reports: latencyMs, invocationLatency
+    "server_first_byte",  # Bedrock's firstByteLatency (InvokeModelWithResponseStream)
+    "client_overhead",  # TTLT from send minus server latency
+]
+TokenName = Literal["input_tokens", "output_tokens"]
 RunStatus = Literal["completed", "interrupted", "aborted", "failed"]
 StopStatus = Literal["interrupted", "aborted", "failed"]  # a run that stopped early
 # Where a run was when its first stop request came (report.json run.stopped_in).

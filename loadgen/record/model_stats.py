@@ -4,26 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import get_args
 
 from loadgen.core.histogram import LATENCY_MAX_US, TOKENS_MAX, Histogram
+from loadgen.core.report_parts import LatencyName, TokenName
 from loadgen.core.sample import ErrorClass, Sample
 from loadgen.cost.accounting import CostStats
 
-LATENCY_METRICS = (
-    "ttft_service",
-    "ttft_response",
-    "ttlt_service",
-    "ttlt_response",
-    "itl",
-    "tpot",
-    "schedule_lag",
-    "client_prep",
-    "pool_wait",
-    "server_latency",  # what Bedrock reports: latencyMs, invocationLatency
-    "server_first_byte",  # Bedrock's firstByteLatency (InvokeModelWithResponseStream)
-    "client_overhead",  # TTLT from send minus server latency
-)
-TOKEN_METRICS = ("input_tokens", "output_tokens")
+LATENCY_METRICS: tuple[LatencyName, ...] = get_args(LatencyName)
+TOKEN_METRICS: tuple[TokenName, ...] = get_args(TokenName)
 
 
 @dataclass

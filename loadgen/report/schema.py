@@ -43,6 +43,7 @@ from loadgen.core.report_parts import (
     CostSummary,
     DashboardPut,
     HistogramSummary,
+    LatencyName,
     LoadInfo,
     ModelSeries,
     PriceInfo,
@@ -57,6 +58,7 @@ from loadgen.core.report_parts import (
     StopStatus,
     ThresholdsSection,
     TimeSeriesSection,
+    TokenName,
     TokenPriceInfo,
     WorstResponse,
 )
@@ -302,22 +304,7 @@ class CostSection(CostSummary):
 
 
 # The histograms a model keeps (loadgen/record/model_stats.py), by name.
-HdrName = Literal[
-    "ttft_service",
-    "ttft_response",
-    "ttlt_service",
-    "ttlt_response",
-    "itl",
-    "tpot",
-    "schedule_lag",
-    "client_prep",
-    "pool_wait",
-    "server_latency",
-    "server_first_byte",
-    "client_overhead",
-    "input_tokens",
-    "output_tokens",
-]
+HdrName = Literal[LatencyName, TokenName]
 
 
 class HdrEncodings(TypedDict, total=False):
