@@ -1,6 +1,6 @@
 """Every API against the emulator over loopback: the real aioboto3 and aiohttp clients, the
 emulator in its own process. Tokens exact, timings within the spine's tolerances of what the
-emulator injected, Bedrock's own timings captured, faults in their classes."""
+emulator's log says it did, Bedrock's own timings captured, faults in their classes."""
 
 from __future__ import annotations
 
@@ -15,10 +15,21 @@ from rich.console import Console
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
 from loadgen.run import RunOptions, run_async
 from tests.conftest import ScenarioFactory
+from tests.emulator_log import (
+    CLIENT_MEDIAN_MS,
+    EmulatorLog,
+    assert_between,
+    check_latencies_against_log,
+    lateness_max_ms,
+    percentile,
+    planned_first_ms,
+    planned_last_ms,
+)
 
-# TTFT 100 ms, then 19 gaps of 10 ms: TTLT 290 ms, 20 output tokens.
+# TTFT 100 ms, then 19 gaps of 10 ms: TTLT 290 ms, 20 output tokens. Timings are checked
+# against what the emulator logged it did, which on a quiet machine is this.
 TIMING = {"ttft_ms": 100, "itl_ms": 10, "output_tokens": 20, "tokens_per_delta": 1}
-TTFT_MS, ITL_MS, TTLT_MS, TOKENS = 100, 10, 290, 20
+TOKENS = 20
 ANTHROPIC = "anthropic.fixed-v1:0"
 NOVA = "us.amazon.nova-fixed-v1:0"
 STREAMING = ("bedrock-converse-stream", "bedrock-invoke-stream", "openai-chat")
@@ -26,12 +37,17 @@ API_KEY = "sk-loadgen-test-secret-0123456789"
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorProcess]:
+def log_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("emulator") / "requests.jsonl"
+
+
+@pytest.fixture(scope="module")
+def emulator(log_path: Path) -> Iterator[EmulatorProcess]:
     profiles: dict[str, Any] = {ANTHROPIC: TIMING, NOVA: TIMING}
     for fault in FAULTS:
         profiles[_fault_model(fault)] = {**TIMING, "faults": {fault: 1.0, "stall_ms": 600}}
     config = EmulatorConfig.model_validate({"seed": 5, "profiles": profiles})
-    with EmulatorProcess(config) as process:
+    with EmulatorProcess(config, log_path=log_path) as process:
         yield process
 
 
@@ -40,12 +56,22 @@ def endpoint(emulator: EmulatorProcess) -> str:
     return emulator.url
 
 
-def _emulator_lateness_ms(emulator: EmulatorProcess) -> float:
-    """How late the emulator's own writes were, at worst, so far: on a loaded machine the
-    endpoint's lateness is part of what the client sees (docs/design.md), and it is not the
-    client's error."""
-    stats = emulator.stats() or {}
-    return float((stats.get("lateness") or {}).get("max_us") or 0) / 1000
+@pytest.fixture(scope="module")
+def emulator_log(emulator: EmulatorProcess, log_path: Path) -> EmulatorLog:
+    """What the emulator did: on a loaded machine the endpoint's lateness is part of what the
+    client sees (docs/design.md), so timings are checked against this, not the profile."""
+    return EmulatorLog(log_path, emulator.stats)
+
+
+def _check_server_timings(
+    latency: dict[str, Any], lines: list[dict[str, Any]], stats: dict[str, Any] | None
+) -> None:
+    """Bedrock's own figure (metadata latencyMs), which the emulator reports from its own clock
+    in whole ms: no earlier than its plan, late by no more than its writes (+ 1: the rounding,
+    and the stamp after the last write call)."""
+    due_last = percentile((planned_last_ms(line) for line in lines), 50)
+    high = due_last + lateness_max_ms(stats) + 1
+    assert_between(latency["server_latency"]["p50"], due_last - 0.5, high, "server latency p50")
 
 
 def _fault_model(fault: str) -> str:
@@ -86,6 +112,7 @@ async def test_every_api_measures_what_the_emulator_did(
     model: str,
     endpoint: str,
     emulator: EmulatorProcess,
+    emulator_log: EmulatorLog,
     aws_env: dict[str, str],
     make_scenario: ScenarioFactory,
     tmp_path: Path,
@@ -105,6 +132,7 @@ async def test_every_api_measures_what_the_emulator_did(
         },
         load={"rate": 10, "arrival": "poisson", "requests": requests},
     )
+    mark = emulator_log.mark()
     report = await _run(scenario, tmp_path)
     assert report["run"]["target"]["api"] == api
     data = report["models"][model]
@@ -112,16 +140,15 @@ async def test_every_api_measures_what_the_emulator_did(
     assert data["requests"]["ok"] == requests, data["requests"]
     assert data["tokens"]["output"]["total"] == requests * TOKENS
     assert data["tokens"]["input"]["total"] > 0
-    # p99 of 12 requests is the slowest one: it may carry the emulator's own lateness and one
-    # scheduling hiccup of a shared CI machine. The tail's accuracy itself is held by
-    # tests/e2e/test_end_to_end.py (100 requests) and benchmarks/accuracy_w1.py.
-    late_ms = _emulator_lateness_ms(emulator) + 10
-    assert latency["ttlt"]["service"]["p50"] == pytest.approx(TTLT_MS, abs=10)
-    assert TTLT_MS - 1 <= latency["ttlt"]["service"]["p99"] <= TTLT_MS + 10 + late_ms
+    # Against what the emulator did with these requests (its log), not against the profile's
+    # 100 and 290 ms: on a shared CI machine the endpoint is late too. p99 of 12 requests is
+    # the slowest one; the tail's accuracy itself is benchmarks/accuracy_w1.py's.
+    lines = emulator_log.lines(mark, model=model, output_tokens=TOKENS)
+    assert len(lines) == requests
+    stats = emulator.stats()
+    check_latencies_against_log(latency, lines, stats, streaming=api in STREAMING)
     if api in STREAMING:
-        assert latency["ttft"]["service"]["p50"] == pytest.approx(TTFT_MS, abs=5)
-        assert TTFT_MS - 1 <= latency["ttft"]["service"]["p99"] <= TTFT_MS + 5 + late_ms
-        assert latency["itl"]["p50"] == pytest.approx(ITL_MS, abs=2)
+        assert latency["ttft"]["service"]["count"] == requests
     else:  # the answer came whole: no first token was measured
         assert latency["ttft"]["service"]["count"] == 0
         assert latency["ttft"]["service"]["p50"] is None
@@ -132,12 +159,14 @@ async def test_every_api_measures_what_the_emulator_did(
     if api.startswith("bedrock-"):
         # Bedrock's own figure, beside the client's: what is left is the client's overhead.
         assert latency["server_latency"]["count"] == requests
-        assert latency["server_latency"]["p50"] == pytest.approx(TTLT_MS, abs=10)
+        _check_server_timings(latency, lines, stats)
         assert latency["client_overhead"]["p50"] < 10
     else:
         assert latency["server_latency"]["count"] == 0
     if api == "bedrock-invoke-stream":
-        assert latency["server_first_byte"]["p50"] == pytest.approx(TTFT_MS, abs=10)
+        # The same instant as the log's first_write_ms, reported in whole ms.
+        written = percentile((line["first_write_ms"] for line in lines), 50)
+        assert abs(latency["server_first_byte"]["p50"] - written) <= 1, written
     written = "".join(p.read_text() for p in tmp_path.iterdir() if p.is_file())
     assert API_KEY not in written
 
@@ -235,7 +264,12 @@ async def test_signed_and_sdk_request_paths_give_the_same_classes_and_codes(
 
 
 async def test_compare_streaming_runs_the_same_prompts_through_both(
-    endpoint: str, aws_env: dict[str, str], make_scenario: ScenarioFactory, tmp_path: Path
+    endpoint: str,
+    emulator: EmulatorProcess,
+    emulator_log: EmulatorLog,
+    aws_env: dict[str, str],
+    make_scenario: ScenarioFactory,
+    tmp_path: Path,
 ) -> None:
     scenario = make_scenario(
         models=[NOVA],
@@ -243,6 +277,7 @@ async def test_compare_streaming_runs_the_same_prompts_through_both(
         load={"rate": 10, "arrival": "constant", "requests": 8},
         compare_streaming=True,
     )
+    mark = emulator_log.mark()
     report = await _run(scenario, tmp_path)
     section = report["streaming_comparison"]
     assert section["streaming_api"] == "bedrock-invoke-stream"
@@ -250,11 +285,22 @@ async def test_compare_streaming_runs_the_same_prompts_through_both(
     (row,) = section["models"]
     assert row["model"] == NOVA
     assert row["streaming"]["ok"] == row["non_streaming"]["ok"] == 8
-    assert row["streaming"]["ttft_p50_ms"] == pytest.approx(TTFT_MS, abs=5)
+    # Each side against what the emulator did for its 8 requests (its log), not the profile.
+    late_ms = lateness_max_ms(emulator.stats())
+    sides = {"streaming": "invoke-with-response-stream", "non_streaming": "invoke"}
+    for side, emulator_api in sides.items():
+        lines = emulator_log.lines(mark, model=NOVA, api=emulator_api, output_tokens=TOKENS)
+        assert len(lines) == 8, side
+        due_last = percentile((planned_last_ms(line) for line in lines), 50)
+        high = due_last + late_ms + CLIENT_MEDIAN_MS
+        assert_between(row[side]["ttlt_p50_ms"], due_last, high, side)
+        high = due_last + late_ms + 1
+        assert_between(row[side]["server_latency_p50_ms"], due_last - 0.5, high, side)
+        if side == "streaming":
+            due_first = percentile((planned_first_ms(line) for line in lines), 50)
+            high = percentile((line["first_write_ms"] for line in lines), 50) + CLIENT_MEDIAN_MS
+            assert_between(row[side]["ttft_p50_ms"], due_first, high, side)
     assert row["non_streaming"]["ttft_p50_ms"] is None
-    for side in ("streaming", "non_streaming"):
-        assert row[side]["ttlt_p50_ms"] == pytest.approx(TTLT_MS, abs=10)
-        assert row[side]["server_latency_p50_ms"] == pytest.approx(TTLT_MS, abs=10)
     samples = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
     by_api: dict[str, list[str]] = {}
     for sample in sorted(samples, key=lambda s: s["request_id"]):

@@ -19,6 +19,7 @@ from tests.helpers import REPO
         ("capacity_w2.py", ["--quick", "--workers", "1"], "highest rate held"),
         ("stream_cpu.py", ["--requests", "5", "--deltas", "5"], "per streamed event"),
         ("record_cpu.py", ["--requests", "20", "--repeat", "1"], "us per event"),
+        ("schedule_precision.py", ["--rounds", "1", "--streams", "2"], "pacer (timerfd)"),
 
         ("progress_cost.py", ["--seconds", "20", "--rps", "20", "--redraws", "5"], "redraw"),
         ("progress_cost.py", ["--workers", "2", "--seconds", "10", "--rps", "20"], "snapshot"),

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,14 @@ from rich.console import Console
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
 from loadgen.run import RunOptions, run_async
 from tests.conftest import ScenarioFactory
+from tests.emulator_log import (
+    CLIENT_MEDIAN_MS,
+    EmulatorLog,
+    assert_between,
+    check_latencies_against_log,
+    percentile,
+    planned_first_ms,
+)
 
 FIXED = {"ttft_ms": 200, "itl_ms": 20, "output_tokens": 50, "tokens_per_delta": 1}
 
@@ -26,15 +35,20 @@ def endpoint(emulator: EmulatorProcess) -> str:
     return emulator.url
 
 
-def endpoint_lateness_p99_ms(emulator: EmulatorProcess) -> float:
-    """How late the emulator's own writes were (p99 so far). On a loaded machine the endpoint's
-    lateness is part of what any client sees (docs/design.md), and not the client's error."""
-    stats = emulator.stats() or {}
-    return float((stats.get("lateness") or {}).get("p99_us") or 0) / 1000
+@pytest.fixture(scope="module")
+def log_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("emulator") / "requests.jsonl"
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorProcess]:
+def emulator_log(emulator: EmulatorProcess, log_path: Path) -> EmulatorLog:
+    """What the emulator did: on a loaded machine the endpoint's lateness is part of what any
+    client sees (docs/design.md), so timings are checked against this, not the profile."""
+    return EmulatorLog(log_path, emulator.stats)
+
+
+@pytest.fixture(scope="module")
+def emulator(log_path: Path) -> Iterator[EmulatorProcess]:
     """One emulator process for the module, with a profile per behaviour under test."""
     config = EmulatorConfig.model_validate(
         {
@@ -57,7 +71,7 @@ def emulator() -> Iterator[EmulatorProcess]:
             },
         }
     )
-    with EmulatorProcess(config) as process:
+    with EmulatorProcess(config, log_path=log_path) as process:
         yield process
 
 
@@ -72,6 +86,7 @@ async def _run(scenario: Any, out: Path) -> dict[str, Any]:
 async def test_accuracy_against_a_known_profile(
     endpoint: str,
     emulator: EmulatorProcess,
+    emulator_log: EmulatorLog,
     aws_env: dict[str, str],
     make_scenario: ScenarioFactory,
     tmp_path: Path,
@@ -84,16 +99,16 @@ async def test_accuracy_against_a_known_profile(
         target={"endpoint_url": endpoint},
         load={"rate": 8, "arrival": "poisson", "requests": 100},
     )
+    mark = emulator_log.mark()
     report = await _run(scenario, tmp_path)
     model = report["models"]["fixed-model"]
     latency = model["latency_ms"]
     assert model["requests"]["ok"] == 100
-    late_ms = endpoint_lateness_p99_ms(emulator)
-    assert latency["ttft"]["service"]["p50"] == pytest.approx(200, abs=5)
-    assert 199 <= latency["ttft"]["service"]["p99"] <= 205 + late_ms
-    assert latency["itl"]["p50"] == pytest.approx(20, abs=2)
-    assert latency["ttlt"]["service"]["p50"] == pytest.approx(1180, abs=10)
-    assert 1179 <= latency["ttlt"]["service"]["p99"] <= 1190 + late_ms
+    # Against what the emulator did with these 100 requests (its log), not against 200 and
+    # 1180 ms: on a busy machine the endpoint is late too, and that is not the client's error.
+    lines = emulator_log.lines(mark, model="fixed-model", output_tokens=50)
+    assert len(lines) == 100
+    check_latencies_against_log(latency, lines, emulator.stats())
     assert model["tokens"]["output"]["total"] == 100 * 50
     assert model["tokens"]["output"]["p99"] == 50
     assert model["latency_ms"]["client_prep"]["p50"] is not None  # send was traced
@@ -144,7 +159,11 @@ async def test_each_error_class_lands_in_its_class(
 
 
 async def test_response_time_shows_a_stall_that_service_time_hides(
-    endpoint: str, aws_env: dict[str, str], make_scenario: ScenarioFactory, tmp_path: Path
+    endpoint: str,
+    emulator_log: EmulatorLog,
+    aws_env: dict[str, str],
+    make_scenario: ScenarioFactory,
+    tmp_path: Path,
 ) -> None:
     # Two connections carry the load until a response stalls for a second; requests then queue
     # for a connection before they are sent. Measured from send, they look healthy; measured
@@ -154,9 +173,17 @@ async def test_response_time_shows_a_stall_that_service_time_hides(
         target={"endpoint_url": endpoint, "max_connections": 2},
         load={"rate": 20, "arrival": "constant", "requests": 120},
     )
+    mark = emulator_log.mark()
     report = await _run(scenario, tmp_path)
     ttft = report["models"]["stalling-model"]["latency_ms"]["ttft"]
-    assert ttft["service"]["p50"] < 80
+    lines = emulator_log.lines(mark, model="stalling-model", output_tokens=5, outcome=None)
+    assert len(lines) == 120
+    assert any(line["fault"] == "stall" for line in lines)  # the emulator did stall some
+    # Healthy from send: the median is what the emulator wrote for the requests it did not
+    # stall (4 % did), not a constant that a busy machine can push the endpoint past.
+    due = percentile((planned_first_ms(line) for line in lines), 50)
+    high = percentile((line["first_write_ms"] for line in lines), 50) + CLIENT_MEDIAN_MS
+    assert_between(ttft["service"]["p50"], due, high, "TTFT p50 (service)")
     assert ttft["response"]["p90"] > ttft["service"]["p90"] + 200
     pool_wait = report["models"]["stalling-model"]["latency_ms"]["pool_wait"]
     assert pool_wait["max"] > 300
@@ -255,6 +282,12 @@ async def test_no_sockets_or_tasks_left_after_a_run(
     before_sockets = _open_sockets()
     before_tasks = asyncio.all_tasks()
     await _run(scenario, tmp_path)
-    await asyncio.sleep(0.05)  # let closed transports finish their callbacks
+    # Closed transports finish in callbacks, some on the peer's FIN: polled for, since a busy
+    # machine runs them later than an idle one. A leak stays, and fails after the deadline.
+    deadline = time.monotonic() + 5
+    while asyncio.all_tasks() != before_tasks or _open_sockets() != before_sockets:
+        if time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
     assert asyncio.all_tasks() == before_tasks
     assert _open_sockets() == before_sockets

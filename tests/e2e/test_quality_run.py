@@ -16,7 +16,7 @@ from loadgen.core.sample import read_samples
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
 from loadgen.run import RunOptions, run_async
 from tests.conftest import ScenarioFactory
-from tests.e2e.test_end_to_end import endpoint_lateness_p99_ms
+from tests.emulator_log import EmulatorLog, check_latencies_against_log
 from tests.helpers import loadgen
 
 FIXED = {"ttft_ms": 200, "itl_ms": 20, "output_tokens": 50, "tokens_per_delta": 1}
@@ -29,14 +29,20 @@ OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[EmulatorProcess]:
+def log_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("emulator") / "requests.jsonl"
+
+
+@pytest.fixture(scope="module")
+def emulator(log_path: Path) -> Iterator[EmulatorProcess]:
     config = EmulatorConfig.model_validate({"seed": 3, "profiles": {"fixed-model": FIXED}})
-    with EmulatorProcess(config) as process:
+    with EmulatorProcess(config, log_path=log_path) as process:
         yield process
 
 
 async def test_latencies_stay_accurate_with_quality_scoring_on(
     emulator: EmulatorProcess,
+    log_path: Path,
     aws_env: dict[str, str],
     make_scenario: ScenarioFactory,
     tmp_path: Path,
@@ -58,16 +64,16 @@ async def test_latencies_stay_accurate_with_quality_scoring_on(
         load={"rate": 8, "arrival": "poisson", "requests": 100},
     )
     options = RunOptions(out_dir=tmp_path, quiet=True, console=Console(quiet=True))
+    log = EmulatorLog(log_path, emulator.stats)
+    mark = log.mark()
     result = await run_async(scenario, options)
     model = result.report["models"]["fixed-model"]
     latency = model["latency_ms"]
     assert model["requests"]["ok"] == 100
-    late_ms = endpoint_lateness_p99_ms(emulator)  # the same bounds as the test without scoring
-    assert latency["ttft"]["service"]["p50"] == pytest.approx(200, abs=5)
-    assert 199 <= latency["ttft"]["service"]["p99"] <= 205 + late_ms
-    assert latency["itl"]["p50"] == pytest.approx(20, abs=2)
-    assert latency["ttlt"]["service"]["p50"] == pytest.approx(1180, abs=10)
-    assert 1179 <= latency["ttlt"]["service"]["p99"] <= 1190 + late_ms
+    # The same bounds as the test without scoring: against what the emulator did (its log).
+    lines = log.lines(mark, model="fixed-model", output_tokens=50)
+    assert len(lines) == 100
+    check_latencies_against_log(latency, lines, emulator.stats())
     assert model["quality"]["scored"] == 100
     texts = [s.response_text for s in read_samples(tmp_path / "samples.jsonl")]
     # 50 one-token deltas of the emulator's words, joined as they arrived.
