@@ -133,9 +133,9 @@ def test_a_second_signal_books_what_was_in_flight_as_cancelled(
     )
     wait_until(lambda: received(url) >= 4)
     process.send_signal(signal.SIGINT)
-    time.sleep(0.3)
+    time.sleep(1.0)  # two signals sent at once could be delivered as one
     process.send_signal(signal.SIGINT)
-    code, stderr = finished(process, timeout_s=30)
+    code, stderr = finished(process, timeout_s=100)  # well under the 120 s grace it must cut
     assert code == 130, stderr
     report, samples = read_run(out)
     reached = received(url)
@@ -156,7 +156,7 @@ def test_a_signal_during_preflight_writes_an_empty_report(
     process.send_signal(signal.SIGINT)
     started = time.monotonic()
     code, stderr = finished(process, timeout_s=30)
-    assert time.monotonic() - started < 15, "the preflight call was not cut short"
+    assert time.monotonic() - started < 25, "the preflight call (held 30 s) was not cut short"
     assert code == 130, stderr
     report, samples = read_run(out)
     assert report["run"]["status"] == "interrupted"

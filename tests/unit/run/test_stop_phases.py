@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -84,10 +83,8 @@ async def test_a_stop_while_the_page_renders_leaves_it_unwritten(tmp_path: Path)
     stop.phase = "writing"
     asyncio.get_running_loop().call_later(0.02, stop.request, INTERRUPTED, "stopped by SIGINT")
     display = Display(Console(quiet=True), quiet=True)
-    started = time.monotonic()
     await finish_outputs_stoppable(report, tmp_path, True, display, stop)
     assert not (tmp_path / "report.html").exists()
-    assert time.monotonic() - started < 1.0  # the run did not wait for the page
     mark_stop(report, stop)
     assert (report["run"]["status"], report["run"]["stopped_in"]) == ("interrupted", "writing")
 
