@@ -25,7 +25,6 @@ INTERRUPTED: Final = "interrupted"
 ABORTED: Final = "aborted"
 FAILED: Final = "failed"  # an output could not be written
 
-Phase = StopPhase  # where a run was when it stopped (report.json run.stopped_in)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 T = TypeVar("T")
@@ -35,8 +34,8 @@ class RunStop:
     def __init__(self) -> None:
         self.status: StopStatus | None = None  # None while the run goes on
         self.reason: str | None = None
-        self.phase: Phase = "setup"  # what the run is doing now
-        self.stopped_in: Phase | None = None  # the phase the first stop request came in
+        self.phase: StopPhase = "setup"  # what the run is doing now
+        self.stopped_in: StopPhase | None = None  # the phase the first stop request came in
         self.hard = False  # a second signal: cancel what is in flight now
         self.current: asyncio.Future[Any] | None = None  # what a stop request cancels
 

@@ -45,17 +45,22 @@ class JsonlSink:
         try:
             # Each sample reaches the file as one whole line, so a run killed at any instant
             # leaves a file whose every line parses.
-            rest = memoryview(line)
-            while rest:  # more than one pass only after a short write (a disk filling up)
-                written = handle.write(rest)
-                if not written:
-                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-                rest = rest[written:]
+            written = handle.write(line)
+            if written != len(line):  # a short write: a disk filling up
+                self._write_rest(handle, memoryview(line)[written or 0 :])
         except OSError as exc:
             self._failed(handle, exc)
             return
         self._whole_bytes += len(line)
         self.lines += 1
+
+    @staticmethod
+    def _write_rest(handle: IO[bytes], rest: memoryview) -> None:
+        while rest:
+            written = handle.write(rest)
+            if not written:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            rest = rest[written:]
 
     def _failed(self, handle: IO[bytes], exc: OSError) -> None:
         self.unwritten += 1

@@ -511,14 +511,3 @@ def _change_rows(old: ModelSection, new: ModelSection) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def save_report_html(report: Report, out_dir: Path) -> tuple[Path | None, str | None]:
-    """Render and write out_dir/report.html; never raises (report.json is already written).
-
-    Returns the path, or None and a one-line reason the page could not be made.
-    """
-    try:
-        return write_html(render(report), out_dir / "report.html"), None
-    except Exception as exc:  # a bad figure must not cost the run: say so, keep going
-        return None, f"{type(exc).__name__}: {exc}"[:300]

@@ -1,21 +1,13 @@
-"""report.html's parts on their own: a report that cannot be rendered, nested tables, long
-series binned for charts. A whole page from a real run: tests/e2e/test_html_report.py."""
+"""report.html's parts on their own: nested tables, long series binned for charts (a report
+that cannot be rendered: tests/unit/run/test_outputs.py). A whole page from a real run:
+tests/e2e/test_html_report.py."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from loadgen.report.html import charts as html_charts
-from loadgen.report.html.page import save_report_html
 from loadgen.report.html.tables import table
-
-
-def test_a_report_that_cannot_be_rendered_says_why_without_raising(tmp_path: Path) -> None:
-    path, error = save_report_html({"schema_version": 1}, tmp_path)
-    assert path is None
-    assert error is not None and "KeyError" in error
-    assert not (tmp_path / "report.html").exists()
 
 
 def test_tables_show_every_figure_of_nested_sections() -> None:
