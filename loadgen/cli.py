@@ -11,7 +11,9 @@ import click
 from loadgen import __version__
 from loadgen.commands.cloudwatch import alarms, dashboard
 from loadgen.commands.emulate import emulate
+from loadgen.commands.plan import plan_command
 from loadgen.commands.prices import prices
+from loadgen.commands.replay import replay_command
 from loadgen.commands.run import run_command
 from loadgen.commands.saved_runs import compare, merge, report
 from loadgen.commands.sweep import sweep_command
@@ -25,7 +27,9 @@ def main() -> None:
 
 for command in (
     run_command,
+    replay_command,
     sweep_command,
+    plan_command,
     prices,
     dashboard,
     alarms,

@@ -153,7 +153,7 @@ def make_model_section(
             "ttlt": {"service": {"p50": half(ttlt_p95), "p95": ttlt_p95}},
         },
         "throughput": {"output_tokens_per_s": 100.0},
-        "cost": None if cost_per_1k is None else {"per_1k_requests": cost_per_1k},
+        "cost": None if cost_per_1k is None else {"per_1k_answered_usd": cost_per_1k},
         "quality": None
         if quality is None
         else {"score": {"mean": quality, "p10": quality - 0.1, "p50": quality}},

@@ -26,6 +26,19 @@ def loadgen(*args: str, env: dict[str, str] | None = None, timeout: float = 120)
     )
 
 
+def make(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`make ARGS` in the repository, with the venv as it is: `-o` keeps the install step
+    (its stamp older than pyproject.toml while the project is edited) from running again."""
+    return subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/.installed", *args],
+        cwd=REPO,
+        env={k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "BEDROCK")},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def serialized_size(namespace: str, data: list[Any]) -> int:
     """What botocore really sends for these CloudWatch data: PutMetricData's form body."""
     from urllib.parse import urlencode

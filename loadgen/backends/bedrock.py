@@ -74,7 +74,8 @@ class BedrockBackend(BedrockClient):
 
 
 def read_converse_metadata(metadata: dict[str, Any], timeline: Timeline) -> None:
-    """Usage and metrics.latencyMs: ConverseStream's metadata event, Converse's response."""
+    """Usage, metrics.latencyMs and serviceTier: ConverseStream's metadata event, Converse's
+    response."""
     usage = metadata.get("usage") or {}
     timeline.input_tokens = usage.get("inputTokens")
     timeline.output_tokens = usage.get("outputTokens")
@@ -82,3 +83,9 @@ def read_converse_metadata(metadata: dict[str, Any], timeline: Timeline) -> None
     timeline.cache_write_tokens = usage.get("cacheWriteInputTokens")
     latency = (metadata.get("metrics") or {}).get("latencyMs")
     timeline.server_latency_ms = int(latency) if latency is not None else None
+    # The tier that served it (bedrock-runtime's ServiceTier, in Converse's response and
+    # ConverseStream's metadata event since botocore's model of 2025-11-18). The lean decoder
+    # passes it on; botocore's own parser drops it until its installed model knows the field.
+    tier = metadata.get("serviceTier")
+    if tier:
+        timeline.service_tier = tier.get("type")

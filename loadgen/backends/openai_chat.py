@@ -96,6 +96,8 @@ class OpenAIChatBackend:
             body["temperature"] = request.temperature
         if request.top_p is not None:
             body["top_p"] = request.top_p
+        if request.prompt.ignore_eos:  # vLLM and SGLang's extension; synthetic prompts only
+            body["ignore_eos"] = True
         return body
 
 
@@ -134,11 +136,17 @@ def _read_completion(body: dict[str, Any], timeline: Timeline) -> None:
 
 
 def _read_usage(usage: dict[str, Any], timeline: Timeline) -> None:
-    timeline.input_tokens = usage.get("prompt_tokens")
+    """Usage as Bedrock counts it, so that cost prices each token once: OpenAI's
+    `prompt_tokens` includes the `cached_tokens` read from its cache, where Bedrock's
+    `inputTokens` leaves cache reads out. The input tokens are the uncached ones."""
+    prompt_tokens = usage.get("prompt_tokens")
     timeline.output_tokens = usage.get("completion_tokens")
     cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
-    if cached is not None:
+    if cached is not None and prompt_tokens is not None:
+        cached = min(cached, prompt_tokens)  # a server that counts them apart: never below 0
+        prompt_tokens -= cached
         timeline.cache_read_tokens = cached
+    timeline.input_tokens = prompt_tokens
 
 
 async def _fail_from_answer(response: aiohttp.ClientResponse, timeline: Timeline) -> None:

@@ -164,8 +164,8 @@ def _metric(
         return math("throttles / requests", metric, throttles="Throttles", requests="Requests")
     if metric in RATE_METRICS:
         return math("count / PERIOD(count)", metric, count=RATE_METRICS[metric])
-    if metric == "cost_per_1k":
-        return math("1000 * cost / requests", metric, cost="CostUSD", requests="Requests")
+    if metric == "cost_per_1k":  # per answered request, as the report's per_1k_answered_usd
+        return math("1000 * cost / successes", metric, cost="CostUSD", successes="Successes")
     if metric == "cost_per_request":
         return math("cost / requests", metric, cost="CostUSD", requests="Requests")
     if metric == "cost_per_hour":  # what was actually spent over the last hour

@@ -30,6 +30,7 @@ from loadgen.commands.terminal import friendly_errors
     "--rpm", type=click.IntRange(min=1), help="Requests-per-minute quota for every model."
 )
 @click.option("--tpm", type=click.IntRange(min=1), help="Tokens-per-minute quota for every model.")
+@click.option("--tpd", type=click.IntRange(min=1), help="Tokens-per-day quota for every model.")
 @click.option("--no-quotas", is_flag=True, help="Enforce no quotas at all.")
 @click.option(
     "--slots",
@@ -60,6 +61,7 @@ def emulate(
     seed: int | None,
     rpm: int | None,
     tpm: int | None,
+    tpd: int | None,
     no_quotas: bool,
     slots: int | None,
     queue_limit: int | None,
@@ -89,6 +91,7 @@ def emulate(
             seed=seed,
             rpm=rpm,
             tpm=tpm,
+            tpd=tpd,
             quotas=not no_quotas,
             slots=slots,
             queue_limit=queue_limit,

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from loadgen.commands.options import quiet_option
+from loadgen.commands.options import quiet_option, wide_option
 from loadgen.commands.terminal import friendly_errors, terminal_console
+from loadgen.commands.tool_outputs import tool_output_options, write_tool_outputs
 
 if TYPE_CHECKING:  # imported when a command runs (loadgen/commands/__init__.py)
     from loadgen.report.schema import Report
@@ -20,25 +21,71 @@ if TYPE_CHECKING:  # imported when a command runs (loadgen/commands/__init__.py)
 
 @click.command()
 @click.argument("run_path", metavar="RUN", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print report.json instead of the tables.")
-@click.option("--html", is_flag=True, help="Also build report.html again beside report.json.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the compact summary as JSON instead of the tables (docs/summary.md).",
+)
+@click.option("--full", is_flag=True, help="With --json: print the whole report.json.")
+@click.option(
+    "--html", is_flag=True, help="Also build report.html (a sweep: sweep.html) again beside it."
+)
+@wide_option
+@tool_output_options
 @friendly_errors
-def report(run_path: Path, as_json: bool, html: bool) -> None:
-    """Print the summary of a finished RUN (its folder or report.json) from its saved files."""
+def report(run_path: Path, as_json: bool, full: bool, html: bool, wide: bool, **tools: Any) -> None:
+    """Print the summary of a finished RUN (its folder or report.json) from its saved files;
+    a sweep's folder (or its sweep.json): the sweep's summary and stages."""
     # The library, loaded when the command runs (loadgen/commands/__init__.py).
     import json
 
+    from loadgen.capacity.saved import sweep_path
     from loadgen.report.console import print_summary
     from loadgen.report.saved_run import load_run, reading
+    from loadgen.report.summary import compact_summary
 
+    if (found := sweep_path(run_path)) is not None:
+        if tools.get("summary") or tools.get("junit"):
+            raise click.UsageError(
+                "--summary and --junit summarise one run: give a stage's folder of the sweep "
+                "(each stage is a run with its own report.json)"
+            )
+        _report_sweep(found, as_json, html, wide)
+        return
     saved = load_run(run_path)
     with reading(saved):
         if as_json:
-            click.echo(json.dumps(saved.report, indent=2))
+            shown = saved.report if full else compact_summary(saved.report)
+            click.echo(json.dumps(shown, indent=2))
         else:
-            print_summary(saved.report, terminal_console())
+            print_summary(saved.report, terminal_console(wide))
         if html:
             _write_html(saved.report, saved.report_path.parent)
+        write_tool_outputs(saved.report, tools)
+
+
+def _report_sweep(path: Path, as_json: bool, html: bool, wide: bool) -> None:
+    """`loadgen report` on a sweep: its summary with every stage, or sweep.json; --html draws
+    sweep.html again beside it."""
+    # The library, loaded when the command runs (loadgen/commands/__init__.py).
+    import json
+
+    from loadgen.capacity.console import print_sweep
+    from loadgen.capacity.saved import load_sweep
+    from loadgen.report.html.page import write_html
+    from loadgen.report.html.sweep import render_sweep
+
+    document = load_sweep(path)
+    if as_json:
+        click.echo(json.dumps(document, indent=2))
+    else:
+        print_sweep(document["sweep"], terminal_console(wide), stages=True)
+    if html:
+        page = path.with_name("sweep.html")
+        with writing(page):
+            write_html(render_sweep(document), page)
+        click.echo(f"sweep: {page}", err=True)
 
 
 def _write_html(report: Report, folder: Path) -> None:
@@ -149,6 +196,12 @@ def merge(
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write an HTML page comparing the two runs here.",
 )
+@click.option(
+    "--allow-different-targets",
+    is_flag=True,
+    help="Compare runs made against different targets, emulator versions or profiles, "
+    "scenarios or loads (refused otherwise, exit 9); the differences are still printed.",
+)
 @quiet_option
 @friendly_errors
 def compare(
@@ -156,28 +209,38 @@ def compare(
     new: Path,
     json_out: Path | None,
     html_out: Path | None,
+    allow_different_targets: bool,
     quiet: bool,
     **method: Any,
 ) -> None:
-    """Compare run NEW with run BASE (folders or report.json); exit 4 on a regression."""
+    """Compare run NEW with run BASE (folders or report.json); exit 4 on a regression, 9 when
+    they were not made against the same thing (target, emulator, scenario, load)."""
     # The library, loaded when the command runs (loadgen/commands/__init__.py).
-    from loadgen.compare.runs import CompareOptions, compare_reports, print_comparison
+    from loadgen.compare.display import comparison_view, print_comparison
+    from loadgen.compare.provenance import check_comparable
+    from loadgen.compare.runs import CompareOptions, compare_reports
     from loadgen.report.build import write_json_atomically
     from loadgen.report.saved_run import load_run, reading
 
     options = CompareOptions(**{**method, "min_effect": method["min_effect"] / 100})
     base_run, new_run = load_run(base), load_run(new)
+    labels = (base_run.label, new_run.label)
     with reading(base_run, new_run):
-        comparison = compare_reports(
-            base_run.report, new_run.report, options, labels=(base_run.label, new_run.label)
+        # Before any verdict: runs of different things are refused (exit 9), not compared.
+        notes = check_comparable(
+            base_run.report, new_run.report, labels, allow_different=allow_different_targets
         )
+        comparison = compare_reports(base_run.report, new_run.report, options, labels=labels)
+        comparison.notes[:0] = notes
         if json_out is not None:
             with writing(json_out):
                 write_json_atomically(json_out, comparison.to_json())
         if html_out is not None:
-            from loadgen.report.html.page import render_comparison, write_html
+            from loadgen.report.html.comparison import render_comparison
+            from loadgen.report.html.page import write_html
 
-            page = render_comparison(base_run.report, new_run.report)
+            view = comparison_view(comparison)
+            page = render_comparison(base_run.report, new_run.report, view)
             with writing(html_out):
                 write_html(page, html_out)
         if not quiet:

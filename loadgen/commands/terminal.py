@@ -1,13 +1,16 @@
 """How every command meets the terminal: one clear line and an exit code for an error a user
-can cause, a traceback only for a bug, SIGTERM as Ctrl-C, tables sized for logs."""
+can cause, a traceback only for a bug, SIGTERM as Ctrl-C, tables sized for the terminal and
+plain text for logs."""
 
 from __future__ import annotations
 
+import io
+import os
 import signal
 import sys
 import traceback
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar, cast
 
 import click
 from rich.console import Console
@@ -43,9 +46,51 @@ def friendly_errors(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def terminal_console() -> Console:
-    # Logs and CI capture are not terminals: give the table room rather than wrap it.
-    return Console(width=None if sys.stdout.isatty() else 160)
+# A width no table reaches: tables then take their natural width (loadgen/report/fit.py).
+UNBOUNDED_WIDTH = 10_000
+
+
+def terminal_console(wide: bool = False) -> Console:
+    """The console a command prints on. A terminal: its own width, which the summary's tables
+    fit (`wide`: every column in one table, full model ids). Not a terminal (a file, a pipe,
+    CI's log): plain text, each table at its natural width (or $COLUMNS when set), no line
+    padded with trailing spaces."""
+    if sys.stdout.isatty():
+        return Console(width=UNBOUNDED_WIDTH if wide else None)
+    columns = os.environ.get("COLUMNS", "")
+    width = int(columns) if columns.isdigit() and int(columns) > 0 and not wide else None
+    plain = cast(TextIO, TrimmedLines(sys.stdout))  # a TextIOBase: the text half of TextIO
+    return Console(file=plain, width=width or UNBOUNDED_WIDTH)
+
+
+class TrimmedLines(io.TextIOBase):
+    """A text stream that writes each line without its trailing spaces (rich pads a table's
+    title and cells to the table's width; a log or a diff should not carry them)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self._stream = stream
+        self._pending = ""  # trailing spaces of the line being written, held until it goes on
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]  # typeshed: an attribute; io: read-only
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+    def write(self, text: str) -> int:
+        *lines, last = (self._pending + text).split("\n")
+        kept = last.rstrip(" ")
+        self._pending = last[len(kept) :]
+        self._stream.write("".join(f"{line.rstrip(' ')}\n" for line in lines) + kept)
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
 
 
 def terminate_as_interrupt() -> None:

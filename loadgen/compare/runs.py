@@ -1,6 +1,6 @@
 """`loadgen compare BASE NEW`: per model and metric, the change and whether it is beyond the noise.
 
-Latency percentiles, output tokens/s and cost per 1k requests are bootstrapped from the saved HDR
+Latency percentiles, output tokens/s and cost per 1k answered requests are bootstrapped from the HDR
 histograms; error and throttle rates get a two-proportion test. A change counts only when it is
 both statistically clear and large enough to matter (docs/compare.md).
 """
@@ -12,8 +12,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from rich.console import Console
-from rich.table import Table
 
 from loadgen.compare.bootstrap import (
     Distribution,
@@ -32,7 +30,9 @@ from loadgen.report.saved_run import read_model_stats
 from loadgen.report.schema import ModelSection, Report
 
 EXIT_REGRESSION = 4
-REGRESSION, IMPROVEMENT, NO_CHANGE, NOT_TESTED = "regression", "improvement", "no change", "-"
+# The verdict words of compare.json, the console and compare.html (loadgen/compare/display.py).
+REGRESSION, IMPROVEMENT = "regression", "improvement"
+NO_CHANGE, NOT_TESTED = "no significant change", "not tested"
 
 # (label, histogram, percentile): service time, the endpoint's own speed.
 LATENCY_METRICS = (
@@ -276,12 +276,19 @@ def _cost_per_1k(
     options: CompareOptions,
     rng: np.random.Generator,
 ) -> Row:
-    """Mean cost per priced request (free ones count as 0), x 1000, scaled to the exact mean."""
+    """USD per 1,000 answered requests (the report's `per_1k_answered_usd`, what the
+    `cost_per_1k` threshold reads): the bootstrapped mean cost per request sent (free ones
+    count as 0), scaled to the exact figure. The scale holds each run's answered share fixed:
+    a change in it is the error-rate row's to test."""
     base_cost, new_cost = (s["cost"] for s in sections)
-    base_1k = None if base_cost is None else base_cost["per_1k_requests"]
-    new_1k = None if new_cost is None else new_cost["per_1k_requests"]
+    # .get: a report from before schema_version 3 has per_1k_requests, per request sent.
+    base_1k = None if base_cost is None else base_cost.get("per_1k_answered_usd")
+    new_1k = None if new_cost is None else new_cost.get("per_1k_answered_usd")
     if base_cost is None or new_cost is None:
         return Row(model, "cost per 1k", "USD", base_1k, new_1k, reason="not priced")
+    if "per_1k_answered_usd" not in base_cost or "per_1k_answered_usd" not in new_cost:
+        reason = "a report from before schema_version 3 has no cost per answered request"
+        return Row(model, "cost per 1k", "USD", base_1k, new_1k, reason=reason)
     distributions = tuple(
         Distribution.for_means(s.cost.histogram, zeros=s.cost.zero) for s in stats
     )
@@ -330,79 +337,3 @@ def _judge(row: Row, significant: bool, higher_is_worse: bool) -> None:
         return
     worse = (row.change or 0.0) > 0 if higher_is_worse else (row.change or 0.0) < 0
     row.verdict = REGRESSION if worse else IMPROVEMENT
-
-
-def print_comparison(comparison: Comparison, console: Console) -> None:
-    table = Table(
-        title=f"{comparison.base} → {comparison.new}", title_justify="left", show_lines=False
-    )
-    table.add_column("model", no_wrap=True)
-    table.add_column("metric", no_wrap=True)
-    for column in ("base", "new", "change", "interval / p"):
-        table.add_column(column, justify="right", no_wrap=True)
-    table.add_column("verdict", no_wrap=True)
-    styles = {REGRESSION: "bold red", IMPROVEMENT: "green", NO_CHANGE: "", NOT_TESTED: "dim"}
-    previous = None
-    for row in comparison.rows:
-        verdict = row.verdict if row.verdict != NOT_TESTED else f"- ({row.reason})"
-        table.add_row(
-            row.model if row.model != previous else "",
-            row.metric,
-            _format(row.base, row.unit),
-            _format(row.new, row.unit),
-            _format_change(row),
-            _format_evidence(row),
-            f"[{styles[row.verdict]}]{verdict}[/]" if styles[row.verdict] else verdict,
-        )
-        previous = row.model
-    console.print(table)
-    for note in comparison.notes:
-        console.print(f"[yellow]note: {note}[/yellow]")
-    options = comparison.options
-    console.print(
-        f"method: bootstrap ({options.resamples} resamples, seed {options.seed}, "
-        f"{options.confidence:.0%} interval) for latency, tokens/s and cost; two-proportion "
-        f"test (alpha {options.alpha:g}) for rates; minimum effect {options.min_effect:.0%} "
-        f"and {options.min_effect_ms:g} ms"
-    )
-    count = len(comparison.regressions)
-    if count:
-        console.print(f"[bold red]{count} significant regression(s)[/bold red]")
-    else:
-        console.print("no significant regression")
-
-
-def _format(value: float | None, unit: str) -> str:
-    if value is None:
-        return "-"
-    if unit == "rate":
-        return f"{value:.2%}"
-    if unit == "USD":
-        return f"${value:,.4f}"
-    return f"{value:,.1f}"
-
-
-def _format_change(row: Row) -> str:
-    if row.change is None:
-        return "-"
-    if row.unit == "rate":
-        text = f"{row.change * 100:+.2f} pp"
-    elif row.unit == "USD":
-        text = f"{row.change:+,.4f}"
-    else:
-        text = f"{row.change:+,.1f}"
-    relative = row.change_relative
-    if relative is not None and np.isfinite(relative):
-        text += f" ({relative:+.1%})"
-    return text
-
-
-def _format_evidence(row: Row) -> str:
-    if row.p_value is not None:
-        return f"p = {row.p_value:.2g}"
-    if row.ci is None:
-        return "-"
-    low, high = row.ci
-    if row.unit == "USD":
-        return f"[{low:+.4f}, {high:+.4f}]"
-    return f"[{low:+,.1f}, {high:+,.1f}]"

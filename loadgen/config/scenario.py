@@ -26,6 +26,8 @@ from loadgen.config.base import StrictModel as _Strict
 from loadgen.config.load_models import LoadSpec, replace_load_model
 from loadgen.config.price_override import PriceOverride
 from loadgen.config.quality_spec import QualitySpec
+from loadgen.config.quota_spec import ModelQuota
+from loadgen.config.synthetic_spec import SyntheticSpec
 from loadgen.config.thresholds import Check, parse_check
 from loadgen.core.errors import ConfigError
 from loadgen.core.redact import redact_url, url_credentials
@@ -56,17 +58,72 @@ class PromptSpec(_Strict):
 
 
 class DatasetSpec(_Strict):
-    """Rows that fill the prompt template: a JSONL file (relative to the scenario) or inline."""
+    """Rows that fill the prompt template: a JSONL file (beside the scenario, else in the
+    current folder), inline, or `synthetic` (prompts of a token shape, each row's `text`)."""
 
     path: str | None = None
     rows: list[dict[str, Any]] | None = None
+    synthetic: SyntheticSpec | None = None
     shuffle: bool = True
 
     @model_validator(mode="after")
     def _one_source(self) -> DatasetSpec:
-        if (self.path is None) == (self.rows is None):
-            raise ValueError("give exactly one of dataset.path or dataset.rows")
+        if sum(source is not None for source in (self.path, self.rows, self.synthetic)) != 1:
+            raise ValueError("give exactly one of dataset.path, dataset.rows or dataset.synthetic")
         return self
+
+
+# The template of a synthetic dataset: its text alone, so that the prompt is the token count.
+SYNTHETIC_TEMPLATE = "{text}"
+
+
+def _synthetic_prompt(data: Any) -> Any:
+    """A synthetic dataset makes the whole prompt: the prompt section may be left out."""
+    if isinstance(data, dict) and "prompt" not in data:
+        dataset = data.get("dataset")
+        if isinstance(dataset, dict) and dataset.get("synthetic") is not None:
+            return {**data, "prompt": {"template": SYNTHETIC_TEMPLATE}}
+    return data
+
+
+# A replay (load.replay) takes models and prompts from its log: `*` is every model in it, and
+# the prompt and dataset sections are not needed (docs/replay.md).
+EVERY_REPLAYED_MODEL = "*"
+_REPLAY_DEFAULTS: dict[str, Any] = {
+    "models": [EVERY_REPLAYED_MODEL],
+    "prompt": {"template": "{text}"},
+    "dataset": {"rows": [{"id": "replay", "text": "(each prompt comes from the log)"}]},
+}
+
+
+def _replay_defaults(data: Any) -> Any:
+    """With load.replay, models default to every model of the log, prompt and dataset to a
+    stand-in that no request uses."""
+    load = data.get("load") if isinstance(data, dict) else None
+    if isinstance(load, dict) and load.get("replay") is not None:
+        return {**_REPLAY_DEFAULTS, **data}
+    return data
+
+
+def dataset_path(scenario: Scenario) -> Path:
+    """dataset.path beside the scenario, else in the current folder (a scenario run from the
+    folder its dataset is in); ConfigError naming both places when it is in neither."""
+    assert scenario.dataset.path is not None
+    beside = scenario.base_dir / scenario.dataset.path
+    here = Path.cwd() / scenario.dataset.path
+    for candidate in (beside, here):
+        if candidate.exists():
+            return candidate
+    places = [str(beside.resolve())]
+    if here.resolve() != beside.resolve():
+        places.append(str(here.resolve()))
+    raise ConfigError(
+        [
+            f"dataset.path: {scenario.dataset.path!r} not found; tried "
+            + " and ".join(places)
+            + " (a relative path is read beside the scenario first, then in the current folder)"
+        ]
+    )
 
 
 class TimeoutSpec(_Strict):
@@ -102,10 +159,22 @@ class CloudWatchSpec(_Strict):
     alarm_topic: str | None = Field(None, pattern=r"^arn:aws[a-z-]*:sns:")  # SNS topic ARN
 
 
+# A month of spend, in hours, unless the scenario sets cost.hours_per_month: 730, as AWS's
+# pricing calculator takes it (365 days x 24 h / 12), not 30 days (720 h).
+HOURS_PER_MONTH = 730
+PRICE_MAX_AGE_DAYS = 180  # a catalogue price older than this is flagged (cost.max_price_age)
+
+
 class CostSpec(_Strict):
     max_usd: float | None = Field(None, gt=0, description="budget: stop sending before passing it")
     project_rps: float | None = Field(None, gt=0, description="also project the bill at this rate")
     allow_unpriced: bool = False
+    hours_per_month: float = Field(
+        HOURS_PER_MONTH, gt=0, le=744, description="hours in the month projections use"
+    )
+    max_price_age_days: int = Field(
+        PRICE_MAX_AGE_DAYS, ge=0, description="warn when a price used is older than this"
+    )
 
 
 # Which API carries the requests (docs/scenario.md, "APIs"); loadgen/backends/apis.py.
@@ -266,6 +335,16 @@ class Scenario(_Strict):
     requirements: Checks = Field(
         default_factory=list, description="the verdict per model; never changes the exit code"
     )
+    fail_on_limited: bool = Field(
+        False,
+        description="exit 8 when the run is not trustworthy: the generator was limited or "
+        "dropped requests (--fail-on-limited)",
+    )
+    quota: dict[str, ModelQuota] = Field(
+        default_factory=dict,
+        description="per model id: the account's quotas (tpm, tpd, rpm) that the run's quota "
+        "use is measured against (docs/quotas.md)",
+    )
     sweep: SweepSpec = SweepSpec()
     quality: QualitySpec = Field(
         default_factory=QualitySpec, description="quality scoring of responses (docs/quality.md)"
@@ -275,6 +354,9 @@ class Scenario(_Strict):
     # family, one after the other, and compare them in the report.
     compare_streaming: bool = False
     base_dir: Path = Field(Path("."), exclude=True)
+
+    _synthetic_prompt = model_validator(mode="before")(_synthetic_prompt)
+    _replay_defaults = model_validator(mode="before")(_replay_defaults)
 
     @field_validator("models")
     @classmethod
@@ -288,6 +370,13 @@ class Scenario(_Strict):
     @model_validator(mode="after")
     def _checks_name_models(self) -> Scenario:
         ids = {m.id for m in self.models}
+        if EVERY_REPLAYED_MODEL in ids:
+            if self.load.replay is None:
+                raise ValueError(
+                    f"models: {EVERY_REPLAYED_MODEL!r} (every model of the log) is for "
+                    "load.replay only; name the model ids"
+                )
+            return self  # the log's models are known once it is read
         for section in ("thresholds", "requirements"):
             for spec in getattr(self, section):
                 if spec.model is not None and spec.model not in ids:
@@ -324,6 +413,7 @@ FLAG_PATHS: dict[str, tuple[str, ...]] = {
     "--max-cost": ("cost", "max_usd"),
     "--project-rps": ("cost", "project_rps"),
     "--api": ("target", "api"),
+    "--api-key-env": ("target", "api_key_env"),
     "--cloudwatch-endpoint-url": ("cloudwatch", "endpoint_url"),
     "--cloudwatch-region": ("cloudwatch", "region"),
     "--cloudwatch-profile": ("cloudwatch", "profile"),
@@ -335,6 +425,12 @@ FLAG_PATHS: dict[str, tuple[str, ...]] = {
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
     """Read, override and validate a scenario. Raises ConfigError listing every problem."""
     path = Path(path)
+    data = read_scenario_data(path)
+    return scenario_from_dict(data, base_dir=path.parent, overrides=overrides, source=str(path))
+
+
+def read_scenario_data(path: Path) -> dict[str, Any]:
+    """The scenario file's mapping, as read (ConfigError when it cannot be)."""
     source = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -351,7 +447,13 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
         raise ConfigError(
             [f"expected a mapping of scenario keys at the top, found {found}"], source
         )
-    return scenario_from_dict(data, base_dir=path.parent, overrides=overrides, source=source)
+    return data
+
+
+def with_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """The scenario mapping with command-line overrides laid over it, as load_scenario lays
+    them (for --save-scenario: the scenario a run was given, written out)."""
+    return _apply_overrides(data, overrides)
 
 
 def scenario_from_dict(

@@ -56,7 +56,7 @@ class HistogramSummary(TypedDict):
 
 
 class CostPerRequest(TypedDict):
-    """USD per priced request (free ones count as 0)."""
+    """USD per priced request sent (unbilled ones, such as throttled requests, count as 0)."""
 
     mean: float | None
     p50: float | None
@@ -64,41 +64,64 @@ class CostPerRequest(TypedDict):
 
 
 class CostProjection(TypedDict):
-    """Spend at a request rate: the mean cost per request x the rate x the period, in USD."""
+    """Spend at a request rate: the mean cost per request sent x the rate x the period, in USD;
+    a month is the projections' `hours_per_month`."""
 
     rps: float
     per_hour: float
     per_day: float
-    per_30_days: float
+    per_month: float
 
 
 class CostProjections(TypedDict):
+    hours_per_month: float  # 730 unless the scenario sets cost.hours_per_month
     at_tested_rps: CostProjection | None
     at_project_rps: CostProjection | None  # with --project-rps
 
 
 class CostSummary(TypedDict):
-    """A model's cost over the run (docs/pricing.md)."""
+    """A model's cost over its measured requests (docs/pricing.md)."""
 
     total_usd: float
     requests: int
     priced_requests: int
     unpriced_requests: int
     out_of_range: int
-    per_request: CostPerRequest
-    per_1k_requests: float | None
-    per_successful_request: float | None
+    per_sent_request: CostPerRequest
+    per_1k_sent_usd: float | None  # total / priced requests sent x 1,000
+    per_1k_answered_usd: float | None  # total / successful requests x 1,000: what answers cost
     observed_per_hour: float | None
     projection: CostProjections
 
 
-class TokenPriceInfo(TypedDict):
+class RunSpendSummary(TypedDict):
+    """What every request of the run cost, warmup and requests cancelled at a stop included,
+    both APIs of compare_streaming included: the run's bill, in USD."""
+
+    total_usd: float
+    measured_usd: float
+    warmup_usd: float
+    cancelled_usd: float  # measured requests in flight when the run stopped
+    cancelled_requests: int
+    unpriced_requests: int  # billed for an amount no usage says, or the model has no price
+
+
+class RateInfo(TypedDict):
     """USD per 1M tokens."""
 
     input: float
     output: float
     cache_read: float | None
-    cache_write: float | None
+    cache_write: float | None  # a 5-minute cache write
+    cache_write_1h: float | None
+
+
+class LongContextRateInfo(RateInfo):
+    above_input_tokens: int  # every kind of input together
+
+
+class TokenPriceInfo(RateInfo):
+    long_context: LongContextRateInfo | None
 
 
 class PriceInfo(TypedDict):
@@ -124,19 +147,25 @@ class StageInfo(TypedDict):
 
 
 class LoadInfo(TypedDict):
-    """The scenario's `load:` section, named by its load model (docs/scenario.md)."""
+    """The load model that ran (docs/scenario.md, "Load models"): `loop` says which, and only
+    that loop's own keys are present. Open loop: a rate and its arrivals; closed loop: users
+    and think time (the rate is an outcome there, in run.generator.achieved_rps)."""
 
-    model: Literal["open_loop", "closed_loop"]
-    rate_shape: Literal["constant", "ramp", "stages"] | None  # null in closed loop
-    rate: float
-    arrival: Literal["constant", "poisson", "gamma"]
-    cv: float | None
-    ramp: RampInfo | None
-    stages: list[StageInfo] | None
-    concurrency: int | None
+    loop: Literal["open", "closed"]
+    # open loop only
+    rate_shape: NotRequired[Literal["constant", "ramp", "stages"]]
+    rate: NotRequired[float]
+    arrival: NotRequired[Literal["constant", "poisson", "gamma"]]
+    cv: NotRequired[float | None]
+    ramp: NotRequired[RampInfo | None]
+    stages: NotRequired[list[StageInfo] | None]
+    # closed loop only
+    concurrency: NotRequired[int]  # users, each with one request at a time
+    think_time: NotRequired[float]  # seconds a user waits after an answer before its next
+    # both
     duration: float | None
     requests: int | None
-    warmup: float
+    warmup: float  # seconds: a request whose intended start is earlier in its phase is warmup
     max_in_flight: int
     model_order: Literal["shared", "sequential"]
     note: NotRequired[str]  # closed loop: why schedule lag and response time say nothing there
@@ -192,6 +221,7 @@ class SeriesDetail(TypedDict):
     """The per-second detail a run records (a merged report has none)."""
 
     throttled: list[int]
+    dropped: list[int]  # at the in-flight cap, by the second they were due
     lag_ms: SeriesPercentiles  # schedule lag, by dispatch second
     models: dict[str, ModelSeries]
 
@@ -206,6 +236,9 @@ class TimeSeriesSection(TypedDict):
     errors: list[int]
     output_tokens: list[int]
     throttled: NotRequired[list[int]]
+    # Requests dropped at the in-flight cap, by the second they were due (counted in `errors`
+    # too); absent before schema_version 3.
+    dropped: NotRequired[list[int]]
     lag_ms: NotRequired[SeriesPercentiles]
     models: NotRequired[dict[str, ModelSeries]]
 
@@ -269,3 +302,66 @@ class CloudWatchSection(TypedDict):
     errors: list[str]
     dry_run: bool
     complete: bool
+
+
+# --- quota (record) --------------------------------------------------------------------------
+
+
+class QuotaMinute(TypedDict):
+    """One minute of the run (0: its first) for one model, by AWS's quota rules."""
+
+    minute: int
+    requests: int  # the endpoint admitted (started) in this minute
+    throttled: int  # refused before any output in this minute
+    reserved_tokens: int  # input + cache write + max_tokens of the requests started
+    settled_tokens: int  # input + cache write + output x burndown of the requests that ended
+    peak_held_tokens: int  # the most reserved by requests in flight, at a second's end
+
+
+class QuotaLimitUse(TypedDict):
+    """One quota (tpm, tpd or rpm) against what the run took: tokens (requests for rpm)."""
+
+    limit: int
+    source: Literal["scenario", "account", "emulator"]
+    peak: int  # the most reserved in any 60 s (tpd: any day; rpm: requests in any 60 s)
+    headroom: int  # limit - peak; negative: the run needed more than the quota
+    headroom_share: float  # headroom / limit
+    ran_out_minute: int | None  # the first minute in which AWS's rule would have refused one
+
+
+class QuotaColumns(TypedDict):
+    """Second by second since the run's start, so that reports can be merged exactly."""
+
+    started: list[int]
+    refused: list[int]
+    reserved: list[int]
+    released: list[int]  # the reservations of the requests that ended in that second
+    settled: list[int]
+
+
+class QuotaModelSection(TypedDict):
+    """One model's use of its Bedrock quotas (docs/quotas.md)."""
+
+    pool: Literal["in_region", "cross_region", "global"]
+    burndown: float  # quota tokens per output token at settlement
+    burndown_from: str | None  # the catalogue entry (loadgen/cost/burndown.yaml); null: 1:1
+    max_tokens: int  # what each request asked for, and reserved
+    requests: int
+    throttled: int
+    usage_unknown: int  # admitted requests without usage (failed, or cut by a stop)
+    first_refused_s: dict[str, int]  # tpm, tpd, rpm: the first second a 429 named that quota
+    reserved_tokens: int
+    settled_tokens: int
+    peak_reserved_per_minute: int  # the most reserved at start in any 60 s
+    peak_minute_start_s: int | None  # when that minute began, in seconds from the start
+    peak_requests_per_minute: int
+    limits: dict[str, QuotaLimitUse]  # tpm, tpd, rpm: those given (scenario, account, emulator)
+    minutes: list[QuotaMinute]
+    seconds: QuotaColumns
+
+
+class QuotaSection(TypedDict):
+    """What the run took from each model's Bedrock quotas, minute by minute (docs/quotas.md)."""
+
+    window_s: int
+    models: dict[str, QuotaModelSection]

@@ -10,10 +10,11 @@ import math
 from collections.abc import Hashable
 from enum import StrEnum
 
+from loadgen.config.scenario import HOURS_PER_MONTH
 from loadgen.core.histogram import Histogram
 from loadgen.core.report_parts import CostProjection, CostSummary
 from loadgen.core.sample import ErrorClass, Sample
-from loadgen.cost.pricing import ResolvedPrice
+from loadgen.cost.pricing import RESPONSE_TIERS, Rates, ResolvedPrice, Tier
 
 TOKENS_PER_PRICE_UNIT = 1_000_000  # prices are USD per 1M tokens
 
@@ -23,7 +24,7 @@ TOKENS_PER_PRICE_UNIT = 1_000_000  # prices are USD per 1M tokens
 UNITS_PER_USD = 1_000_000_000
 COST_MAX_USD = 100  # per request; a dearer one is counted as out of range, not recorded
 PERCENTILES = {"p50": 50.0, "p99": 99.0}
-SECONDS = {"per_hour": 3600, "per_day": 86_400, "per_30_days": 30 * 86_400}
+HOUR_S = 3600
 
 
 class Billing(StrEnum):
@@ -76,36 +77,70 @@ def request_cost(
     cache_read_tokens: int = 0,
     cache_write_tokens: int = 0,
 ) -> float:
-    """USD. Bedrock's usage.inputTokens counts only input neither read from nor written to the
-    prompt cache; cacheReadInputTokens and cacheWriteInputTokens come on top of it. (AWS prompt
-    caching guide: tokens "not read from or written to cache are charged at the standard input
-    token rate"; the TokenUsage reference lists the three as separate counts.) So the three are
-    priced separately and summed, never subtracted from one another."""
+    """USD, at the standard tier. Bedrock's usage.inputTokens counts only input neither read
+    from nor written to the prompt cache; cacheReadInputTokens and cacheWriteInputTokens come on
+    top of it. (AWS prompt caching guide: tokens "not read from or written to cache are charged
+    at the standard input token rate"; the TokenUsage reference lists the three as separate
+    counts.) So the three are priced separately and summed, never subtracted from one another.
+    The OpenAI backend normalises its usage to the same three counts
+    (loadgen/backends/openai_chat.py).
+
+    A model with long-context rates bills the whole request at them once its input, the three
+    kinds together, is above the threshold (Claude Sonnet 4 and 4.5: 200K tokens)."""
     counts = (input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
     if min(counts) < 0:
         raise ValueError(f"token counts must be >= 0, got {counts}")
-    prices = price.prices
+    rates = price.prices.rates_for(input_tokens + cache_read_tokens + cache_write_tokens)
+    return tokens_cost(rates, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
+
+
+def tier_request_cost(
+    price: ResolvedPrice,
+    tier: Tier,
+    *,
+    input_tokens: int,
+    output_tokens: int,
+    cache_read_tokens: int = 0,
+    cache_write_tokens: int = 0,
+) -> float | None:
+    """USD for a request served by `tier` (a response's serviceTier): the standard tier as
+    `request_cost`, another at its own rates, the Reserved tier at nothing (the reservation is
+    billed by the month); None when the catalogue has no rates for that tier (an unknown
+    amount, never a guess)."""
+    if tier is Tier.STANDARD:
+        return request_cost(
+            price,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cache_read_tokens=cache_read_tokens,
+            cache_write_tokens=cache_write_tokens,
+        )
+    rates = price.prices.tier_rates(tier, input_tokens + cache_read_tokens + cache_write_tokens)
+    if rates is None:
+        return None
+    return tokens_cost(rates, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
+
+
+def tokens_cost(
+    rates: Rates,
+    input_tokens: float,
+    output_tokens: float,
+    cache_read_tokens: float = 0,
+    cache_write_tokens: float = 0,
+) -> float:
+    """USD for these token counts at these rates (counts may be means: `loadgen plan`)."""
     # A model without a cache price that still reports cache tokens is charged the plain input
-    # rate for them: the safe side of an unknown discount.
-    cache_read = prices.input if prices.cache_read is None else prices.cache_read
-    cache_write = prices.input if prices.cache_write is None else prices.cache_write
+    # rate for them: the safe side of an unknown discount. Usage does not say whether a write
+    # was for 5 minutes or an hour: it is billed at the 5-minute rate.
+    cache_read = rates.input if rates.cache_read is None else rates.cache_read
+    cache_write = rates.input if rates.cache_write is None else rates.cache_write
     total = (
-        input_tokens * prices.input
-        + output_tokens * prices.output
+        input_tokens * rates.input
+        + output_tokens * rates.output
         + cache_read_tokens * cache_read
         + cache_write_tokens * cache_write
     )
     return total / TOKENS_PER_PRICE_UNIT
-
-
-def worst_case_cost(price: ResolvedPrice, input_tokens_estimate: int, max_tokens: int) -> float:
-    """The most a request can cost: its whole prompt at the dearest input rate (a cache write
-    costs 1.25x input on Claude) and every one of max_tokens generated."""
-    if input_tokens_estimate < 0 or max_tokens < 0:
-        raise ValueError("token counts must be >= 0")
-    prices = price.prices
-    input_rate = max(prices.input, prices.cache_write or 0.0)
-    return (input_tokens_estimate * input_rate + max_tokens * prices.output) / TOKENS_PER_PRICE_UNIT
 
 
 def sample_cost(price: ResolvedPrice | None, sample: Sample) -> float | None:
@@ -132,8 +167,15 @@ def sample_cost(price: ResolvedPrice | None, sample: Sample) -> float | None:
         return 0.0
     if price is None or input_tokens is None or output_tokens is None:
         return None
-    return request_cost(
+    # Billed at the tier the response says served it; a response that names none was served
+    # by the standard tier, and a tier this loadgen does not know has an unknown price.
+    served_by = sample.service_tier
+    tier = Tier.STANDARD if served_by is None else RESPONSE_TIERS.get(served_by)
+    if tier is None:
+        return None
+    return tier_request_cost(
         price,
+        tier,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         cache_read_tokens=sample.cache_read_tokens or 0,
@@ -203,53 +245,56 @@ class CostStats:
         ok_requests: int,
         tested_rps: float | None,
         project_rps: float | None,
+        hours_per_month: float = HOURS_PER_MONTH,
     ) -> CostSummary:
-        """Totals, cost per request, and spend projected at the tested and a chosen rate.
+        """Totals, cost per request sent and per request answered, and spend projected at the
+        tested and a chosen rate.
 
-        A projection is the mean cost per request (unbilled requests count as 0) times the
-        request rate times the period. Without `tested_rps`, the rate is the requests added
-        over `window_s`.
+        Per sent request, unbilled requests (throttled, refused) count as 0; per answered
+        request, the whole spend, failures' included, is divided among the successes: what one
+        answer costs, which is what a team budgets (at 50 % throttling it is twice the former).
+        A projection is the mean cost per request sent times the request rate times the period.
+        Without `tested_rps`, the rate is the requests added over `window_s`.
         """
         mean = self.mean_usd
         if tested_rps is None and window_s:
             tested_rps = self.count / window_s
+        per_answered = self.total_usd / ok_requests if ok_requests > 0 and self.priced else None
         return {
             "total_usd": round(self.total_usd, 9),
             "requests": self.count,
             "priced_requests": self.priced,
             "unpriced_requests": self.unpriced,
             "out_of_range": self.histogram.out_of_range,
-            "per_request": {
+            "per_sent_request": {
                 "mean": _usd(mean),
                 "p50": _usd(self.percentile_usd(PERCENTILES["p50"])),
                 "p99": _usd(self.percentile_usd(PERCENTILES["p99"])),
             },
-            "per_1k_requests": _usd(None if mean is None else mean * 1000),
-            "per_successful_request": _usd(
-                self.total_usd / ok_requests if ok_requests > 0 and self.priced else None
-            ),
+            "per_1k_sent_usd": _usd(None if mean is None else mean * 1000),
+            "per_1k_answered_usd": _usd(None if per_answered is None else per_answered * 1000),
             "observed_per_hour": _usd(
                 self.total_usd / window_s * 3600 if window_s and self.priced else None
             ),
             "projection": {
-                "at_tested_rps": _projection(mean, tested_rps),
-                "at_project_rps": _projection(mean, project_rps),
+                "hours_per_month": hours_per_month,
+                "at_tested_rps": _projection(mean, tested_rps, hours_per_month),
+                "at_project_rps": _projection(mean, project_rps, hours_per_month),
             },
         }
 
 
-def _projection(mean_usd: float | None, rps: float | None) -> CostProjection | None:
+def _projection(
+    mean_usd: float | None, rps: float | None, hours_per_month: float
+) -> CostProjection | None:
     if mean_usd is None or rps is None:
         return None
-
-    def spend(period: str) -> float:
-        return round(mean_usd * rps * SECONDS[period], 9)
-
+    per_hour = mean_usd * rps * HOUR_S
     return {
         "rps": rps,
-        "per_hour": spend("per_hour"),
-        "per_day": spend("per_day"),
-        "per_30_days": spend("per_30_days"),
+        "per_hour": round(per_hour, 9),
+        "per_day": round(per_hour * 24, 9),
+        "per_month": round(per_hour * hours_per_month, 9),
     }
 
 

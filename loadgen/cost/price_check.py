@@ -7,7 +7,7 @@ from typing import cast
 from loadgen.config.scenario import Scenario
 from loadgen.core.errors import ConfigError
 from loadgen.core.report_parts import PriceInfo, TokenPriceInfo
-from loadgen.cost.pricing import PriceBook, ResolvedPrice, unpriced_message
+from loadgen.cost.pricing import OTHER_WAYS_TO_BUY, PriceBook, ResolvedPrice, unpriced_message
 
 
 def resolve_prices(scenario: Scenario, region: str) -> dict[str, ResolvedPrice | None]:
@@ -34,8 +34,12 @@ def describe_price(price: ResolvedPrice | None) -> PriceInfo | None:
         "region": price.region,
         "region_fallback": price.fell_back,
         # The price model's own dump: should its fields and TokenPriceInfo's part, a real
-        # run's report fails the schema (tests/unit/report/test_report_schema.py).
-        "usd_per_1m_tokens": cast(TokenPriceInfo, price.prices.model_dump()),
+        # run's report fails the schema (tests/unit/report/test_report_schema.py). The other
+        # ways of buying the model (tiers, batch, latency-optimised) stay in the catalogue:
+        # `catalogue_id` and `as_of` name the entry.
+        "usd_per_1m_tokens": cast(
+            TokenPriceInfo, price.prices.model_dump(exclude=set(OTHER_WAYS_TO_BUY))
+        ),
         "source": price.source,
         "as_of": None if price.as_of is None else price.as_of.isoformat(),
     }

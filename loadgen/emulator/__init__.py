@@ -11,7 +11,14 @@ from loadgen.emulator.process import EmulatorProcess
 from loadgen.emulator.profiles import Capacity, EmulatorConfig, Faults, Profile, Quota
 from loadgen.emulator.server import Emulator, serve
 
+# The version of the emulator's answers. Bump it with any change that makes the same profile
+# and seed answer differently (timing, token counts, text, faults, quotas): reports record it
+# (run.provenance.emulator), and `loadgen compare` refuses to call a change between runs of
+# two versions a regression (docs/emulator.md, "Version").
+EMULATOR_VERSION = 2  # 2: quotas by AWS's rules (reserve input + max_tokens, settle with burndown)
+
 __all__ = [
+    "EMULATOR_VERSION",
     "Capacity",
     "Emulator",
     "EmulatorConfig",

@@ -31,6 +31,7 @@ def apply_overrides(
     seed: int | None = None,
     rpm: int | None = None,
     tpm: int | None = None,
+    tpd: int | None = None,
     quotas: bool = True,
     slots: int | None = None,
     queue_limit: int | None = None,
@@ -48,6 +49,8 @@ def apply_overrides(
         data["quotas"]["rpm"] = rpm
     if tpm is not None:
         data["quotas"]["tpm"] = tpm
+    if tpd is not None:
+        data["quotas"]["tpd"] = tpd
     if slots is not None or queue_limit is not None:
         data["capacity"] = {"slots": slots, "queue_limit": queue_limit}
     return EmulatorConfig.model_validate(data)

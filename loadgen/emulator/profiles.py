@@ -18,8 +18,10 @@ from loadgen.emulator.text import WORDS, filler_deltas
 
 DEFAULT_PROFILES_PATH = Path(__file__).with_name("default_profiles.yaml")
 
-# Inference profile ids put a geography in front of the model id (us.amazon.nova-lite-v1:0).
-CROSS_REGION_PREFIXES = ("us-gov.", "us.", "eu.", "apac.", "global.")
+# Inference profile ids put a geography in front of the model id (us.amazon.nova-lite-v1:0);
+# global. ones route worldwide. us-gov. comes before us. so that the longer prefix wins.
+GLOBAL_PREFIX = "global."
+CROSS_REGION_PREFIXES = ("us-gov.", "us.", "eu.", "apac.", "jp.", "au.", "ca.", GLOBAL_PREFIX)
 
 FaultKind = Literal[
     "throttle",
@@ -40,7 +42,17 @@ FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
-__all__ = ["WORDS", "Capacity", "EmulatorConfig", "Faults", "Profile", "Quota", "QuotaSettings"]
+__all__ = [
+    "WORDS",
+    "Capacity",
+    "EmulatorConfig",
+    "Faults",
+    "PoolLimits",
+    "Profile",
+    "Quota",
+    "QuotaPool",
+    "QuotaSettings",
+]
 
 
 class _Strict(BaseModel):
@@ -88,28 +100,92 @@ class Faults(_Strict):
         return None
 
 
-class Quota(_Strict):
-    """Bedrock's per-model quotas: requests and tokens per minute, as token buckets that
-    refill continuously and hold at most `burst_s` seconds of refill (60: a full minute's
-    quota may be spent at once). None: no limit."""
+QuotaPool = Literal["in_region", "cross_region", "global"]
+QUOTA_POOLS: tuple[QuotaPool, ...] = get_args(QuotaPool)
+
+
+def quota_pool(model_id: str) -> QuotaPool:
+    """Which of a model's quota pools a model id draws on, as Bedrock keeps them apart: an
+    in-Region (on-demand) model id, a geographic cross-Region inference profile (us., eu.,
+    apac. ...) or a global one (global.)."""
+    bare = model_id.rsplit("/", 1)[-1]  # an ARN names the id after its last slash
+    if bare.startswith(GLOBAL_PREFIX):
+        return "global"
+    if bare.startswith(CROSS_REGION_PREFIXES):
+        return "cross_region"
+    return "in_region"
+
+
+def base_model_id(model_id: str) -> str:
+    """The model id without an ARN's path or an inference profile's prefix."""
+    bare = model_id.rsplit("/", 1)[-1]
+    for prefix in CROSS_REGION_PREFIXES:
+        if bare.startswith(prefix):
+            return bare.removeprefix(prefix)
+    return bare
+
+
+class PoolLimits(_Strict):
+    """One pool's own per-minute quotas; a value left out is the profile's top-level one."""
 
     rpm: int | None = Field(default=None, ge=1)
     tpm: int | None = Field(default=None, ge=1)
+
+
+class Quota(_Strict):
+    """Bedrock's per-model quotas, by AWS's rules ("How tokens are counted in Amazon Bedrock",
+    docs/quotas.md): tokens per minute and per day, and requests per minute only where a
+    profile says so. A request reserves its input tokens + max tokens when it starts and
+    settles to input + cache-write + output x `output_burndown` when it ends.
+
+    `rpm` and `tpm` apply to every pool unless `in_region`, `cross_region` or `global` gives
+    that pool its own; `tpd` is the model's, shared by its pools (AWS's "Model invocation max
+    tokens per day" is per model and Region). Each is a token bucket that refills
+    continuously: TPM and RPM hold at most `burst_s` seconds of refill (60: a full minute's
+    quota may be spent at once), TPD a day's. None: no limit."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    rpm: int | None = Field(default=None, ge=1)
+    tpm: int | None = Field(default=None, ge=1)
+    tpd: int | None = Field(default=None, ge=1)
     burst_s: float = Field(default=60.0, gt=0.0)
     output_burndown: float = Field(
         default=1.0,
         ge=1.0,
-        description="quota tokens each output token uses (5 for Claude 3.7 Sonnet and later)",
+        description="quota tokens each output token uses at settlement (5 for Claude 3.7 "
+        "Sonnet and later Anthropic models, docs/quotas.md)",
     )
+    in_region: PoolLimits | None = None
+    cross_region: PoolLimits | None = None
+    global_: PoolLimits | None = Field(default=None, alias="global")
+
+    def for_pool(self, pool: QuotaPool) -> Quota:
+        """The limits one pool is held to: its own where it has them, else the top-level
+        ones; the pools themselves dropped."""
+        own = {
+            "in_region": self.in_region,
+            "cross_region": self.cross_region,
+            "global": self.global_,
+        }[pool]
+        update: dict[str, Any] = {"in_region": None, "cross_region": None, "global_": None}
+        if own is not None:
+            update.update(own.model_dump(exclude_none=True))
+        return self.model_copy(update=update)
+
+    @property
+    def enforced(self) -> bool:
+        return self.rpm is not None or self.tpm is not None or self.tpd is not None
 
 
 class QuotaSettings(_Strict):
-    """Quotas for every model at once: off altogether, or rpm/tpm/burst_s laid over each
-    profile's own values."""
+    """Quotas for every model at once: off altogether, or rpm/tpm/tpd/burst_s laid over each
+    profile's own values (and over every pool's)."""
 
     enabled: bool = True
     rpm: int | None = Field(default=None, ge=1)
     tpm: int | None = Field(default=None, ge=1)
+    tpd: int | None = Field(default=None, ge=1)
     burst_s: float | None = Field(default=None, gt=0.0)
 
 
@@ -199,23 +275,25 @@ class EmulatorConfig(_Strict):
         default=None, description="laid over every profile's capacity when set"
     )
 
-    def quota_for(self, profile: Profile) -> Quota | None:
-        """The quota a model is held to, with the global settings laid over; None when off."""
+    def quota_for(self, profile: Profile, pool: QuotaPool = "in_region") -> Quota | None:
+        """The quota one pool of a model is held to, with the global settings laid over (they
+        win over the pools' own values too); None when off or when nothing is limited."""
         if not self.quotas.enabled:
             return None
-        quota = profile.quota
+        quota = profile.quota.for_pool(pool)
         overrides = {
             key: value
             for key, value in (
                 ("rpm", self.quotas.rpm),
                 ("tpm", self.quotas.tpm),
+                ("tpd", self.quotas.tpd),
                 ("burst_s", self.quotas.burst_s),
             )
             if value is not None
         }
         if overrides:
             quota = quota.model_copy(update=overrides)
-        return quota if quota.rpm is not None or quota.tpm is not None else None
+        return quota if quota.enforced else None
 
     def capacity_for(self, profile: Profile) -> Capacity:
         return self.capacity if self.capacity is not None else profile.capacity

@@ -35,16 +35,23 @@ from loadgen.emulator.capacity import Slots
 from loadgen.emulator.pacing import Pacer
 from loadgen.emulator.plan import ParsedRequest, ResponsePlan, draw_plan
 from loadgen.emulator.priority import raise_priority
-from loadgen.emulator.profiles import FAULT_KINDS, EmulatorConfig, FaultKind, Profile
-from loadgen.emulator.quotas import QuotaGate
+from loadgen.emulator.profiles import (
+    FAULT_KINDS,
+    EmulatorConfig,
+    FaultKind,
+    Profile,
+    QuotaPool,
+    base_model_id,
+    quota_pool,
+)
+from loadgen.emulator.quotas import QuotaGate, TokenBucket, day_bucket
 from loadgen.emulator.request_log import RequestLog
 from loadgen.emulator.wire import (
     HTTP_FAULTS,
     MIDWAY_HTTP_ERRORS,
     OVERLOADED,
-    RPM_THROTTLED,
     STREAM_EXCEPTIONS,
-    TPM_THROTTLED,
+    THROTTLED_MESSAGES,
 )
 
 _MIDSTREAM: frozenset[FaultKind] = frozenset(
@@ -66,9 +73,11 @@ def _ms(ns: int) -> int:
 
 @dataclass
 class ModelState:
-    """Per model id, as the client names it: its quota buckets and its serving slots."""
+    """Per model id, as the client names it: its serving slots, and the quota pool it draws on
+    (shared with every id of the same model and pool, as Bedrock's quotas are)."""
 
     gate: QuotaGate | None
+    pool: QuotaPool
     slots: Slots
 
 
@@ -93,12 +102,16 @@ class BedrockEmulator:
         self.faults: Counter[str] = Counter()
         self.by_api: Counter[str] = Counter()
         self.models: dict[str, ModelState] = {}
+        # Quota pools by "pool:base model id", and each base model's tokens-per-day bucket.
+        self.gates: dict[str, QuotaGate | None] = {}
+        self.days: dict[str, TokenBucket | None] = {}
 
     def app(self) -> web.Application:
         app = web.Application()
         for path, api in ROUTES:
             app.router.add_post(path, self._handler(api))
         app.router.add_get("/_emulator/stats", self.stats_handler)
+        app.router.add_post("/_emulator/reset-quotas", self.reset_quotas_handler)
         app.on_startup.append(self._on_startup)
         app.on_cleanup.append(self._on_cleanup)
         return app
@@ -120,11 +133,25 @@ class BedrockEmulator:
     def _model(self, model_id: str, profile: Profile) -> ModelState:
         state = self.models.get(model_id)
         if state is None:
-            quota = self.config.quota_for(profile)
-            gate = QuotaGate(quota, self.clock) if quota is not None else None
-            state = ModelState(gate, Slots(self.config.capacity_for(profile)))
+            pool = quota_pool(model_id)
+            state = ModelState(
+                self._gate(model_id, pool, profile), pool, Slots(self.config.capacity_for(profile))
+            )
             self.models[model_id] = state
         return state
+
+    def _gate(self, model_id: str, pool: QuotaPool, profile: Profile) -> QuotaGate | None:
+        base = base_model_id(model_id)
+        key = f"{pool}:{base}"
+        if key not in self.gates:
+            quota = self.config.quota_for(profile, pool)
+            if quota is None:
+                self.gates[key] = None
+            else:
+                if base not in self.days:
+                    self.days[base] = day_bucket(quota, self.clock())
+                self.gates[key] = QuotaGate(quota, self.clock, self.days[base])
+        return self.gates[key]
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -138,14 +165,32 @@ class BedrockEmulator:
             "models": {
                 model_id: {
                     "capacity": state.slots.stats(),
+                    "quota_pool": state.pool,
                     "quota": state.gate.stats() if state.gate is not None else None,
                 }
                 for model_id, state in self.models.items()
+            },
+            "quota_pools": {
+                key: gate.stats() for key, gate in self.gates.items() if gate is not None
             },
         }
 
     async def stats_handler(self, request: web.Request) -> web.Response:
         return web.json_response(self.stats())
+
+    def reset_quotas(self) -> None:
+        """Every quota bucket full again and its counts at zero, as at start: a fresh quota
+        window (a sweep starts each stage from one). A request still in flight settles into
+        the bucket that admitted it, which is dropped."""
+        self.gates.clear()
+        self.days.clear()
+        for model_id, state in self.models.items():
+            state.gate = self._gate(model_id, state.pool, self.config.profile_for(model_id))
+
+    async def reset_quotas_handler(self, request: web.Request) -> web.Response:
+        self.reset_quotas()
+        pools = sorted(key for key, gate in self.gates.items() if gate is not None)
+        return web.json_response({"reset": "quotas", "pools": pools})
 
     async def handle(self, api: Api, request: web.Request) -> web.StreamResponse:
         t0 = time.perf_counter_ns()
@@ -186,14 +231,17 @@ class BedrockEmulator:
         gate = model.gate
         reserved = 0
         if gate is not None:
+            # Without a max tokens in the request, Bedrock reserves the model's maximum.
             reserved = gate.reservation(
                 parsed.input_tokens, parsed.max_tokens or profile.default_max_tokens
             )
+            record.update(quota_pool=model.pool, reserved_tokens=0, settled_tokens=0)
             refusal = gate.admit(reserved)
             if refusal is not None:
                 record.update(status=429, outcome=f"throttled_{refusal}", fault=None)
-                message = RPM_THROTTLED if refusal == "rpm" else TPM_THROTTLED
+                message = THROTTLED_MESSAGES[refusal]
                 return api.error(429, "ThrottlingException", message, request_id)
+            record["reserved_tokens"] = reserved
         try:
             return await self._admitted(api, request, parsed, plan, model.slots, t0, record)
         finally:
@@ -201,7 +249,9 @@ class BedrockEmulator:
                 # A response that began counts its whole output (a fault may have cut it
                 # short, but Bedrock's settlement of those is not documented); errors, none.
                 output = plan.output_tokens if record.get("status") == 200 else 0
-                gate.settle(reserved, gate.usage(parsed.input_tokens, output))
+                used = gate.usage(parsed.input_tokens, output)
+                gate.settle(reserved, used)
+                record["settled_tokens"] = used
 
     async def _admitted(
         self,

@@ -15,9 +15,15 @@ from loadgen.emulator.profiles import FaultKind
 EVENTSTREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
 _ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
 _THROTTLED = "Too many requests, please wait before trying again."
-# Bedrock's own messages for the two quotas.
+# Bedrock's own messages for each quota it refuses a request by.
 RPM_THROTTLED = _THROTTLED
 TPM_THROTTLED = "Too many tokens, please wait before trying again."
+TPD_THROTTLED = "Too many tokens per day, please wait before trying again."
+THROTTLED_MESSAGES: Mapping[str, str] = {
+    "rpm": RPM_THROTTLED,
+    "tpm": TPM_THROTTLED,
+    "tpd": TPD_THROTTLED,
+}
 # What Bedrock says when a model has no capacity left for on-demand requests.
 OVERLOADED = (503, "ServiceUnavailableException", "Bedrock is unable to process your request.")
 

@@ -41,6 +41,7 @@ class Timeline:
         "send_ns",
         "server_first_byte_ms",
         "server_latency_ms",
+        "service_tier",
         "stop_reason",
         "text_parts",
         "whole_response",
@@ -60,6 +61,7 @@ class Timeline:
         self.cache_read_tokens: int | None = None
         self.cache_write_tokens: int | None = None
         self.server_latency_ms: int | None = None
+        self.service_tier: str | None = None  # the response's serviceTier.type, where it says
         self.server_first_byte_ms: int | None = None
         self.whole_response = False
         self.stop_reason: str | None = None
@@ -152,6 +154,7 @@ class Timeline:
             server_latency_ms=self.server_latency_ms,
             server_first_byte_ms=self.server_first_byte_ms,
             api=request.api,
+            service_tier=self.service_tier,
             stop_reason=self.stop_reason,
             error=self.error,
             error_code=self.error_code,

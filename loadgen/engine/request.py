@@ -16,6 +16,12 @@ class Prompt:
     row_id: str
     system: str | None
     user: str
+    # A synthetic prompt's shape (loadgen/plan/synthetic.py): the input tokens its text was
+    # made to, and the output tokens it asks for (the request's max_tokens). None for rows.
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    # Ask an OpenAI-compatible server to ignore end-of-sequence (vLLM, SGLang honour it).
+    ignore_eos: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,26 +102,32 @@ class Runner:
         warmup_ns: int,
         end_ns: int | None,
         measured_limit: int | None,
+        think_ns: int = 0,
     ) -> None:
-        """Closed loop: `users` loops, each sending its next request when the previous ends.
+        """Closed loop: `users` loops, each sending its next request when the previous ends
+        (and `think_ns` more have passed).
 
-        The instant a user became free is the request's intended start, so schedule lag is
-        only the event loop's delay in noticing, and the rate is whatever the endpoint allows.
-        Warmup and the end are decided by the clock at dispatch (end_ns and warmup_ns are
-        offsets from start_ns). Cancelling this coroutine stops the users from sending more;
-        requests in flight are left to `drain`, as in open loop.
+        No user sends before start_ns: it is the phase's origin, and a request before it would
+        have a negative intended start. The instant a user became free is the request's
+        intended start, so schedule lag is only the event loop's delay in noticing, and the
+        rate is whatever the endpoint allows. Warmup and the end go by that intended start,
+        as in open loop: a request is warmup when it is intended within warmup_ns of start_ns,
+        and a user stops once its next one would be intended at end_ns or later (both offsets
+        from start_ns). Cancelling this coroutine stops the users from sending more; requests
+        in flight are left to `drain`, as in open loop.
         """
         measured = 0
 
         async def user() -> None:
             nonlocal measured
             ready_ns = start_ns
+            await self._clock.sleep_until(ready_ns)
             while True:
-                dispatch_ns = self._clock.now_ns()
-                elapsed_ns = dispatch_ns - start_ns
-                if end_ns is not None and elapsed_ns >= end_ns:
+                offset_ns = ready_ns - start_ns
+                if end_ns is not None and offset_ns >= end_ns:
                     return
-                warmup = elapsed_ns < warmup_ns
+                dispatch_ns = self._clock.now_ns()
+                warmup = offset_ns < warmup_ns
                 if not warmup:
                     if measured_limit is not None and measured >= measured_limit:
                         return
@@ -131,7 +137,6 @@ class Runner:
                     return
                 if self._admit is not None and not self._admit(request):
                     return
-                offset_ns = ready_ns - start_ns
                 outcome.count_scheduled(offset_ns)
                 if outcome.dispatched == 0:
                     outcome.first_dispatch_ns = dispatch_ns
@@ -145,6 +150,10 @@ class Runner:
                 # cancelled: a stop ends the loop, the request itself is drained.
                 await asyncio.wait({task})
                 ready_ns = self._clock.now_ns()
+                if think_ns:
+                    ready_ns += think_ns
+                    if end_ns is None or ready_ns - start_ns < end_ns:
+                        await self._clock.sleep_until(ready_ns)
 
         loops = [asyncio.create_task(user()) for _ in range(users)]
         try:

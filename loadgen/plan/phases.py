@@ -37,23 +37,17 @@ def plan(
     api: str | None = None,
     replay_from: int | None = None,
 ) -> Iterator[Planned]:
-    """The phase's requests. `replay_from` (the first id of an earlier phase) repeats that
-    phase's arrivals and prompts under new request ids."""
+    """An open-loop phase's requests, each at its offset from the phase start and marked
+    warmup when that offset is within load.warmup. `replay_from` (the first id of an earlier
+    phase) repeats that phase's arrivals and prompts under new request ids."""
     origin = first_id if replay_from is None else replay_from
     load = scenario.load
-    specs = {m.id: m for m in scenario.models}
-    picker = WeightedRoundRobin(models, [specs[m].weight for m in models])
+    requests = _requests(scenario, models, prompts, first_id, origin, api)
     warmup_ns = round(load.warmup * 1e9)
     end_ns = None if load.duration is None else warmup_ns + round(load.duration * 1e9)
     measured = 0
     # Phases of a sequential run get different seeds, so each model sees its own arrivals.
-    offsets = (
-        # Closed loop: the users take requests in turn and the clock decides warmup and end.
-        itertools.repeat(0)
-        if load.concurrency is not None
-        else open_loop_offsets_ns(load, seed + origin)
-    )
-    for index, offset in enumerate(offsets):
+    for offset, request in zip(open_loop_offsets_ns(load, seed + origin), requests, strict=False):
         if end_ns is not None and offset >= end_ns:
             return
         warmup = offset < warmup_ns
@@ -61,25 +55,48 @@ def plan(
             if load.requests is not None and measured >= load.requests:
                 return
             measured += 1
-        model = picker.next()
-        spec = specs[model]
-        request_id = first_id + index
-        yield Planned(
-            offset_ns=offset,
-            request=Request(
-                request_id=request_id,
-                model=model,
-                prompt=prompts.prompt(origin + index),
-                max_tokens=spec.max_tokens or scenario.inference.max_tokens,
-                temperature=(
-                    spec.temperature
-                    if spec.temperature is not None
-                    else scenario.inference.temperature
-                ),
-                top_p=scenario.inference.top_p,
-                api=api,
+        yield Planned(offset_ns=offset, request=request, warmup=warmup)
+
+
+def closed_loop_requests(
+    scenario: Scenario,
+    models: list[str],
+    prompts: PromptSource,
+    first_id: int,
+    api: str | None = None,
+    replay_from: int | None = None,
+) -> Iterator[Request]:
+    """A closed-loop phase's requests, endless and in order: the users take them in turn, and
+    the runner (Runner.run_closed) decides by the clock which are warmup and when to stop."""
+    origin = first_id if replay_from is None else replay_from
+    return _requests(scenario, models, prompts, first_id, origin, api)
+
+
+def _requests(
+    scenario: Scenario,
+    models: list[str],
+    prompts: PromptSource,
+    first_id: int,
+    origin: int,
+    api: str | None,
+) -> Iterator[Request]:
+    """Request i of the phase: the next model of the weighted round robin, prompt origin + i."""
+    specs = {m.id: m for m in scenario.models}
+    picker = WeightedRoundRobin(models, [specs[m].weight for m in models])
+    for index in itertools.count():
+        spec = specs[picker.next()]
+        prompt = prompts.prompt(origin + index, spec.id)
+        yield Request(
+            request_id=first_id + index,
+            model=spec.id,
+            prompt=prompt,
+            # A synthetic prompt's output count is its max_tokens (docs/scenario.md).
+            max_tokens=prompt.output_tokens or spec.max_tokens or scenario.inference.max_tokens,
+            temperature=(
+                spec.temperature if spec.temperature is not None else scenario.inference.temperature
             ),
-            warmup=warmup,
+            top_p=scenario.inference.top_p,
+            api=api,
         )
 
 

@@ -11,9 +11,10 @@ import string
 from pathlib import Path
 from typing import Any
 
-from loadgen.config.scenario import Scenario
+from loadgen.config.scenario import Scenario, dataset_path
 from loadgen.core.errors import ConfigError
 from loadgen.engine.request import Prompt
+from loadgen.plan.synthetic_prompts import ROW_PREFIX, SyntheticTexts, synthetic_rows
 
 # Caps on a dataset, documented in docs/dataset-format.md. One row: about a million tokens
 # of English text (4 characters a token). One file: ample for prompts, and a bound on the
@@ -32,15 +33,26 @@ _FILE_KINDS = (
 )
 
 
+def synthetic_seed(scenario: Scenario) -> int:
+    """The seed of a synthetic dataset's counts and texts: its own, else the scenario's, else
+    0 (so that a run without a seed still sends the same prompts, in its own order)."""
+    spec = scenario.dataset.synthetic
+    assert spec is not None
+    if spec.seed is not None:
+        return spec.seed
+    return scenario.seed if scenario.seed is not None else 0
+
+
 def load_rows(scenario: Scenario) -> list[dict[str, Any]]:
     spec = scenario.dataset
+    if spec.synthetic is not None:
+        return list(synthetic_rows(spec.synthetic, synthetic_seed(scenario)))
     if spec.rows is not None:
         rows = list(spec.rows)
         where = "dataset.rows"
         _check_inline_sizes(rows, where)
     else:
-        assert spec.path is not None
-        path = scenario.base_dir / spec.path
+        path = dataset_path(scenario)
         where = f"dataset.path ({path})"
         rows = _read_jsonl(path, where)
     if not rows:
@@ -94,7 +106,7 @@ def _read_dataset_file(path: Path, where: str) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise ConfigError(
-            [f"{where}: no such file; the path is relative to the scenario"]
+            [f"{where}: no such file; the path is relative to the scenario (or the current folder)"]
         ) from None
     except OSError as exc:
         raise ConfigError([f"{where}: cannot read it ({exc.strerror})"]) from None
@@ -195,16 +207,6 @@ def _field_problem(field: str, spec: str, conversion: str | None) -> str | None:
     return None
 
 
-def estimate_input_tokens(prompt: Prompt) -> int:
-    """A deliberately high estimate of a prompt's input tokens, for worst-case cost only.
-
-    English text runs about four characters a token; three leaves room for other languages and
-    markup, and the constant covers the message framing a model adds.
-    """
-    characters = len(prompt.user) + len(prompt.system or "")
-    return characters // 3 + 50
-
-
 class PromptSource:
     """Cycles through the rows (shuffled once with the run's seed) and renders each."""
 
@@ -212,6 +214,12 @@ class PromptSource:
         needed = template_fields(scenario.prompt.template)
         if scenario.prompt.system:
             needed |= template_fields(scenario.prompt.system, "prompt.system")
+        self._synthetic = None
+        if scenario.dataset.synthetic is not None:
+            _check_synthetic_fields(needed)
+            self._synthetic = SyntheticTexts(scenario.dataset.synthetic, synthetic_seed(scenario))
+            # The text is made per model when a prompt is asked for; "" checks the template.
+            rows = [{**row, "text": ""} for row in rows]
         problems = []
         for index, row in enumerate(rows):
             row_name = _row_name(row, index)
@@ -258,13 +266,52 @@ class PromptSource:
         """Each row under the row_id its Samples carry (its `id`, else its position)."""
         return {str(row.get("id", index)): row for index, row in enumerate(self._rows)}
 
-    def prompt(self, index: int) -> Prompt:
+    @property
+    def synthetic(self) -> SyntheticTexts | None:
+        """The texts of a synthetic dataset (None for rows): how each model counts tokens."""
+        return self._synthetic
+
+    def requested_tokens(self) -> dict[str, tuple[int, int]]:
+        """A synthetic dataset's (input, output) tokens by row_id; {} for rows."""
+        if self._synthetic is None:
+            return {}
+        return {str(row["id"]): (row["input_tokens"], row["output_tokens"]) for row in self._rows}
+
+    def prompt(self, index: int, model: str | None = None) -> Prompt:
+        """Prompt `index` (the rows in turn); a synthetic one made to `model`'s token count."""
         row = self._rows[index % len(self._rows)]
+        if self._synthetic is not None:
+            return self._synthetic_prompt(self._synthetic, row, model)
         system = self._system.format_map(row) if self._system else None
         return Prompt(
             row_id=str(row.get("id", index % len(self._rows))),
             system=system,
             user=self._template.format_map(row),
+        )
+
+    def _synthetic_prompt(
+        self, texts: SyntheticTexts, row: dict[str, Any], model: str | None
+    ) -> Prompt:
+        shape = int(str(row["id"]).removeprefix(ROW_PREFIX))
+        fields = {"text": texts.text(shape, texts.counter(model))}
+        return Prompt(
+            row_id=str(row["id"]),
+            system=self._system.format_map(fields) if self._system else None,
+            user=self._template.format_map(fields),
+            input_tokens=row["input_tokens"],
+            output_tokens=row["output_tokens"],
+            ignore_eos=texts.spec.ignore_eos,
+        )
+
+
+def _check_synthetic_fields(needed: set[str]) -> None:
+    other = sorted(needed - {"text"})
+    if other:
+        raise ConfigError(
+            [
+                f"prompt: uses field(s) {', '.join(other)}, but a synthetic dataset's rows have "
+                "only {text} (the made prompt); leave the prompt section out, or use only {text}"
+            ]
         )
 
 

@@ -1,8 +1,9 @@
 """The quality of each response against the row's annotations, and per model in the report.
 
-Scored after the run from samples.jsonl, never on the event loop: scoring costs milliseconds
-of CPU a response (ROUGE's stemmer most of it), which inside the run would delay the very
-events being timed. A response is scored when it succeeded, was measured (not warmup) and
+Scored after the run from the texts the run kept in memory (loadgen/quality/kept_responses.py;
+samples.jsonl holds them only with --keep-text), never on the event loop: scoring costs
+milliseconds of CPU a response (ROUGE's stemmer most of it), which inside the run would delay
+the very events being timed. A response is scored when it succeeded, was measured (not warmup) and
 its row has `key_facts` or a `reference_summary` (docs/dataset-format.md).
 
 Parts of a response's score, each in 0..1 (docs/quality.md):
@@ -24,7 +25,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,7 +33,7 @@ from rouge_score.rouge_scorer import RougeScorer
 from loadgen.config.quality_spec import QualitySpec
 from loadgen.config.scenario import Scenario
 from loadgen.core.report_parts import QualitySection, ScoreStats, WorstResponse
-from loadgen.core.sample import read_samples
+from loadgen.quality.kept_responses import Response
 from loadgen.quality.keyfacts import StemmingTokenizer, Summary, coverage
 
 STATS = ("mean", "p10", "p50")
@@ -153,11 +153,11 @@ def rows_with_references(rows_by_id: Mapping[str, Mapping[str, Any]]) -> dict[st
 # Below this many responses one thread scores them in seconds; above it, worker processes
 # share the work (a long run at a high rate holds hundreds of thousands).
 PARALLEL_FROM = 2000
-_BATCH = 10_000  # responses read into memory at a time
+_BATCH = 10_000  # responses handed to the pool at a time (a stop is heard between batches)
 
 
-def score_samples(
-    samples_path: Path,
+def score_responses(
+    responses: Iterable[Response],
     rows_by_id: Mapping[str, Mapping[str, Any]],
     spec: QualitySpec,
     sections: list[str],
@@ -166,20 +166,14 @@ def score_samples(
     workers: int | None = None,
     cancelled: threading.Event | None = None,
 ) -> list[ResponseScore]:
-    """Score every measured, successful response in samples.jsonl whose row has references.
+    """Score every response whose row has references (the run keeps only measured,
+    successful ones: KeptResponses).
 
     `cancelled` set (the run was stopped while scoring): stop between responses or batches,
     so that a stopped run does not wait for the rest; what was scored so far is returned."""
     cancelled = cancelled or threading.Event()
     references = rows_with_references(rows_by_id)
-    items = (
-        (sample.model, sample.row_id, sample.response_text)
-        for sample in read_samples(samples_path)
-        if not sample.warmup
-        and sample.ok
-        and sample.response_text is not None
-        and sample.row_id in references
-    )
+    items = (response for response in responses if response.row_id in references)
     first = list(itertools.islice(items, parallel_from))
     if len(first) < parallel_from:
         scorer = Scorer(spec, sections)
@@ -214,7 +208,7 @@ def _start_worker(
     _worker = (Scorer(spec, sections), references)
 
 
-def _score_in_worker(item: tuple[str, str, str]) -> ResponseScore:
+def _score_in_worker(item: Response) -> ResponseScore:
     assert _worker is not None, "the pool's initializer sets up each worker"
     scorer, references = _worker
     model, row_id, text = item
@@ -275,12 +269,12 @@ def scenario_sections(scenario: Scenario) -> list[str]:
 def report_sections(
     scenario: Scenario,
     rows_by_id: Mapping[str, Mapping[str, Any]],
-    samples_path: Path,
+    responses: Iterable[Response],
     cancelled: threading.Event | None = None,
 ) -> dict[str, QualitySection]:
-    """The `quality` section of every model of the scenario, from the run's samples."""
-    scores = score_samples(
-        samples_path,
+    """The `quality` section of every model of the scenario, from the run's kept responses."""
+    scores = score_responses(
+        responses,
         rows_by_id,
         scenario.quality,
         scenario_sections(scenario),

@@ -7,14 +7,21 @@ from __future__ import annotations
 
 from loadgen.core.histogram import LATENCY_MAX_US, Histogram
 from loadgen.core.sample import ErrorClass, Sample
+from loadgen.cost.run_spend import RunSpend
 from loadgen.record.model_stats import ModelStats
+from loadgen.record.quota_usage import QuotaUsage
 from loadgen.record.time_series import TimeSeries
 
 
 class Recorder:
     """Folds every Sample into per-model statistics (measured samples only) and the series."""
 
-    def __init__(self, compared_api: str | None = None, freeze_after_s: int = 600) -> None:
+    def __init__(
+        self,
+        compared_api: str | None = None,
+        freeze_after_s: int = 600,
+        quota: QuotaUsage | None = None,
+    ) -> None:
         self.models: dict[str, ModelStats] = {}
         # compare_streaming: samples of the second API are folded apart, per model.
         self.compared_api = compared_api
@@ -25,11 +32,16 @@ class Recorder:
         self.dispatched = 0
         self.dropped = 0
         self.warmup = 0
+        self.spend = RunSpend()  # the whole run's bill: warmup and cancelled requests too
+        # What each model took from its Bedrock quotas: every request, warmup included.
+        self.quota = quota if quota is not None else QuotaUsage({})
         self.first_dispatch_us: int | None = None
         self.last_dispatch_us: int | None = None
 
     def add(self, sample: Sample) -> None:
         self.series.add(sample)
+        self.spend.add(sample)
+        self.quota.add(sample)
         if sample.error is ErrorClass.DROPPED:
             self.dropped += 1
         else:

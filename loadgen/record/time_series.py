@@ -77,6 +77,7 @@ class SecondDetail:
 
     def __init__(self, freeze_after_s: int = 600) -> None:
         self.throttled: dict[int, int] = {}
+        self.dropped: dict[int, int] = {}  # by intended second: drops are not errors to show
         self.lag: dict[int, LogBuckets] = {}
         self.ttft: dict[str, dict[int, LogBuckets]] = {}
         self.ttlt: dict[str, dict[int, LogBuckets]] = {}
@@ -137,12 +138,13 @@ class SecondDetail:
         model = sample.model
         if sample.error is not None and sample.error is not ErrorClass.CANCELLED:
             second = _second(sample.end_us if sample.end_us is not None else sample.intended_us)
+            if sample.error is ErrorClass.DROPPED:  # never sent: not the model's error
+                self.dropped[second] = self.dropped.get(second, 0) + 1
+                return
             errors = self.errors.setdefault(model, {})
             errors[second] = errors.get(second, 0) + 1
             if sample.error is ErrorClass.THROTTLED:
                 self.throttled[second] = self.throttled.get(second, 0) + 1
-            if sample.error is ErrorClass.DROPPED:
-                return
         if (lag := self._open(self.lag, _second(sample.dispatch_us))) is not None:
             lag.add(sample.schedule_lag_us)
         if sample.error is not None:
@@ -196,6 +198,7 @@ class SecondDetail:
         models = sorted({*self.ttft, *self.ttlt, *self.errors})
         return {
             "throttled": [self.throttled.get(s, 0) for s in seconds],
+            "dropped": [self.dropped.get(s, 0) for s in seconds],
             "lag_ms": percentiles(self.lag, self.frozen_lag),
             "models": {model: model_series(model) for model in models},
         }

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, cast
 
+from loadgen.config.scenario import HOURS_PER_MONTH
 from loadgen.core.atomic_file import write_text_atomically
 from loadgen.core.histogram import LATENCY_MAX_US, TOKENS_MAX, Histogram
 from loadgen.core.report_parts import CloudWatchSection, HistogramSummary, LoadInfo, RunStatus
@@ -28,13 +29,14 @@ from loadgen.report.schema import (
     HdrEncodings,
     ModelSection,
     Report,
-    RunCost,
+    RunCostSettings,
     TargetInfo,
     TokenSummary,
 )
 from loadgen.report.streaming_comparison import comparison_section
+from loadgen.report.trust import assess_trust
 
-SCHEMA_VERSION: Final = 2  # report.schema.SchemaVersion; docs/report.md "Changes"
+SCHEMA_VERSION: Final = 3  # report.schema.SchemaVersion; docs/report.md "Changes"
 
 # The generator is "limited" (its numbers understate what the endpoint could do) when:
 LAG_P99_LIMIT_MS = 10.0
@@ -42,8 +44,14 @@ ACHIEVED_SHARE_LIMIT = 0.99
 CPU_LIMIT_PERCENT = 90.0
 
 
-def _no_cost() -> RunCost:
-    return {"budget_usd": None, "spent_usd": None, "project_rps": None, "prices": {}}
+def _no_cost() -> RunCostSettings:
+    return {
+        "budget_usd": None,
+        "spent_usd": None,
+        "project_rps": None,
+        "hours_per_month": HOURS_PER_MONTH,
+        "prices": {},
+    }
 
 
 @dataclass
@@ -66,24 +74,26 @@ class RunInfo:
     cpu_percent: float
     wall_s: float
     status_reason: str | None = None
-    cost: RunCost = field(default_factory=_no_cost)  # budget, spend, prices used
+    cost: RunCostSettings = field(default_factory=_no_cost)  # budget, guard's count, prices
     cloudwatch: CloudWatchSection | None = None  # what was published, and not, when enabled
     emulator: dict[str, object] | None = None
     notes: list[str] = field(default_factory=list)
     compared_api: str | None = None  # compare_streaming: the second API of the run
+    run_id: str | None = None  # on each samples.jsonl line too (None: a run rebuilt without it)
 
 
 def build_report(info: RunInfo, recorder: Recorder) -> Report:
     lag = recorder.schedule_lag.summary(scale=1000)
     limited_reasons = _limited_reasons(info, recorder, lag)
     models = model_sections(recorder.models, info.cost)
-    return {
+    report: Report = {
         "schema_version": SCHEMA_VERSION,
         "run": {
             "scenario": info.scenario,
             "started_at": info.started_at,
             "ended_at": info.ended_at,
             "wall_s": round(info.wall_s, 3),
+            "emulated": info.target.get("emulated", False),
             "status": info.status,
             "status_reason": info.status_reason,
             "target": info.target,
@@ -104,7 +114,7 @@ def build_report(info: RunInfo, recorder: Recorder) -> Report:
                 "limited": bool(limited_reasons),
                 "limited_reasons": limited_reasons,
             },
-            "cost": info.cost,
+            "cost": {**info.cost, "spend": recorder.spend.summary()},
             "cloudwatch": info.cloudwatch,
             "emulator": info.emulator,
             "notes": info.notes,
@@ -118,16 +128,29 @@ def build_report(info: RunInfo, recorder: Recorder) -> Report:
             models,
             model_sections(recorder.compared, info.cost),
         ),
+        "quota": recorder.quota.section(),
     }
+    if info.run_id is not None:
+        report["run"]["run_id"] = info.run_id
+    report["trust"] = assess_trust(report)  # again once the run's final status is known
+    return report
 
 
-def model_sections(stats: dict[str, ModelStats], run_cost: RunCost) -> dict[str, ModelSection]:
+def model_sections(
+    stats: dict[str, ModelStats], run_cost: RunCostSettings
+) -> dict[str, ModelSection]:
     """The report's "models": one section per model, from its histograms and counters. A live
     run and `loadgen merge` (which rebuilds the ModelStats from saved reports) both use this."""
     prices = run_cost.get("prices", {})
     project_rps = run_cost.get("project_rps")
+    hours_per_month = run_cost.get("hours_per_month", HOURS_PER_MONTH)
     return {
-        model: _model_report(data, priced=prices.get(model) is not None, project_rps=project_rps)
+        model: _model_report(
+            data,
+            priced=prices.get(model) is not None,
+            project_rps=project_rps,
+            hours_per_month=hours_per_month,
+        )
         for model, data in stats.items()
     }
 
@@ -192,13 +215,15 @@ def _cost_stats_from_section(cost: CostSection | None, sent: int, ok: int) -> Co
     return stats
 
 
-def _model_report(stats: ModelStats, *, priced: bool, project_rps: float | None) -> ModelSection:
+def _model_report(
+    stats: ModelStats, *, priced: bool, project_rps: float | None, hours_per_month: float
+) -> ModelSection:
     latency = stats.latency
     window_s = _window_s(stats)
     completed = stats.sent
     cost: CostSection | None = None
     if priced:  # with the cost distribution itself, so that merges stay exact
-        summary = stats.cost.summary(window_s, stats.ok, None, project_rps)
+        summary = stats.cost.summary(window_s, stats.ok, None, project_rps, hours_per_month)
         cost = {**summary, "hdr": stats.cost.histogram.encode()}
     return {
         "requests": {
@@ -274,7 +299,8 @@ def _comparison_row(model: str, data: ModelSection) -> ComparisonRow:
     cost = data["cost"]
     return {
         "model": model,
-        "cost_per_1k_requests_usd": None if cost is None else cost["per_1k_requests"],
+        "cost_per_1k_answered_usd": None if cost is None else cost["per_1k_answered_usd"],
+        "cost_per_1k_sent_usd": None if cost is None else cost["per_1k_sent_usd"],
         "ttft_p50_ms": latency["ttft"]["service"]["p50"],
         "ttft_p95_ms": latency["ttft"]["service"]["p95"],
         "ttlt_p95_ms": latency["ttlt"]["service"]["p95"],
@@ -297,7 +323,7 @@ def _window_s(stats: ModelStats) -> float | None:
 
 def _limited_reasons(info: RunInfo, recorder: Recorder, lag: HistogramSummary) -> list[str]:
     reasons = []
-    closed_loop = info.load.get("model") == "closed_loop"  # lag means nothing without a schedule
+    closed_loop = info.load.get("loop") == "closed"  # lag means nothing without a schedule
     if not closed_loop and lag["p99"] is not None and lag["p99"] > LAG_P99_LIMIT_MS:
         reasons.append(f"schedule lag p99 {lag['p99']} ms > {LAG_P99_LIMIT_MS} ms")
     if recorder.dropped:

@@ -17,12 +17,16 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from loadgen.config.scenario import HOURS_PER_MONTH
 from loadgen.config.thresholds import evaluate, parse_check, report_section
 from loadgen.core.atomic_file import replaced_atomically
 from loadgen.core.errors import ConfigError
 from loadgen.core.histogram import LATENCY_MAX_US, Histogram
 from loadgen.core.report_parts import CloudWatchSection, ThresholdsSection, TimeSeriesSection
+from loadgen.core.run_id import new_run_id
+from loadgen.cost.run_spend import merged_spend
 from loadgen.record.model_stats import ModelStats
+from loadgen.record.quota_usage import merge_quota_sections
 from loadgen.record.time_series import CountSeries, TimeSeries
 from loadgen.report.build import (
     SCHEMA_VERSION,
@@ -39,12 +43,14 @@ from loadgen.report.saved_run import (
 )
 from loadgen.report.schema import (
     LagSummary,
+    LoadInfo,
     ModelSection,
     PriceInfo,
     Report,
     RunCost,
     RunSection,
 )
+from loadgen.report.trust import assess_trust
 
 # When parts ended differently, the merged status is the most serious of theirs.
 STATUS_ORDER = ("completed", "interrupted", "aborted")
@@ -75,6 +81,10 @@ def _merge(runs: list[SavedRun], out_dir: Path) -> Report:
         "timeseries": timeseries,
         "thresholds": _merged_thresholds(reports, models),
     }
+    quotas = [r["quota"] for r in reports if "quota" in r]
+    if quotas:  # reports before schema_version 3 have none
+        report["quota"] = merge_quota_sections(quotas)
+    report["trust"] = assess_trust(report)
     out_dir.mkdir(parents=True, exist_ok=True)
     samples = [run.samples_path for run in runs]
     if all(path is not None for path in samples):
@@ -245,15 +255,17 @@ def _merged_run_section(runs: list[SavedRun], stats: dict[str, ModelStats]) -> R
         for run, p in zip(runs, parts, strict=True)
         if p["status_reason"]
     ]
-    return {
+    section: RunSection = {
         "scenario": first["scenario"],
+        "run_id": _merged_run_id(parts),
         "started_at": min(p["started_at"] for p in parts),
         "ended_at": max(p["ended_at"] for p in parts),
         "wall_s": max(p["wall_s"] for p in parts),
+        "emulated": first["target"]["emulated"],
         "status": status,
         "status_reason": "; ".join(reasons) or None,
         "target": first["target"],
-        "load": {**first["load"], "rate": _total(p["load"]["rate"] for p in parts)},
+        "load": _merged_load(first["load"], [p["load"] for p in parts]),
         "seed": first["seed"],
         "loadgen_version": first["loadgen_version"],
         "warmup_requests": sum(p["warmup_requests"] for p in parts),
@@ -275,6 +287,19 @@ def _merged_run_section(runs: list[SavedRun], stats: dict[str, ModelStats]) -> R
         "emulator": None,  # each part's emulator served only that part
         "notes": _merged_notes(runs),
     }
+    # One provenance when every part has the same (the workers of one run); else none.
+    provenances = [p.get("provenance") for p in parts]
+    if provenances[0] is not None and all(p == provenances[0] for p in provenances):
+        section["provenance"] = provenances[0]
+    return section
+
+
+def _merged_run_id(parts: list[RunSection]) -> str:
+    """The parts' id when they share one (the workers of one run); else the merge is a run of
+    its own (its samples.jsonl lines keep their own runs' ids)."""
+    ids = {p.get("run_id") for p in parts}
+    shared = ids.pop() if len(ids) == 1 else None
+    return shared or new_run_id()
 
 
 def _status_rank(status: str) -> int:
@@ -299,7 +324,10 @@ def _merged_cost(costs: Iterable[RunCost]) -> RunCost:
         "budget_usd": _sum(p.get("budget_usd") for p in parts),
         "spent_usd": _sum(p.get("spent_usd") for p in parts),
         "project_rps": parts[0].get("project_rps"),
+        "hours_per_month": parts[0].get("hours_per_month", HOURS_PER_MONTH),
         "prices": prices,
+        # A report from before schema_version 3 has no spend: counted as nothing spent.
+        "spend": merged_spend([p["spend"] for p in parts if "spend" in p]),
     }
 
 
@@ -382,6 +410,16 @@ def _sum(values: Iterable[float | None]) -> float | None:
     if any(v is None for v in items):
         return None
     return _total(v for v in items if v is not None)
+
+
+def _merged_load(first: LoadInfo, loads: list[LoadInfo]) -> LoadInfo:
+    """Runs side by side add up: their rates (open loop) or their users (closed loop)."""
+    merged = first.copy()
+    if "rate" in first:
+        merged["rate"] = _total(load.get("rate", 0.0) for load in loads)
+    if "concurrency" in first:
+        merged["concurrency"] = sum(load.get("concurrency", 0) for load in loads)
+    return merged
 
 
 def _total(values: Iterable[float]) -> float:

@@ -45,10 +45,18 @@ from loadgen.core.report_parts import (
     HistogramSummary,
     LatencyName,
     LoadInfo,
+    LongContextRateInfo,
     ModelSeries,
     PriceInfo,
     QualitySection,
+    QuotaColumns,
+    QuotaLimitUse,
+    QuotaMinute,
+    QuotaModelSection,
+    QuotaSection,
     RampInfo,
+    RateInfo,
+    RunSpendSummary,
     RunStatus,
     ScoreStats,
     SeriesDetail,
@@ -63,6 +71,7 @@ from loadgen.core.report_parts import (
     WorstResponse,
 )
 from loadgen.core.sample import ErrorName, SampleLine
+from loadgen.report.replay_types import ReplaySection
 
 __all__ = [
     "REPORTED_ERRORS",
@@ -81,6 +90,8 @@ __all__ = [
     "CostSection",
     "CostSummary",
     "DashboardPut",
+    "EmulatorProfileUsed",
+    "EmulatorProvenance",
     "ErrorCounts",
     "ErrorName",
     "GeneratorInfo",
@@ -90,18 +101,29 @@ __all__ = [
     "LagSummary",
     "LatencySection",
     "LoadInfo",
+    "LongContextRateInfo",
     "ModelSection",
     "ModelSeries",
     "Pareto",
     "ParetoAxis",
     "PriceInfo",
+    "Provenance",
     "QualitySection",
+    "QuotaColumns",
+    "QuotaLimitUse",
+    "QuotaMinute",
+    "QuotaModelSection",
+    "QuotaSection",
     "RampInfo",
+    "RateInfo",
+    "ReplaySection",
     "Report",
     "ReportedError",
     "RequestCounts",
     "RunCost",
+    "RunCostSettings",
     "RunSection",
+    "RunSpendSummary",
     "RunStatus",
     "SampleLine",
     "SchemaVersion",
@@ -122,10 +144,15 @@ __all__ = [
     "TokenCounts",
     "TokenPriceInfo",
     "TokenSummary",
+    "TrustAssessment",
+    "TrustKind",
+    "TrustReason",
+    "TrustSeverity",
     "VerdictFigures",
     "VerdictModel",
     "VerdictSection",
     "WorkerInfo",
+    "WorkerNode",
     "WorstResponse",
     "json_schema",
     "sample_json_schema",
@@ -134,7 +161,7 @@ __all__ = [
     "validate_sample_line",
 ]
 
-SchemaVersion = Literal[2]
+SchemaVersion = Literal[3]
 
 # --- run -------------------------------------------------------------------------------------
 
@@ -176,17 +203,30 @@ class GeneratorInfo(TypedDict):
     limited_reasons: list[str]
 
 
-class RunCost(TypedDict):
-    """The run's budget, what the budget guard counted, and the prices used (null: unpriced)."""
+class RunCostSettings(TypedDict):
+    """The run's budget, what the budget guard counted, the projections' settings, and the
+    prices used (null: unpriced)."""
 
     budget_usd: float | None
     spent_usd: float | None
     project_rps: float | None
+    hours_per_month: float
     prices: dict[str, PriceInfo | None]
 
 
+class RunCost(RunCostSettings):
+    spend: RunSpendSummary  # what the whole run cost: warmup and cancelled requests included
+
+
+class WorkerNode(TypedDict):
+    """The Ray node a share's actor ran on (`--ray`)."""
+
+    id: str  # Ray's node id (hex)
+    ip: str  # the node's IP address, as Ray knows it
+
+
 class WorkerInfo(TypedDict):
-    """One worker process of `--workers N`, by its own report."""
+    """One worker process of `--workers N` (or Ray actor of `--ray`), by its own report."""
 
     worker: int
     status: RunStatus
@@ -197,15 +237,52 @@ class WorkerInfo(TypedDict):
     dispatched: int
     dropped: int
     achieved_rps: float | None
+    # --ray only: where the actor ran. Absent for worker processes (all on the driver's
+    # machine), for an actor that died before saying, and before schema_version 3.
+    node: NotRequired[WorkerNode]
+
+
+class EmulatorProfileUsed(TypedDict):
+    """The emulator profile that answered one model."""
+
+    profile: str  # its name among the profiles; "default" when none matched the model id
+    # sha256 of its settings as they ran (the scenario's `emulator:` laid over the built-in
+    # profiles, with quota and capacity; its description aside)
+    sha256: str
+
+
+class EmulatorProvenance(TypedDict):
+    """Which emulator answered: loadgen.emulator.EMULATOR_VERSION and each model's profile."""
+
+    version: int
+    profiles: dict[str, EmulatorProfileUsed]  # by model id
+
+
+class Provenance(TypedDict):
+    """What produced the run, beside run.target and run.load, so that `loadgen compare` can
+    tell whether two runs were made against the same thing (docs/compare.md, "Provenance")."""
+
+    # sha256 of the scenario's canonical dump, of what shapes the requests: models, prompt,
+    # dataset, inference, timeouts, circuit breaker, pricing (not its name, seed, load, target,
+    # emulator, thresholds, requirements, quality, cost, CloudWatch or sweep settings)
+    scenario_sha256: str
+    dataset_sha256: str | None  # of the dataset file; null for inline or generated rows
+    emulator: EmulatorProvenance | None  # null unless the built-in emulator answered
 
 
 class RunSection(TypedDict):
     """The run as a whole: what was asked, what the generator did, what it cost."""
 
     scenario: str
+    # The run's id, also on each of its samples.jsonl lines (a --workers run's workers share
+    # it; a merge of other runs gets its own). Absent before schema_version 3.
+    run_id: NotRequired[str]
     started_at: str
     ended_at: str
     wall_s: float
+    # True when the endpoint was loadgen's own emulator: every figure is synthetic. Absent
+    # before schema_version 3 (target.emulated says the same).
+    emulated: NotRequired[bool]
     status: RunStatus
     status_reason: str | None
     # The phase the first stop request came in; null for a run that was not stopped. Absent
@@ -222,6 +299,9 @@ class RunSection(TypedDict):
     emulator: dict[str, object] | None  # with --emulate: the emulator's own record
     notes: list[str]
     workers: NotRequired[list[WorkerInfo]]  # with --workers N > 1
+    # What produced the run (scenario and dataset digests, emulator version and profiles).
+    # Absent before schema_version 3, and from a merge of runs whose provenance differs.
+    provenance: NotRequired[Provenance]
 
 
 # --- models.<id> -----------------------------------------------------------------------------
@@ -344,7 +424,8 @@ class ComparisonRow(TypedDict):
     """One line of the models side by side, as the console shows them."""
 
     model: str
-    cost_per_1k_requests_usd: float | None
+    cost_per_1k_answered_usd: float | None  # models.<id>.cost.per_1k_answered_usd
+    cost_per_1k_sent_usd: float | None  # models.<id>.cost.per_1k_sent_usd
     ttft_p50_ms: float | None
     ttft_p95_ms: float | None
     ttlt_p95_ms: float | None
@@ -368,7 +449,7 @@ class VerdictFigures(TypedDict):
     ttlt_p95_ms: float | None
     output_tokens_per_s: float | None
     error_rate: float | None
-    cost_per_1k_emails_usd: float | None  # one request per email
+    cost_per_1k_answered_usd: float | None  # models.<id>.cost.per_1k_answered_usd
 
 
 class VerdictModel(VerdictFigures):
@@ -392,6 +473,40 @@ class VerdictSection(TypedDict):
     models: dict[str, VerdictModel]
     meeting_all: list[str]
     pareto: Pareto
+
+
+# --- trust -----------------------------------------------------------------------------------
+
+# Why a run's figures may not be what they seem (loadgen/report/trust.py, docs/report.md).
+TrustKind = Literal[
+    "generator_limited",  # the generator fell behind its schedule (lag, rate, CPU)
+    "dropped",  # requests never sent: the in-flight cap was hit
+    "interrupted",  # stopped by a signal
+    "aborted",  # stopped by a guard (budget, circuit breaker) or a dead worker
+    "failed_output",  # an output could not be written
+    "errors",  # requests that failed, throttles apart
+    "throttled",  # requests the endpoint refused for rate (429)
+    "emulated",  # the endpoint was loadgen's emulator: synthetic figures
+]
+# untrustworthy: the figures do not describe the load asked for (the verdict is void);
+# warning: the figures hold, but read them with this in mind; info: worth knowing.
+TrustSeverity = Literal["untrustworthy", "warning", "info"]
+
+
+class TrustReason(TypedDict):
+    kind: TrustKind
+    severity: TrustSeverity
+    count: int  # requests concerned (for generator_limited: the limits crossed)
+    message: str  # one line a person reads, count included
+
+
+class TrustAssessment(TypedDict):
+    """Whether the run's figures can be trusted, and why not: what every summary opens with."""
+
+    trustworthy: bool  # no reason of severity "untrustworthy"
+    emulated: bool
+    interrupted: bool  # stopped before it finished (status other than completed)
+    reasons: list[TrustReason]  # most serious first; empty for a clean run
 
 
 # --- streaming_comparison --------------------------------------------------------------------
@@ -428,6 +543,49 @@ class StreamingComparison(TypedDict):
     compared_models: dict[str, ModelSection]
 
 
+# --- dataset: synthetic prompts, requested against actual tokens -----------------------------
+
+# How a model's tokens were counted to make its prompts (loadgen/plan/synthetic.py): a
+# published tokenizer, a ratio calibrated from the server's usage in preflight, or 4 characters
+# a token.
+TokenMethod = Literal["tokenizer:tiktoken", "calibrated", "default"]
+
+
+class TokenPercentiles(TypedDict):
+    p50: float | None
+    p95: float | None
+
+
+class RequestedActualTokens(TypedDict):
+    """Requested and actual token counts of one direction, and the error between them:
+    |actual - requested| / requested per request (p50, p95), and its signed mean."""
+
+    requested: TokenPercentiles
+    actual: TokenPercentiles
+    relative_error: TokenPercentiles
+    mean_relative_error: float | None
+
+
+class SyntheticModelTokens(TypedDict):
+    token_method: TokenMethod
+    chars_per_token: float | None  # the ratio used; null with a tokenizer
+    overhead_tokens: int | None  # the tokens the server adds to every request (calibration)
+    compared: int  # answered requests with usage, compared here
+    input: RequestedActualTokens
+    output: RequestedActualTokens
+
+
+class DatasetSection(TypedDict):
+    """A synthetic dataset (docs/scenario.md, "Synthetic prompts"): how tokens were counted
+    and how near the counts landed, per model."""
+
+    kind: Literal["synthetic"]
+    token_method: TokenMethod  # every model's; the least exact one when models differ
+    shared_prefix_tokens: int
+    ignore_eos: bool
+    models: dict[str, SyntheticModelTokens]
+
+
 # --- the report ------------------------------------------------------------------------------
 
 
@@ -444,6 +602,10 @@ class Report(TypedDict):
     streaming_comparison: NotRequired[StreamingComparison | None]
     thresholds: NotRequired[ThresholdsSection | None]  # null when the scenario sets none
     verdict: NotRequired[VerdictSection]
+    trust: NotRequired[TrustAssessment]  # absent before schema_version 3
+    quota: NotRequired[QuotaSection]  # absent before schema_version 3
+    dataset: NotRequired[DatasetSection]  # a synthetic dataset's; absent for rows
+    replay: NotRequired[ReplaySection]  # a replay's (load.replay): source beside replayed
 
 
 # --- JSON Schema -----------------------------------------------------------------------------
@@ -492,7 +654,7 @@ def json_schema() -> dict[str, Any]:
     return _schema(
         Report,
         "loadgen report.json",
-        "One run's report, schema_version 1 (docs/report.md). Generated from "
+        "One run's report, schema_version 3 (docs/report.md). Generated from "
         "loadgen/report/schema.py: python -m loadgen.report.schema docs/",
     )
 

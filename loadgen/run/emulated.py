@@ -12,13 +12,14 @@ from loadgen.config.scenario import Scenario, TargetSpec
 from loadgen.core.errors import ConfigError, PreflightError
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
 from loadgen.emulator.process import EmulatorStartError
+from loadgen.emulator.profiles import quota_pool
 
 EMULATOR_REGION = "us-east-1"
 
 
 def start_emulator(scenario: Scenario) -> EmulatorProcess:
     """The built-in emulator with the scenario's profiles, started (a context manager)."""
-    process = EmulatorProcess(_emulator_config(scenario))
+    process = EmulatorProcess(emulator_config(scenario))
     try:
         process.start()
     except EmulatorStartError as exc:
@@ -28,11 +29,16 @@ def start_emulator(scenario: Scenario) -> EmulatorProcess:
 
 def emulated_quota(scenario: Scenario, model: str) -> dict[str, Any] | None:
     """The quota the built-in emulator holds `model` to under --emulate; None: unlimited."""
-    config = _emulator_config(scenario)
-    quota = config.quota_for(config.profile_for(model))
+    config = emulator_config(scenario)
+    quota = config.quota_for(config.profile_for(model), quota_pool(model))
     if quota is None:
         return None
-    return {"rpm": quota.rpm, "tpm": quota.tpm, "output_burndown": quota.output_burndown}
+    return {
+        "rpm": quota.rpm,
+        "tpm": quota.tpm,
+        "tpd": quota.tpd,
+        "output_burndown": quota.output_burndown,
+    }
 
 
 def emulated_target(target: TargetSpec, emulator_url: str) -> TargetSpec:
@@ -43,7 +49,7 @@ def emulated_target(target: TargetSpec, emulator_url: str) -> TargetSpec:
     )
 
 
-def _emulator_config(scenario: Scenario) -> EmulatorConfig:
+def emulator_config(scenario: Scenario) -> EmulatorConfig:
     """The built-in profiles, with the scenario's `emulator:` section laid over them."""
     builtin = EmulatorConfig.builtin()
     try:

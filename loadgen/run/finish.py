@@ -18,6 +18,7 @@ from loadgen.config.scenario import Scenario, TargetSpec
 from loadgen.config.thresholds import evaluate, report_section
 from loadgen.core.errors import OutputError
 from loadgen.core.redact import redact_text, redact_url
+from loadgen.cost.price_age import stale_price_notes, today_utc
 from loadgen.cost.price_check import describe_price
 from loadgen.cost.pricing import ResolvedPrice
 from loadgen.engine.runner import PhaseOutcome
@@ -26,8 +27,11 @@ from loadgen.plan.prompts import PromptSource
 from loadgen.quality.scoring import report_sections
 from loadgen.report.build import RunInfo, build_report, write_json_atomically
 from loadgen.report.schema import QualitySection, Report, TargetInfo, ThresholdsSection
+from loadgen.report.synthetic_tokens import dataset_section
+from loadgen.report.trust import assess_trust, generator_kept_up
 from loadgen.report.verdict import build_verdict
 from loadgen.run.measure import Measured, utc_now
+from loadgen.run.provenance import run_provenance
 
 EXIT_OK = 0
 EXIT_ABORTED = 3
@@ -36,6 +40,7 @@ EXIT_THRESHOLDS = 99  # as k6: the run finished, but a threshold of the scenario
 EXIT_CLOUDWATCH = 5  # --require-cloudwatch, and not everything reached CloudWatch
 EXIT_OUTPUT = 6  # an output could not be written (disk full, folder gone, closed pipe)
 EXIT_WORKER_DIED = 7  # a worker process or Ray actor died; what it measured is merged
+EXIT_NOT_TRUSTWORTHY = 8  # fail_on_limited, and the generator was limited or dropped requests
 
 
 @dataclass
@@ -85,20 +90,31 @@ async def finish(
             "budget_usd": scenario.cost.max_usd,
             "spent_usd": None if budget is None else round(budget.spent_usd, 9),
             "project_rps": scenario.cost.project_rps,
+            "hours_per_month": scenario.cost.hours_per_month,
             "prices": {model: describe_price(price) for model, price in prices.items()},
         },
         cloudwatch=measured.sinks.cloudwatch_section(),
         notes=[
-            f"{model} has no price (allow_unpriced): its cost fields are null"
-            for model, price in prices.items()
-            if price is None
+            *(
+                f"{model} has no price (allow_unpriced): its cost fields are null"
+                for model, price in prices.items()
+                if price is None
+            ),
+            *stale_price_notes(prices, scenario.cost.max_price_age_days, today_utc()),
         ],
         compared_api=measured.recorder.compared_api,
+        run_id=measured.run_id,
     )
     report = build_report(info, measured.recorder)
+    report["run"]["provenance"] = run_provenance(scenario, emulated)
+    texts = prompts.synthetic
+    if texts is not None and measured.token_accuracy is not None:
+        models = [m.id for m in scenario.models]
+        counters = {model: texts.counter(model) for model in models}
+        report["dataset"] = dataset_section(texts.spec, counters, measured.token_accuracy, models)
     # After the run, off the event loop: scoring must not delay what is being timed.
     quality: dict[str, QualitySection] = {}
-    if measured.score_quality:
+    if measured.responses is not None:
         quality = await _score(scenario, prompts, measured, report)
     for model, section in report["models"].items():
         section["quality"] = quality.get(model)
@@ -130,7 +146,7 @@ async def _score(
     stop.phase = "scoring"
     cancelled = threading.Event()
     scoring = asyncio.to_thread(
-        report_sections, scenario, prompts.rows_by_id(), measured.sinks.jsonl.path, cancelled
+        report_sections, scenario, prompts.rows_by_id(), measured.responses or (), cancelled
     )
     try:
         quality = await stop.until_stopped(scoring, even_if_stopped=True)
@@ -153,6 +169,7 @@ def mark_stop(report: Report, stop: RunStop) -> None:
     if stop.status is not None:
         run["status"], run["status_reason"] = stop.status, stop.reason
     run["stopped_in"] = stop.stopped_in
+    report["trust"] = assess_trust(report)  # the stop may have changed it
 
 
 def write_report(out_dir: Path, report: Report) -> None:
@@ -187,6 +204,16 @@ def exit_code_of(status: str, report: Report) -> int:
     if exit_code == EXIT_OK and report["thresholds"] and not report["thresholds"]["passed"]:
         exit_code = EXIT_THRESHOLDS
     return exit_code
+
+
+def trusted_exit_code(exit_code: int, report: Report, fail_on_limited: bool) -> int:
+    """With fail_on_limited, 8 instead of 0 or 99 when the generator was limited or dropped
+    requests: thresholds judged on a load that was never offered mean nothing. Stops (3, 130),
+    failed outputs (6), dead workers (7) and missing CloudWatch data (5) keep their codes."""
+    trust = report.get("trust")
+    if not fail_on_limited or trust is None or exit_code not in (EXIT_OK, EXIT_THRESHOLDS):
+        return exit_code
+    return exit_code if generator_kept_up(trust) else EXIT_NOT_TRUSTWORTHY
 
 
 def thresholds_section(scenario: Scenario, report: Report) -> ThresholdsSection | None:

@@ -13,24 +13,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from loadgen.config.apis import apis_of_run
+from loadgen.config.quota_spec import RunQuotas
 from loadgen.config.scenario import Scenario, TargetSpec
 from loadgen.core.clock import Clock
 from loadgen.core.redact import redact_text
-from loadgen.core.sample import ErrorClass, Sample
-from loadgen.cost.accounting import BudgetGuard, sample_cost, worst_case_cost
+from loadgen.core.run_id import new_run_id
+from loadgen.core.sample import ErrorClass, LineFormat, Sample
+from loadgen.cost.accounting import BudgetGuard, sample_cost
 from loadgen.cost.pricing import ResolvedPrice
+from loadgen.cost.worst_case import worst_case_cost, worst_case_input_tokens
 from loadgen.engine.backend import Backend
 from loadgen.engine.guards import CircuitBreaker
-from loadgen.engine.request import Planned, Request
+from loadgen.engine.request import Request
 from loadgen.engine.runner import PhaseOutcome, Runner
 from loadgen.engine.stopping import ABORTED, FAILED, RunStop
-from loadgen.plan.phases import api_phases, phases, plan, worker_plan
-from loadgen.plan.prompts import PromptSource, estimate_input_tokens
-from loadgen.quality.scoring import scoring_wanted
+from loadgen.plan.phases import api_phases, closed_loop_requests, phases, plan, worker_plan
+from loadgen.plan.prompts import PromptSource
+from loadgen.quality.kept_responses import KeptResponses
+from loadgen.quality.scoring import rows_with_references, scoring_wanted
+from loadgen.record.quota_usage import QuotaUsage
 from loadgen.record.recorder import Recorder
+from loadgen.record.token_accuracy import TokenAccuracy
+from loadgen.replay.replay_plan import ReplayPlan
 from loadgen.run.options import RunOptions
 from loadgen.run.progress import LiveProgress
 from loadgen.run.sinks import RunSinks
+from loadgen.sinks.jsonl import unmeasured_fields
 
 START_LEAD_NS = 100_000_000  # the first request leaves 100 ms after setup, not during it
 
@@ -44,11 +52,14 @@ class Measured:
     outcomes: list[PhaseOutcome]
     stop: RunStop
     budget: BudgetGuard | None
-    score_quality: bool  # response text was kept, to be scored now
+    responses: KeptResponses | None  # the texts to score now; None: no scoring
+    run_id: str  # on every samples.jsonl line, and report.json's run.run_id
     started_at: str
     wall_s: float
     cpu_percent: float
     failure: Exception | None  # a bug that stopped the run: raised once the report is written
+    # Requested against actual tokens of a synthetic dataset's prompts; None for rows.
+    token_accuracy: TokenAccuracy | None = None
 
 
 async def measure(
@@ -62,14 +73,19 @@ async def measure(
     target: TargetSpec,
     prices: dict[str, ResolvedPrice | None],
     stop: RunStop,
+    quotas: RunQuotas | None = None,
+    log_replay: ReplayPlan | None = None,
 ) -> Measured:
     """Send the phases and record what comes back. `stop` is the run's: a stop requested
-    before (during preflight) sends nothing; one during load drains what is in flight."""
+    before (during preflight) sends nothing; one during load drains what is in flight.
+    `quotas`: the Bedrock quotas each model's use is measured against (none: use only).
+    `log_replay`: a replay's plan (load.replay), sent as the one open-loop phase."""
     apis = apis_of_run(scenario.target.api, scenario.compare_streaming)
     recorder = Recorder(
         compared_api=apis[1] if len(apis) > 1 else None,
         # No request outlives timeouts.total: its seconds can be frozen after that (recorder.py).
         freeze_after_s=math.ceil(scenario.timeouts.total) + 60,
+        quota=quota_usage(scenario, quotas or RunQuotas()),
     )
     for model in scenario.models:
         recorder.ensure_model(model.id)
@@ -77,6 +93,9 @@ async def measure(
     def output_failed(reason: str) -> None:
         stop.request(FAILED, f"output: {reason}")
 
+    run_id = options.run_id or new_run_id()
+    # The wall-clock t0 is set once t0 is known, before the first sample.
+    line_format = LineFormat(run_id, 0, unmeasured_fields(apis), options.keep_text)
     sinks = RunSinks(
         scenario,
         target,
@@ -84,6 +103,7 @@ async def measure(
         options.quiet,
         out_dir / "samples.jsonl",
         on_failure=output_failed,
+        line_format=line_format,
     )
     breaker = CircuitBreaker(scenario.circuit_breaker)
     budget = BudgetGuard(scenario.cost.max_usd) if scenario.cost.max_usd else None
@@ -93,7 +113,7 @@ async def measure(
         assert budget is not None
         price = prices[request.model]
         assert price is not None  # resolve_prices refuses a budget without every price
-        worst = worst_case_cost(price, estimate_input_tokens(request.prompt), request.max_tokens)
+        worst = worst_case_cost(price, worst_case_input_tokens(request.prompt), request.max_tokens)
         if budget.try_reserve(request.request_id, worst):
             return True
         stop.request(
@@ -125,11 +145,22 @@ async def measure(
             budget.settle(sample.request_id, sample.cost_usd)
         recorder.add(sample)
         sinks.add(sample)
+        if token_accuracy is not None:
+            token_accuracy.add(sample)
+        if responses is not None:
+            responses.add(sample)
         if (reason := breaker.observe(sample)) is not None:
             stop.request(ABORTED, reason)
 
-    # Response text is kept only when it will be scored.
-    score_quality = scoring_wanted(scenario, prompts.rows_by_id().values(), options.quality)
+    requested = prompts.requested_tokens()
+    token_accuracy = TokenAccuracy(requested) if requested else None
+    # Response text is kept only when it will be scored (in memory) or written (--keep-text).
+    rows = prompts.rows_by_id()
+    responses = (
+        KeptResponses(rows_with_references(rows))
+        if scoring_wanted(scenario, rows.values(), options.quality)
+        else None
+    )
     outcomes: list[PhaseOutcome] = []
     await sinks.start()
     # t0 after every setup call: a client's first use loads its service model (hundreds of ms),
@@ -139,6 +170,8 @@ async def measure(
     started_at = utc_now()
     wall_start, cpu_start = time.perf_counter(), time.process_time()
     t0_ns = clock.now_ns() + START_LEAD_NS if common_t0_ns is None else common_t0_ns
+    t0_unix_us = (time.time_ns() + t0_ns - clock.now_ns()) // 1000
+    sinks.jsonl.line_format = replace(line_format, t0_unix_us=t0_unix_us)
     runner = Runner(
         backend,
         clock,
@@ -147,7 +180,7 @@ async def measure(
         timeouts=scenario.timeouts,
         t0_ns=t0_ns,
         admit=admit if budget is not None else None,
-        capture_text=score_quality,
+        capture_text=responses is not None or options.keep_text,
     )
     progress = LiveProgress.start_if_wanted(
         options.display,
@@ -166,7 +199,7 @@ async def measure(
 
     try:
         await _run_phases(
-            runner, scenario, options, clock, prompts, seed, apis, t0_ns, stop, outcomes
+            runner, scenario, options, clock, prompts, seed, apis, t0_ns, stop, outcomes, log_replay
         )
     except Exception as exc:
         # A bug must not cost what was measured: stop, cancel what is in flight, write the
@@ -190,11 +223,13 @@ async def measure(
         outcomes=outcomes,
         stop=stop,
         budget=budget,
-        score_quality=score_quality,
+        responses=responses,
+        run_id=run_id,
         started_at=started_at,
         wall_s=wall_s,
         cpu_percent=cpu_percent,
         failure=failures[0] if failures else None,
+        token_accuracy=token_accuracy,
     )
 
 
@@ -209,6 +244,7 @@ async def _run_phases(
     t0_ns: int,
     stop: RunStop,
     outcomes: list[PhaseOutcome],
+    log_replay: ReplayPlan | None = None,
 ) -> None:
     """Each phase in turn, until the last or a stop; appends each phase's outcome."""
     run_phases = phases(scenario)
@@ -222,48 +258,58 @@ async def _run_phases(
         replay = (
             first_ids[phase_index - len(run_phases)] if phase_index >= len(run_phases) else None
         )
-        phase_plan = plan(
-            scenario,
-            models,
-            prompts,
-            seed,
-            first_id=first_ids[-1],
-            api=api,
-            replay_from=replay,
-        )
-        if options.worker is not None:
-            phase_plan = worker_plan(phase_plan, scenario, options.worker, seed, first_ids[-1])
         if stop.status is not None:
             break
         stop.phase = "load"
-        await stop.until_stopped(_run_phase(runner, scenario, phase_plan, start_ns, outcome))
+        if scenario.load.concurrency is None:
+            phase_plan = (
+                log_replay.planned(first_ids[-1])
+                if log_replay is not None
+                else plan(
+                    scenario,
+                    models,
+                    prompts,
+                    seed,
+                    first_id=first_ids[-1],
+                    api=api,
+                    replay_from=replay,
+                )
+            )
+            if options.worker is not None:
+                phase_plan = worker_plan(phase_plan, scenario, options.worker, seed, first_ids[-1])
+            await stop.until_stopped(runner.run_phase(phase_plan, start_ns, outcome))
+        else:
+            requests = closed_loop_requests(
+                scenario, models, prompts, first_id=first_ids[-1], api=api, replay_from=replay
+            )
+            await stop.until_stopped(_run_closed(runner, scenario, requests, start_ns, outcome))
         stop.phase = "drain"
         await _drain(runner, outcome, stop, options.grace_s)
         if stop.status is not None:
             break
 
 
-async def _run_phase(
+async def _run_closed(
     runner: Runner,
     scenario: Scenario,
-    plan: Iterator[Planned],
+    requests: Iterator[Request],
     start_ns: int,
     outcome: PhaseOutcome,
 ) -> None:
-    """Open loop sends the plan at its instants; closed loop takes its requests in turn."""
+    """Closed loop: load.concurrency users take the phase's requests in turn from start_ns;
+    warmup, the end and a count of measured requests go by each request's intended start."""
     load = scenario.load
-    if load.concurrency is None:
-        await runner.run_phase(plan, start_ns, outcome)
-        return
+    assert load.concurrency is not None  # the closed loop's users
     warmup_ns = round(load.warmup * 1e9)
     await runner.run_closed(
-        (planned.request for planned in plan),
+        requests,
         start_ns,
         outcome,
         users=load.concurrency,
         warmup_ns=warmup_ns,
         end_ns=None if load.duration is None else warmup_ns + round(load.duration * 1e9),
         measured_limit=load.requests,
+        think_ns=round(load.think_time * 1e9),
     )
 
 
@@ -282,6 +328,12 @@ async def _drain(runner: Runner, outcome: PhaseOutcome, stop: RunStop, grace_s: 
 
 def _planned_so_far(outcomes: list[PhaseOutcome]) -> int:
     return sum(o.scheduled for o in outcomes)
+
+
+def quota_usage(scenario: Scenario, quotas: RunQuotas) -> QuotaUsage:
+    """Each model's quota accounting: every request reserves the max_tokens it asks for."""
+    max_tokens = {m.id: m.max_tokens or scenario.inference.max_tokens for m in scenario.models}
+    return QuotaUsage(max_tokens, quotas.limits, quotas.sources)
 
 
 def utc_now() -> str:

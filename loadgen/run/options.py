@@ -41,7 +41,13 @@ class RunOptions:
     quiet: bool = False
     grace_s: float = 10.0  # after an interrupt, how long requests in flight may finish
     preflight: bool = True  # one cheap call per model before load
+    # Read the account's Bedrock quotas from Service Quotas for the report (docs/quotas.md).
+    quota_from_account: bool = False
     quality: bool = True  # score responses after the run, where rows have references
+    keep_text: bool = False  # --keep-text: write each response's text into samples.jsonl
+    # report.json's run.run_id, on every samples.jsonl line; None: the run makes one (a
+    # --workers run makes one for all its workers, loadgen/scale/workers.py).
+    run_id: str | None = None
     console: Console = field(default_factory=Console)
     html: bool = True  # write report.html beside report.json (--no-html: off)
     progress: bool | None = None  # live progress; None: on a terminal unless quiet

@@ -19,9 +19,13 @@ PROBE_PROMPT = Prompt(row_id="preflight", system=None, user="Reply with one word
 PROBE_TIMEOUT_S = 30.0
 
 
-async def check_models(backend: Backend, models: list[str], endpoint: str) -> None:
-    """Raise PreflightError listing every model that cannot be used, each with its fix."""
-    timelines = await asyncio.gather(*(_probe(backend, model) for model in models))
+async def check_models(
+    backend: Backend, models: list[str], endpoint: str, api: str | None = None
+) -> None:
+    """Raise PreflightError listing every model that cannot be used, each with its fix.
+    `api`: the API to probe through when the run uses several (a replay probes each it
+    uses, which also opens its connection before load)."""
+    timelines = await asyncio.gather(*(_probe(backend, model, api) for model in models))
     problems = [
         problem
         for model, timeline in zip(models, timelines, strict=True)
@@ -35,9 +39,9 @@ async def check_models(backend: Backend, models: list[str], endpoint: str) -> No
         )
 
 
-async def _probe(backend: Backend, model: str) -> Timeline:
+async def _probe(backend: Backend, model: str, api: str | None = None) -> Timeline:
     timeline = Timeline()
-    request = Request(request_id=-1, model=model, prompt=PROBE_PROMPT, max_tokens=1)
+    request = Request(request_id=-1, model=model, prompt=PROBE_PROMPT, max_tokens=1, api=api)
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_S):
             await backend.execute(request, timeline)

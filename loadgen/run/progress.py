@@ -8,6 +8,10 @@ view from the sum: in a single-process run the one source is the run itself; wit
 and the parent's board sums them (loadgen/scale/progress.py). TTFT percentiles come from
 the summed buckets, never from averaged percentiles.
 
+Where the view goes depends on the terminal (progress_output): on a terminal it is redrawn in
+place (LiveView); where nothing can be redrawn (a pipe, a file, CI) a plain line is printed
+every 10 s of the run instead (ProgressLines), so a CI log is not silent until the summary.
+
 Each redraw costs well under a millisecond of the event loop, so it does not move the
 schedule (benchmarks/accuracy_w1.py --progress and benchmarks/progress_cost.py measure it).
 """
@@ -31,6 +35,8 @@ from loadgen.config.scenario import Scenario
 from loadgen.core.clock import Clock
 from loadgen.record.recorder import Recorder
 from loadgen.record.second_stats import LogBuckets, percentiles_of
+from loadgen.report.console import DROPPED_STYLE, ERRORS_STYLE
+from loadgen.report.fit import short_names
 from loadgen.run.display import Display
 
 # (sent, dropped, in flight) so far, as the runner counts them.
@@ -143,7 +149,8 @@ class ProgressBoard:
         self._latest: dict[int, ProgressSnapshot] = {}
         self._buckets: dict[int, dict[str, dict[int, LogBuckets]]] = {}
         self._cpu_percent: dict[int, float] = {}
-        self._sends: deque[tuple[float, int]] = deque()
+        # (elapsed s, sent, released) of recent redraws; the run starts at 0 with nothing sent.
+        self._sends: deque[tuple[float, int, int]] = deque([(0.0, 0, 0)])
         self._ttft_cache: dict[str, tuple[int, list[float | None]]] = {}
 
     def update(self, source: int, snapshot: ProgressSnapshot) -> None:
@@ -182,32 +189,37 @@ class ProgressBoard:
             wall_s=max((s.wall_s for s in snapshots), default=0.0),
         )
 
-    def ttft_ms(self, model: str, last_second: int) -> list[float | None]:
-        """TTFT p50/p99 (ms) over seconds (last_second - window, last_second], every source."""
+    def ttft_ms(self, model: str | None, last_second: int) -> list[float | None]:
+        """TTFT p50/p99 (ms) over seconds (last_second - window, last_second], every source;
+        of one model, or of every model together (None)."""
         parts = [
             buckets
             for by_model in self._buckets.values()
-            for second, buckets in by_model.get(model, {}).items()
+            for name, seconds in by_model.items()
+            if model is None or name == model
+            for second, buckets in seconds.items()
             if last_second - TTFT_WINDOW_S < second <= last_second
         ]
         return [None if v is None else round(v / 1000, 3) for v in percentiles_of(parts, [50, 99])]
 
-    def render(self) -> Text:
-        """The view as one Text of fixed-width lines: a rich Table would cost several
-        milliseconds of layout per redraw, on the event loop."""
+    def render(self, width: int | None = None) -> Text:
+        """The view as one Text: a rich Table would cost several milliseconds of layout per
+        redraw, on the event loop. Its lines wrap at `width` rather than lose a figure; model
+        ids too long for it are shortened (short names as in the summary's legend)."""
         plan = self._plan
         now = self.totals()
         elapsed_s = max(now.elapsed_s, 0.0)
-        errors: Counter[str] = Counter()
-        for counts in now.models.values():
-            errors.update(counts.errors)
-        errors.pop("dropped", None)
+        errors = _errors(now)
+        achieved, scheduled, window_s = self._rates(now)
 
-        view = Text(no_wrap=True, overflow="ellipsis")
+        view = Text(overflow="fold")
         view.append(f"{plan.name} ", style="bold")
-        view.append(f"{elapsed_s:6.1f} s")
+        view.append(f"{elapsed_s:.1f} s")
         share: float | None = None
-        if plan.planned_s:
+        if self._draining(now):
+            planned = f" of {plan.planned_s:g} s" if plan.planned_s else ""
+            view.append(f"{planned}: draining, {now.in_flight:,} in flight ", style="yellow")
+        elif plan.planned_s:
             left = max(plan.planned_s - elapsed_s, 0)
             view.append(f" of {plan.planned_s:g} s, {left:.0f} s left ")
             share = min(elapsed_s / plan.planned_s, 1.0)
@@ -215,19 +227,21 @@ class ProgressBoard:
             view.append(f", {now.sent:,} of {plan.planned_requests:,} requests ")
             share = min(now.sent / plan.planned_requests, 1.0)
         if share is not None:
-            filled = round(share * BAR_WIDTH)
+            bar = BAR_WIDTH if width is None else max(min(BAR_WIDTH, width - len(view)), 10)
+            filled = round(share * bar)
             view.append("━" * filled, style="green")
-            view.append("━" * (BAR_WIDTH - filled), style="bright_black")
+            view.append("━" * (bar - filled), style="bright_black")
         view.append(
             f"\nsent {now.sent:,}  in flight {now.in_flight:,}  completed {now.completed:,}  "
         )
-        view.append(f"dropped {now.dropped:,}", style="yellow" if now.dropped else "")
+        view.append(f"dropped {now.dropped:,}", style=DROPPED_STYLE if now.dropped else "")
         error_text = ", ".join(f"{name} {count:,}" for name, count in sorted(errors.items()))
-        view.append(f"  errors: {error_text or 'none'}", style="red" if errors else "")
+        view.append(f"  errors: {error_text or 'none'}", style=ERRORS_STYLE if errors else "")
         target = "closed loop," if plan.target_rps is None else f"target {plan.target_rps:g} req/s,"
+        of_scheduled = "" if plan.target_rps is None else f" of {scheduled:.2f} scheduled"
         view.append(
-            f"\nrate: {target} achieved {self._achieved_rps(now.sent):.2f}"
-            f" req/s (last {RATE_WINDOW_S:g} s)\n"
+            f"\nrate: {target} achieved {achieved:.2f} req/s{of_scheduled}"
+            f" (last {window_s:.0f} s)\n"
         )
         if self._workers is not None:
             cpu = "  ".join(
@@ -235,19 +249,56 @@ class ProgressBoard:
                 for k in range(self._workers)
             )
             view.append(f"workers: {self._workers}  CPU of a core: {cpu}\n")
-        width = max((len(model) for model in now.models), default=5)
-        view.append(
-            f"{'model':<{width}}  {'done':>7}  {'errors':>6}  "
-            f"TTFT p50 / p99 ms (last {TTFT_WINDOW_S} s)",
-            style="bold",
-        )
+        names = {model: model for model in now.models}
+        head = f"  {'done':>7}  {'errors':>6}  TTFT p50 / p99 ms (last {TTFT_WINDOW_S} s)"
+        if width is not None and max(map(len, names), default=0) + len(head) > width:
+            names = short_names(list(now.models))
+        name_width = max((len(name) for name in names.values()), default=5)
+        view.append(f"{'model':<{name_width}}{head}", style="bold")
         for model, counts in now.models.items():
             p50, p99 = self._ttft(model, int(elapsed_s))
             view.append(
-                f"\n{model:<{width}}  {counts.done:>7,}  {counts.done - counts.ok:>6,}  "
-                f"{_ms(p50):>8} / {_ms(p99)}"
+                f"\n{names[model]:<{name_width}}  {counts.done:>7,}  "
+                f"{counts.done - counts.ok:>6,}  {_ms(p50):>8} / {_ms(p99)}"
             )
         return view
+
+    def line(self) -> str:
+        """The view as one plain line, for a log (not a terminal): sent, in flight, errors,
+        TTFT p50/p99 of every model together, achieved against scheduled rate."""
+        plan = self._plan
+        now = self.totals()
+        elapsed_s = max(now.elapsed_s, 0.0)
+        achieved, scheduled, window_s = self._rates(now)
+        errors = sum(_errors(now).values())
+        p50, p99 = self.ttft_ms(None, int(elapsed_s))
+        parts = [
+            f"progress {elapsed_s:.0f} s"
+            + (f" of {plan.planned_s:g} s" if plan.planned_s else "")
+            + (": draining" if self._draining(now) else ""),
+            f"sent {now.sent:,}",
+            f"in flight {now.in_flight:,}",
+            f"dropped {now.dropped:,}",
+            f"errors {errors:,}",
+            f"TTFT p50 {_ms(p50)} / p99 {_ms(p99)} ms (last {TTFT_WINDOW_S} s)",
+        ]
+        if plan.target_rps is None:
+            parts.append(f"achieved {achieved:.2f} req/s (closed loop, last {window_s:.0f} s)")
+        else:
+            parts.append(
+                f"achieved {achieved:.2f} of {scheduled:.2f} req/s scheduled "
+                f"(target {plan.target_rps:g}, last {window_s:.0f} s)"
+            )
+        return ", ".join(parts)
+
+    def _draining(self, now: ProgressSnapshot) -> bool:
+        """Past the schedule's end, with requests still in flight: the run waits for them."""
+        plan = self._plan
+        if plan.planned_s:
+            return now.elapsed_s > plan.planned_s
+        if plan.planned_requests:
+            return now.sent + now.dropped >= plan.planned_requests and now.in_flight > 0
+        return False
 
     def _ttft(self, model: str, second: int) -> list[float | None]:
         """TTFT p50/p99 over the last seconds; recomputed once a second, not every redraw."""
@@ -256,19 +307,80 @@ class ProgressBoard:
             cached = self._ttft_cache[model] = (second, self.ttft_ms(model, second))
         return cached[1]
 
-    def _achieved_rps(self, sent: int) -> float:
-        """Sends per second over the last few seconds, from the runners' own counters."""
-        now = time.monotonic()
-        self._sends.append((now, sent))
-        while len(self._sends) > 1 and now - self._sends[0][0] > RATE_WINDOW_S:
+    def _rates(self, now: ProgressSnapshot) -> tuple[float, float, float]:
+        """Achieved (sent) and scheduled (sent or dropped: what the schedule released) requests
+        per second over the last few seconds of the run's clock, and that window's length."""
+        self._sends.append((now.elapsed_s, now.sent, now.sent + now.dropped))
+        while len(self._sends) > 2 and now.elapsed_s - self._sends[1][0] >= RATE_WINDOW_S:
             self._sends.popleft()
-        first_time, first_sent = self._sends[0]
-        span = now - first_time
-        return (sent - first_sent) / span if span > 0 else 0.0
+        first_s, first_sent, first_released = self._sends[0]
+        span = now.elapsed_s - first_s
+        if span <= 0:
+            return 0.0, 0.0, 0.0
+        return (
+            (now.sent - first_sent) / span,
+            (now.sent + now.dropped - first_released) / span,
+            span,
+        )
+
+
+class LiveView:
+    """The view redrawn in place, on a terminal (or where LOADGEN_PROGRESS=1 asks for it)."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._live = Live(console=console, auto_refresh=False, transient=False)
+
+    def start(self) -> None:
+        self._live.start()
+
+    def show(self, board: ProgressBoard) -> None:
+        self._live.update(board.render(self._console.width), refresh=True)
+
+    def close(self, board: ProgressBoard) -> None:
+        """The last redraw, left on screen."""
+        with contextlib.suppress(Exception):
+            self.show(board)
+        self._live.stop()
+
+
+class ProgressLines:
+    """A plain line every `every_s` seconds of the run, where nothing can be redrawn (a log,
+    CI): without it such a run prints nothing until its summary."""
+
+    def __init__(self, console: Console, every_s: float) -> None:
+        self._console = console
+        self._every_s = every_s
+        self._next_s = every_s
+
+    def start(self) -> None:
+        pass
+
+    def show(self, board: ProgressBoard) -> None:
+        elapsed_s = board.totals().elapsed_s
+        if elapsed_s < self._next_s:
+            return
+        self._console.print(board.line(), markup=False, highlight=False, soft_wrap=True)
+        self._next_s = (elapsed_s // self._every_s + 1) * self._every_s
+
+    def close(self, board: ProgressBoard) -> None:
+        pass  # the summary follows
+
+
+ProgressOutput = LiveView | ProgressLines
+
+
+def progress_output(display: Display) -> ProgressOutput | None:
+    """How this display shows progress: redrawn, in lines, or not at all (--quiet)."""
+    if display.progress_wanted():
+        return LiveView(display.console)
+    if display.progress_lines_wanted():
+        return ProgressLines(display.console, display.lines_every_s())
+    return None
 
 
 class LiveProgress:
-    """A single-process run's view, redrawn on its own asyncio task."""
+    """A single-process run's progress, shown on its own asyncio task."""
 
     def __init__(
         self,
@@ -279,13 +391,15 @@ class LiveProgress:
         clock: Clock,
         t0_ns: int,
         phases: int,
+        output: ProgressOutput | None = None,
     ) -> None:
         self._board = ProgressBoard(ProgressPlan.of(scenario, phases))
+        self._console = console
         self._recorder = recorder
         self._counts = counts
         self._clock = clock
         self._t0_ns = t0_ns
-        self._live = Live(console=console, auto_refresh=False, transient=False)
+        self._output = LiveView(console) if output is None else output
         self._task: asyncio.Task[None] | None = None
 
     @classmethod
@@ -300,14 +414,15 @@ class LiveProgress:
         t0_ns: int,
         phases: int,
     ) -> LiveProgress | SnapshotPublisher | None:
-        """Start it when wanted (Display.progress_wanted). In a worker, `publish` sends
-        snapshots to the parent instead (given only when the parent draws the view)."""
+        """Start it as the display wants it (progress_output). In a worker, `publish` sends
+        snapshots to the parent instead (given only when the parent shows progress)."""
         if publish is not None:
             return SnapshotPublisher.start(publish, recorder, counts, clock, t0_ns)
-        if not display.progress_wanted():
+        output = progress_output(display)
+        if output is None:
             return None
-        progress = cls(display.console, scenario, recorder, counts, clock, t0_ns, phases)
-        progress._live.start()
+        progress = cls(display.console, scenario, recorder, counts, clock, t0_ns, phases, output)
+        output.start()
         progress._task = asyncio.create_task(progress._loop(), name="loadgen-live-progress")
         return progress
 
@@ -317,20 +432,24 @@ class LiveProgress:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         with contextlib.suppress(Exception):
-            self._live.update(self.render(), refresh=True)
-        self._live.stop()
+            self._take_snapshot()
+        self._output.close(self._board)
 
     async def _loop(self) -> None:
         while True:
             await asyncio.sleep(REFRESH_S)
             try:
-                self._live.update(self.render(), refresh=True)
+                self._take_snapshot()
+                self._output.show(self._board)
             except Exception:  # a display problem must never end the run
                 return
 
     def render(self) -> Text:
+        self._take_snapshot()
+        return self._board.render(self._console.width)
+
+    def _take_snapshot(self) -> None:
         self._board.update(0, take_snapshot(self._recorder, self._counts, self._clock, self._t0_ns))
-        return self._board.render()
 
 
 class SnapshotPublisher:
@@ -394,6 +513,15 @@ class SnapshotPublisher:
     def _send(self) -> None:
         with contextlib.suppress(Exception):  # the parent is gone: the run goes on, unseen
             self._publish(self.snapshot())
+
+
+def _errors(now: ProgressSnapshot) -> Counter[str]:
+    """Errors by class over every model; drops apart (they were never sent)."""
+    errors: Counter[str] = Counter()
+    for counts in now.models.values():
+        errors.update(counts.errors)
+    errors.pop("dropped", None)
+    return errors
 
 
 def _ms(value: float | None) -> str:

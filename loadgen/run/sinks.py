@@ -15,7 +15,7 @@ from loadgen.cloudwatch.sink import CloudWatchSink
 from loadgen.config.scenario import Scenario, TargetSpec
 from loadgen.core.errors import ConfigError, OutputError
 from loadgen.core.report_parts import CloudWatchSection
-from loadgen.core.sample import Sample
+from loadgen.core.sample import LineFormat, Sample
 from loadgen.run.options import CloudWatchOutputs
 from loadgen.sinks.emf import EmfSink
 from loadgen.sinks.jsonl import JsonlSink
@@ -30,13 +30,14 @@ class RunSinks:
         quiet: bool,
         samples_path: Path,
         on_failure: Callable[[str], None] | None = None,
+        line_format: LineFormat | None = None,
     ) -> None:
         self._scenario = scenario
         self._target = target
         self._outputs = outputs
         self._quiet = quiet
         # A failed write in either file sink is told to on_failure: the run stops sending.
-        self.jsonl = JsonlSink(samples_path, on_failure)
+        self.jsonl = JsonlSink(samples_path, on_failure, line_format)
         self.cloudwatch = _cloudwatch_sink(scenario, target, outputs)
         self.cloudwatch_setup: around_run.Setup | None = None
         self.emf = _emf_sink(scenario, outputs, on_failure)

@@ -198,9 +198,12 @@ def rebuild_report(
             "budget_usd": scenario.cost.max_usd,
             "spent_usd": round(back.spent_usd, 9),
             "project_rps": scenario.cost.project_rps,
+            "hours_per_month": scenario.cost.hours_per_month,
             "prices": prices,
         },
         notes=notes,
+        # The run's id, which the other workers' reports carry too.
+        run_id=None if template is None else template["run"].get("run_id"),
     )
     report = build_report(info, recorder)
     for section in report["models"].values():

@@ -10,7 +10,7 @@ from pathlib import Path
 from loadgen.config.scenario import Scenario
 from loadgen.report.merge import merge_runs
 from loadgen.report.saved_run import load_run
-from loadgen.report.schema import Report, WorkerInfo
+from loadgen.report.schema import Report, WorkerInfo, WorkerNode
 
 # A worker past this share of a core may already be late on its schedule (docs/design.md).
 CPU_WARNING_PERCENT = 70.0
@@ -26,6 +26,7 @@ class WorkerOutcome:
     died_at_s: float | None = None  # when the parent saw it, from the start; None: before
     merged_samples: int | None = None  # died: the samples.jsonl lines its report was rebuilt
     # from (None: it left no samples.jsonl, or its lines could not come back)
+    node: WorkerNode | None = None  # --ray: the node the actor ran on (None: unknown)
 
 
 def merge_shares(
@@ -75,6 +76,8 @@ def merge_shares(
                 "achieved_rps": generator["achieved_rps"],
             }
         )
+        if outcome.node is not None:
+            per_worker[-1]["node"] = outcome.node
     run_section["workers"] = per_worker
     notes = [
         n for n in run_section["notes"] if not n.startswith(("merged from", "parts share a seed"))
@@ -108,8 +111,11 @@ def merge_shares(
 
 
 def _death(outcome: WorkerOutcome, noun: str) -> str:
-    """worker 1 died (killed by SIGKILL) at 3.2 s; its 41 samples so far are merged"""
+    """worker 1 died (killed by SIGKILL) at 3.2 s; its 41 samples so far are merged
+    (an actor: `... died (ActorDiedError) on node 3f2a9c1b (10.0.0.7) at 3.2 s; ...`)"""
     at = "before the start" if outcome.died_at_s is None else f"at {outcome.died_at_s:.1f} s"
+    if outcome.node is not None:
+        at = f"on node {outcome.node['id'][:8]} ({outcome.node['ip']}) {at}"
     if outcome.merged_samples is not None:
         kept = f"its {outcome.merged_samples} samples so far are merged"
     else:

@@ -12,19 +12,23 @@ from __future__ import annotations
 import contextlib
 import time
 
-from rich.console import Console
-from rich.live import Live
-
 from loadgen.config.scenario import Scenario
 from loadgen.run.display import Display
-from loadgen.run.progress import REFRESH_S, ProgressBoard, ProgressPlan, ProgressSnapshot
+from loadgen.run.progress import (
+    REFRESH_S,
+    ProgressBoard,
+    ProgressOutput,
+    ProgressPlan,
+    ProgressSnapshot,
+    progress_output,
+)
 
 
 class WorkersProgress:
-    def __init__(self, console: Console, scenario: Scenario, workers: int) -> None:
+    def __init__(self, output: ProgressOutput, scenario: Scenario, workers: int) -> None:
         # One phase: runs with several (sequential models, compare_streaming) are not split.
         self._board = ProgressBoard(ProgressPlan.of(scenario, phases=1), workers=workers)
-        self._live = Live(console=console, auto_refresh=False, transient=False)
+        self._output = output  # redrawn on a terminal, a line every few seconds otherwise
         self._drawn_at = 0.0
         self._fresh = False  # a snapshot came since the last redraw
 
@@ -32,11 +36,13 @@ class WorkersProgress:
     def start_if_wanted(
         cls, display: Display, scenario: Scenario, workers: int
     ) -> WorkersProgress | None:
-        """The same on/off rules as a single-process run (Display.progress_wanted)."""
-        if not display.progress_wanted():
+        """The same rules as a single-process run (progress_output): live on a terminal,
+        plain lines where nothing can be redrawn (CI), nothing with --quiet."""
+        output = progress_output(display)
+        if output is None:
             return None
-        progress = cls(display.console, scenario, workers)
-        progress._live.start()
+        progress = cls(output, scenario, workers)
+        output.start()
         return progress
 
     def update(self, worker: int, snapshot: ProgressSnapshot) -> None:
@@ -52,10 +58,11 @@ class WorkersProgress:
 
     def stop(self) -> None:
         """The last redraw (every worker's final snapshot in), and the view left on screen."""
-        self._draw()
-        self._live.stop()
+        self._fresh = False
+        with contextlib.suppress(Exception):  # a display problem must never end the run
+            self._output.close(self._board)
 
     def _draw(self) -> None:
         self._fresh = False
         with contextlib.suppress(Exception):  # a display problem must never end the run
-            self._live.update(self._board.render(), refresh=True)
+            self._output.show(self._board)

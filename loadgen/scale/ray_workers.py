@@ -4,25 +4,31 @@ The split, the emulator, the exact merge and the report are loadgen/scale/worker
 launcher differs. Each actor calls `workers.run_share`, as a local worker process does, on its
 share of the schedule. Actors may be on other machines, so:
 
-- the common start is a wall-clock (epoch) instant, chosen by a small barrier actor once every
-  share is ready; each actor converts it to its own perf_counter clock on arrival. That assumes
-  the machines' clocks agree to within the schedule's tolerance: NTP-level sync (a few ms) is
-  enough; without it the shares interleave with that offset.
-- an actor writes its run to a temporary folder and returns the contents of report.json and
-  samples.jsonl; the driver writes them under `workers/<k>/` of its out folder and merges.
+- they are spread over the cluster's nodes (SPREAD), and the report says which node each
+  share ran on (`run.workers[].node`); the barrier actor stays on the driver's node
+  (loadgen/scale/ray_placement.py).
+- the common start is a wall-clock (epoch) instant, chosen by the barrier actor once every
+  share is ready (loadgen/scale/ray_barrier.py); each actor converts it to its own
+  perf_counter clock on arrival. That assumes the machines' clocks agree to within the
+  schedule's tolerance: NTP-level sync (a few ms) is enough; without it the shares interleave
+  with that offset.
+- an actor writes its run to a temporary folder on its node. Its samples.jsonl travels to the
+  driver while the run goes: every FLUSH_S the lines written since the last flush go to the
+  barrier, and the driver appends them to `workers/<k>/samples.jsonl`
+  (loadgen/scale/ray_samples.py); its report.json and last lines come with its answer.
 - live progress: where the driver draws it, each actor posts its snapshots to the barrier
   actor (fire and forget), and the driver collects them twice a second, as it would read a
   local worker's pipe (loadgen/scale/progress.py).
-- an actor that dies (its process killed, its node lost: Ray raises RayActorError) is
-  reported as such, as a local worker's death is: the run is `aborted`, exit 7, the status
-  reason names the actor. Its files died with it (an actor sends them at its end), so none
-  of its samples are merged. An actor whose run raises (a bug) sends back what it wrote, and
-  its report is rebuilt from its samples.jsonl (loadgen/scale/dead_share.py).
+- an actor that dies (its process killed, its node lost: Ray raises RayActorError or
+  ActorUnavailableError) is reported as such, as a local worker's death is: the others are
+  stopped, the run is `aborted`, exit 7, the status reason names the actor and its node, and
+  its report is rebuilt from the samples it had sent (loadgen/scale/dead_share.py): only the
+  requests that ended in its last FLUSH_S, and those in flight, are lost. An actor whose run
+  raises (a bug) is a death too, with all it wrote.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import signal
@@ -37,17 +43,21 @@ from typing import Any
 
 from loadgen.config.scenario import Scenario
 from loadgen.core.errors import ConfigError, LoadgenError
+from loadgen.report.schema import WorkerNode
 from loadgen.run import RunOptions, RunResult
 from loadgen.run.progress import REFRESH_S, ProgressSnapshot
 from loadgen.scale.merge_shares import WorkerOutcome
 from loadgen.scale.progress import WorkersProgress
+from loadgen.scale.ray_barrier import StartBarrier
+from loadgen.scale.ray_placement import SPREAD, node_lost, on_the_driver_node, this_node
+from loadgen.scale.ray_samples import FLUSH_S, NewLines, ShareSamples
 from loadgen.scale.share import NotStarted, ShareSpec, run_share, share_spec
 from loadgen.scale.signals import stop_signals_handled_by
 from loadgen.scale.worker_count import workers_for
-from loadgen.scale.workers import READY_TIMEOUT_S, START_LEAD_NS, run_with_workers
+from loadgen.scale.workers import READY_TIMEOUT_S, run_with_workers
 
 INSTALL_HINT = "pip install 'loadgen[ray]'"
-STOP_POLL_S = 0.25  # how soon an actor hears of a Ctrl-C on the driver
+POST_TIMEOUT_S = 10.0  # one flush to the barrier; past it, sent again from the same offset
 
 
 def import_ray() -> Any:
@@ -124,64 +134,15 @@ def local_instant(epoch_ns: int, perf_now_ns: int, epoch_now_ns: int) -> int:
     return perf_now_ns + (epoch_ns - epoch_now_ns)
 
 
-class StartBarrier:
-    """Holds every share until all are ready, then hands them one wall-clock start instant.
-
-    It also carries the driver's stop requests (Ctrl-C) to the actors, which cannot be
-    signalled from another machine: each actor polls `stops` and signals itself.
-    """
-
-    def __init__(self, count: int) -> None:
-        self.count = count
-        self.ready = 0
-        self.start_epoch_ns: int | None = None
-        self.released = asyncio.Event()
-        self.stop_requests = 0
-        self.snapshots: dict[int, list[ProgressSnapshot]] = {}
-
-    async def ready_and_wait(self) -> int | None:
-        self.ready += 1
-        if self.ready == self.count and not self.released.is_set():
-            self.start_epoch_ns = time.time_ns() + START_LEAD_NS
-            self.released.set()
-        await self.released.wait()
-        return self.start_epoch_ns  # None: called off
-
-    def call_off(self) -> bool:
-        """Release the waiters without a start (a share failed to set up); False if too late."""
-        if self.released.is_set():
-            return False
-        self.released.set()
-        return True
-
-    def request_stop(self) -> bool:
-        """One Ctrl-C for every actor: the first lets requests finish, a second stops at once.
-
-        Before the start it calls the start off (True, as call_off).
-        """
-        self.stop_requests += 1
-        return self.call_off()
-
-    def stops(self) -> int:
-        return self.stop_requests
-
-    def start_instant(self) -> int | None:
-        """The common start in epoch nanoseconds; None before it (or called off)."""
-        return self.start_epoch_ns
-
-    def post_progress(self, index: int, snapshot: ProgressSnapshot) -> None:
-        """An actor's live progress snapshot, kept until the driver takes it."""
-        self.snapshots.setdefault(index, []).append(snapshot)
-
-    def take_progress(self) -> dict[int, list[ProgressSnapshot]]:
-        """Every snapshot posted since the last call, in order (each carries only what
-        changed in the TTFT buckets, so none may be skipped)."""
-        taken, self.snapshots = self.snapshots, {}
-        return taken
-
-
 class ShareActor:
-    """One worker on a Ray node: run_share in a scratch folder, its files sent back as text."""
+    """One worker on a Ray node: run_share in a scratch folder; its samples sent to the
+    driver as they are written, its report with its answer."""
+
+    def where(self) -> WorkerNode:
+        """The node this actor was placed on (asked first: known even if it dies later)."""
+        import ray  # optional dependency (loadgen[ray]); this code runs only inside an actor
+
+        return this_node(ray)
 
     def run(self, scenario: Scenario, spec: ShareSpec, barrier: Any) -> dict[str, Any]:
         import ray  # optional dependency (loadgen[ray]); this code runs only inside an actor
@@ -198,12 +159,18 @@ class ShareActor:
             posted[:] = [barrier.post_progress.remote(spec.share.index, snapshot)]
 
         scratch = Path(tempfile.mkdtemp(prefix="loadgen-ray-"))
+        lines = NewLines(scratch / "samples.jsonl")
         answer: dict[str, Any] = {"exit_code": None, "error": None, "died": None}
         finished = threading.Event()
         # Ray blocks SIGINT in its worker processes; the run's own handler needs it, for the
-        # stops the driver passes on (_pass_stops_on).
+        # stops the driver passes on (_keep_in_touch).
         mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-        threading.Thread(target=_pass_stops_on, args=(barrier, finished), daemon=True).start()
+        in_touch = threading.Thread(
+            target=_keep_in_touch,
+            args=(barrier, spec.share.index, lines, finished),
+            daemon=True,
+        )
+        in_touch.start()
         try:
             result = run_share(scenario, replace(spec, folder=scratch), start_at, publish)
             answer["exit_code"] = result.exit_code
@@ -216,29 +183,42 @@ class ShareActor:
         except Exception as exc:  # a bug: reported as a death, with what it wrote so far
             answer["died"] = f"raised {type(exc).__name__}: {exc}"[:300]
         finally:
-            for name in ("report.json", "samples.jsonl"):
-                path = scratch / name
-                answer[name] = path.read_text() if path.is_file() else None
+            finished.set()
+            in_touch.join()  # its last post answered (or given up): `lines.sent` is final
+            answer["samples"] = lines.rest()  # what no flush carried: the last moments
+            report = scratch / "report.json"
+            answer["report.json"] = report.read_text() if report.is_file() else None
             shutil.rmtree(scratch, ignore_errors=True)
             if posted:  # the final snapshot reaches the barrier before the driver's last look
                 with suppress(Exception):
                     ray.get(posted[0], timeout=10)
-            finished.set()
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         return answer
 
 
-def _pass_stops_on(barrier: Any, finished: threading.Event) -> None:
-    """In an actor: each stop the driver asked for becomes a SIGINT to this process.
+def _keep_in_touch(barrier: Any, index: int, lines: NewLines, finished: threading.Event) -> None:
+    """In an actor, every FLUSH_S until the run ends: the samples written since the last
+    flush go to the barrier (acknowledged before the next, so none is lost in between), and
+    each stop the driver asked for becomes a SIGINT to this process.
 
-    The run's own handler takes it (loadgen/engine/stopping.py): the first lets requests in flight
-    finish within the grace period, a second stops at once, as in a local run.
+    The run's own handler takes the SIGINT (loadgen/engine/stopping.py): the first lets
+    requests in flight finish within the grace period, a second stops at once, as in a local
+    run.
     """
     import ray  # optional dependency (loadgen[ray]); this code runs only inside an actor
 
     seen = 0
-    while not finished.wait(STOP_POLL_S):
-        stops = int(ray.get(barrier.stops.remote()))
+    while not finished.wait(FLUSH_S):
+        chunk = lines.next_chunk()
+        try:
+            if chunk is None:
+                stops = int(ray.get(barrier.stops.remote(), timeout=POST_TIMEOUT_S))
+            else:
+                post = barrier.post_samples.remote(index, *chunk)
+                stops = int(ray.get(post, timeout=POST_TIMEOUT_S))
+                lines.acknowledge(*chunk)
+        except Exception:  # the barrier is slow or gone: the same lines go again next time
+            continue
         for _ in range(stops - seen):
             if not finished.is_set():
                 os.kill(os.getpid(), signal.SIGINT)
@@ -263,7 +243,9 @@ class _SignalCount:
 
 def _answer(ray: Any, ref: Any) -> dict[str, Any]:
     """An actor's answer, or one saying why there is none: the actor died (RayActorError:
-    its process or its node is gone) or its task failed outside the run (RayTaskError)."""
+    its process or its node is gone; ActorUnavailableError: unreachable, which for an actor
+    that is never restarted is as good as gone) or its task failed outside the run
+    (RayTaskError)."""
     try:
         return dict(ray.get(ref))
     except ray.exceptions.RayError as exc:
@@ -277,7 +259,7 @@ def _last_line(exc: BaseException) -> str:
 
 
 def _no_files() -> dict[str, Any]:
-    return {"report.json": None, "samples.jsonl": None}
+    return {"report.json": None, "samples": None}
 
 
 def _not_ready() -> dict[str, Any]:
@@ -303,22 +285,60 @@ def _show_progress(ray: Any, barrier: Any, progress: WorkersProgress) -> None:
     progress.tick()
 
 
+class _Collected:
+    """The samples the actors flushed, taken from the barrier into each share's samples.jsonl
+    (the barrier keeps each chunk until a later look says it was written)."""
+
+    def __init__(self, folders: list[Path]) -> None:
+        self.shares = [ShareSamples(folder / "samples.jsonl") for folder in folders]
+        self.written = 0  # the number of the last chunk written
+
+    def take(self, ray: Any, barrier: Any) -> None:
+        with suppress(Exception):  # the barrier is slow: what it holds is taken next time
+            for number, index, offset, data in ray.get(
+                barrier.take_samples.remote(self.written), timeout=10
+            ):
+                self.shares[index].add(offset, data)
+                self.written = max(self.written, number)
+
+
+def _placed(ray: Any, where: dict[Any, int], nodes: dict[int, WorkerNode]) -> None:
+    """The nodes of the actors that have said where they are since the last look."""
+    if not where:
+        return
+    ready, _ = ray.wait(list(where), num_returns=len(where), timeout=0)
+    for ref in ready:
+        index = where.pop(ref)
+        with suppress(ray.exceptions.RayError):  # died before it said: node unknown
+            nodes[index] = ray.get(ref)
+
+
 def _run_actors(
     scenario: Scenario, options: RunOptions, workers: int, out_dir: Path, emulator_url: str | None
 ) -> list[WorkerOutcome]:
-    """run_with_workers' launcher: one actor per share; their files written under out_dir."""
+    """run_with_workers' launcher: one actor per share, spread over the nodes; their files
+    written under out_dir, the samples as the run goes."""
     ray = import_ray()  # Any: Ray's handles are dynamic
 
-    barrier = ray.remote(StartBarrier).remote(workers)
-    actor_class = ray.remote(num_cpus=1)(ShareActor)
+    barrier = (
+        ray.remote(StartBarrier)
+        .options(num_cpus=0, scheduling_strategy=on_the_driver_node(ray))
+        .remote(workers)
+    )
+    actor_class = ray.remote(num_cpus=1, scheduling_strategy=SPREAD)(ShareActor)
     actors = [actor_class.remote() for _ in range(workers)]
+    where = {actor.where.remote(): k for k, actor in enumerate(actors)}
     folders = [out_dir / "workers" / str(k) for k in range(workers)]
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    collected = _Collected(folders)
     pending = {
         actor.run.remote(
             scenario, share_spec(options, folders[k], k, workers, emulator_url, scenario), barrier
         ): k
         for k, actor in enumerate(actors)
     }
+    nodes: dict[int, WorkerNode] = {}
     answers: dict[int, dict[str, Any]] = {}
     died_at: dict[int, float | None] = {}
     deadline = time.monotonic() + READY_TIMEOUT_S
@@ -328,9 +348,14 @@ def _run_actors(
     stopped = False
     progress = WorkersProgress.start_if_wanted(options.display, scenario, workers)
     looked_at = 0.0
+    taken_at = 0.0
     try:
         with signals.counting():
             while pending:
+                _placed(ray, where, nodes)
+                if time.monotonic() - taken_at >= FLUSH_S:
+                    taken_at = time.monotonic()
+                    collected.take(ray, barrier)
                 if progress is not None and time.monotonic() - looked_at >= REFRESH_S:
                     looked_at = time.monotonic()
                     _show_progress(ray, barrier, progress)
@@ -340,6 +365,8 @@ def _run_actors(
                     answers[index] = _answer(ray, ref)
                     if answers[index].get("died") is not None:
                         died_at[index] = _seconds_since_start(ray, barrier)
+                        with suppress(Exception):  # unreachable is as good as dead: make
+                            ray.kill(actors[index])  # sure it sends no load unseen
                     if answers[index]["exit_code"] not in (0, 99, 130) and not stopped:
                         # One share failed or stopped early (a guard): stop the others as Ctrl-C
                         # would; before the start, that calls the start off.
@@ -361,21 +388,36 @@ def _run_actors(
         if progress is not None:
             _show_progress(ray, barrier, progress)
             progress.stop()
-    outcomes = []
-    for k in range(workers):
-        answer = answers[k]
-        folders[k].mkdir(parents=True, exist_ok=True)
-        for name in ("report.json", "samples.jsonl"):
-            if answer[name] is not None:
-                (folders[k] / name).write_text(answer[name])
-        outcomes.append(
-            WorkerOutcome(
-                k,
-                folders[k],
-                answer["exit_code"],
-                answer["error"],
-                died=answer.get("died"),
-                died_at_s=died_at.get(k),
-            )
-        )
-    return outcomes
+    _placed(ray, where, nodes)
+    collected.take(ray, barrier)  # every flush was acknowledged before its actor answered
+    for k, answer in answers.items():  # checked last: Ray may take seconds to tell
+        if answer["died"] is not None and k in nodes and node_lost(ray, nodes[k]["id"]):
+            answer["died"] = f"node lost: {answer['died']}"
+    return [
+        _outcome(k, folders[k], answers[k], collected.shares[k], nodes, died_at)
+        for k in range(workers)
+    ]
+
+
+def _outcome(
+    index: int,
+    folder: Path,
+    answer: dict[str, Any],
+    samples: ShareSamples,
+    nodes: dict[int, WorkerNode],
+    died_at: dict[int, float | None],
+) -> WorkerOutcome:
+    """One share's outcome, its last lines and report written into its folder."""
+    if answer["samples"] is not None:
+        samples.add(*answer["samples"])
+    if answer["report.json"] is not None:
+        (folder / "report.json").write_text(answer["report.json"])
+    return WorkerOutcome(
+        index,
+        folder,
+        answer["exit_code"],
+        answer["error"],
+        died=answer.get("died"),
+        died_at_s=died_at.get(index),
+        node=nodes.get(index),
+    )

@@ -35,6 +35,8 @@ class ShareSpec:
     # the scenario's own (target.max_connections unset: the pool follows max_in_flight).
     max_in_flight: int | None = None
     max_connections: int | None = None
+    run_id: str | None = None  # the whole run's: every worker's lines and report carry it
+    keep_text: bool = False  # --keep-text
 
 
 def part_of(total: int, index: int, count: int) -> int:
@@ -61,9 +63,12 @@ def share_spec(
         # warms the client (service model, endpoint rules), which would otherwise cost the
         # first scheduled request a second of CPU.
         preflight=options.preflight,
-        progress=options.display.progress_wanted(),
+        # The parent shows progress (redrawn, or as lines in CI): send it snapshots.
+        progress=options.display.progress_wanted() or options.display.progress_lines_wanted(),
         max_in_flight=part_of(scenario.load.max_in_flight, index, count),
         max_connections=None if connections is None else part_of(connections, index, count),
+        run_id=options.run_id,
+        keep_text=options.keep_text,
     )
 
 
@@ -111,5 +116,7 @@ def run_share(
         progress_to=publish if spec.progress else None,
         shared_emulator_url=spec.emulator_url,
         start_at=start_at,
+        run_id=spec.run_id,
+        keep_text=spec.keep_text,
     )
     return run(share_scenario(scenario, spec), options)

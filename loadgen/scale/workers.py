@@ -39,6 +39,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack, suppress
+from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -46,6 +47,7 @@ from typing import Any
 
 from loadgen.config.scenario import Scenario
 from loadgen.core.errors import LoadgenError, PreflightError
+from loadgen.core.run_id import new_run_id
 from loadgen.report.build import write_json_atomically
 from loadgen.report.saved_run import load_run
 from loadgen.run import RunOptions, RunResult
@@ -94,6 +96,8 @@ def run_with_workers(
     else:
         worker_scenario = scenario
     out_dir = prepare_out_dir(options.out_dir, scenario.name)
+    if options.run_id is None:  # one id for the whole run: the workers' lines all carry it
+        options = replace(options, run_id=new_run_id())
     with ExitStack() as stack:
         emulator = None
         emulator_url = None

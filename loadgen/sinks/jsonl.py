@@ -1,5 +1,5 @@
 """samples.jsonl: one line per request, written as each request finishes (read back with
-loadgen.core.sample.read_samples).
+loadgen.core.sample.read_samples). The line's fields and types: Sample.to_json_dict.
 
 A write that fails (disk full, the folder removed or made read-only) is not raised into the
 runner: the file is cut back to its last whole line, the sink stops writing, and
@@ -11,17 +11,44 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
+from loadgen.config.apis import STREAMING, is_openai
 from loadgen.core import fast_json
-from loadgen.core.sample import Sample
+from loadgen.core.sample import LineFormat, Sample
+
+# What only some APIs measure: a run none of whose APIs does leaves these out of its lines.
+STREAMED_FIELDS = ("first_token_us", "ttft_service_us", "ttft_response_us", "tpot_us", "itl_us")
+SERVER_LATENCY_FIELDS = ("server_latency_us", "client_overhead_us")  # Bedrock's, not OpenAI's
+FIRST_BYTE_FIELDS = ("server_first_byte_us",)
+FIRST_BYTE_APIS = frozenset({"bedrock-invoke-stream"})  # firstByteLatency in invocation metrics
+
+
+def unmeasured_fields(apis: Iterable[str]) -> tuple[str, ...]:
+    """The fields of a samples.jsonl line that none of `apis` can measure."""
+    apis = list(apis)
+    omitted: list[str] = []
+    if not any(api in STREAMING for api in apis):
+        omitted += STREAMED_FIELDS
+    if all(is_openai(api) for api in apis):
+        omitted += SERVER_LATENCY_FIELDS
+    if not any(api in FIRST_BYTE_APIS for api in apis):
+        omitted += FIRST_BYTE_FIELDS
+    return tuple(omitted)
 
 
 class JsonlSink:
-    def __init__(self, path: Path, on_failure: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        on_failure: Callable[[str], None] | None = None,
+        line_format: LineFormat | None = None,
+    ) -> None:
         self.path = path
+        # The run sets its wall-clock t0 here once it is known, before the first sample.
+        self.line_format = line_format or LineFormat(run_id="", t0_unix_us=0)
         self._handle: IO[bytes] | None = None
         self._on_failure = on_failure
         self.lines = 0
@@ -41,7 +68,7 @@ class JsonlSink:
                 raise RuntimeError("start() the sink first")
             self.unwritten += 1
             return
-        line = fast_json.dumps_line(sample.to_json_dict())
+        line = fast_json.dumps_line(sample.to_json_dict(self.line_format))
         try:
             # Each sample reaches the file as one whole line, so a run killed at any instant
             # leaves a file whose every line parses.

@@ -85,7 +85,9 @@ def _base_url(api: str, endpoint: str) -> str:
 
 async def _run(scenario: Any, out: Path) -> dict[str, Any]:
     result = await run_async(
-        scenario, RunOptions(out_dir=out, quiet=True, console=Console(quiet=True))
+        scenario,
+        # --keep-text: the tests read the responses back from samples.jsonl.
+        RunOptions(out_dir=out, quiet=True, console=Console(quiet=True), keep_text=True),
     )
     assert result.exit_code == 0
     report: dict[str, Any] = result.report

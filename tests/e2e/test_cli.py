@@ -321,7 +321,7 @@ def test_second_sigint_cuts_the_grace_period_short(tmp_path: Path) -> None:
     # What was in flight is booked as cancelled, in samples.jsonl too: nothing vanishes.
     assert cancelled == report["run"]["generator"]["cancelled"]
     assert sent + cancelled == len(lines)
-    assert sum(line["error"] == "cancelled" for line in lines) == cancelled
+    assert sum(line["outcome"] == "cancelled" for line in lines) == cancelled
 
 
 def test_a_signal_during_the_drain_bounds_it_by_the_grace_period(tmp_path: Path) -> None:

@@ -37,14 +37,17 @@ async def test_report_totals_equal_the_samples_and_a_hand_computation(tmp_path: 
     exit_code, report, samples = await _emulated(tmp_path, requests=12, cost={"project_rps": 10})
     assert exit_code == 0
     for model, data in report["models"].items():
-        own = [s["cost_usd"] for s in samples if s["model"] == model]
-        assert data["cost"]["total_usd"] == pytest.approx(sum(own), rel=1e-9)
-        assert data["cost"]["per_1k_requests"] == pytest.approx(1000 * sum(own) / len(own))
+        # samples.jsonl holds each cost in whole nano-dollars: within half of one each.
+        own = [s["cost_nusd"] / 1e9 for s in samples if s["model"] == model]
+        assert data["cost"]["total_usd"] == pytest.approx(sum(own), abs=len(own) * 5e-10)
+        assert data["cost"]["per_1k_sent_usd"] == pytest.approx(1000 * sum(own) / len(own))
+        answered = data["requests"]["ok"]
+        assert data["cost"]["per_1k_answered_usd"] == pytest.approx(1000 * sum(own) / answered)
         projection = data["cost"]["projection"]["at_project_rps"]
         assert projection["per_hour"] == pytest.approx(sum(own) / len(own) * 10 * 3600)
     lite = next(s for s in samples if s["model"] == "us.amazon.nova-lite-v1:0")
     by_hand = lite["input_tokens"] * NOVA_LITE[0] / 1e6 + lite["output_tokens"] * NOVA_LITE[1] / 1e6
-    assert lite["cost_usd"] == pytest.approx(by_hand, abs=1e-12)
+    assert lite["cost_nusd"] == round(by_hand * 1e9)
     assert report["run"]["cost"]["prices"]["us.amazon.nova-lite-v1:0"]["catalogue_id"] == (
         "amazon.nova-lite-v1:0"
     )
@@ -57,9 +60,9 @@ async def test_budget_guard_stops_within_the_budget(tmp_path: Path) -> None:
     assert exit_code == 3
     assert report["run"]["status"] == "aborted"
     assert "budget" in report["run"]["status_reason"]
-    spent = sum(s["cost_usd"] for s in samples)
+    spent = sum(s["cost_nusd"] for s in samples) / 1e9
     assert spent <= budget
-    assert report["run"]["cost"]["spent_usd"] == pytest.approx(spent, rel=1e-9)
+    assert report["run"]["cost"]["spent_usd"] == pytest.approx(spent, abs=len(samples) * 5e-10)
     assert len(samples) < 20 * 20  # it stopped well before the end of the schedule
 
 

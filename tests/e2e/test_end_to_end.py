@@ -115,7 +115,7 @@ async def test_accuracy_against_a_known_profile(
     samples = [json.loads(line) for line in (tmp_path / "samples.jsonl").read_text().splitlines()]
     assert len(samples) == 100
     assert all(s["output_tokens"] == 50 and s["deltas"] == 50 for s in samples)
-    assert all(s["server_latency_ms"] is not None for s in samples)
+    assert all(s["server_latency_us"] is not None for s in samples)
     # The emulator's own record: it wrote on time, so the figures above measure the client.
     assert report["run"]["emulator"] is None  # not started by this run
 

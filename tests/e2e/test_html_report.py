@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 import yaml
 
+from loadgen.compare.display import comparison_view
+from loadgen.compare.runs import CompareOptions, compare_reports
 from loadgen.report.html import charts as html_charts
-from loadgen.report.html.page import render, render_comparison
+from loadgen.report.html.comparison import render_comparison
+from loadgen.report.html.page import render
 from tests.helpers import REPO, loadgen
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -137,7 +140,8 @@ def test_report_html_renders_in_headless_chromium_offline(
     _, out = html_run
     report = json.loads((out / "report.json").read_text())
     comparison = tmp_path / "compare.html"
-    comparison.write_text(render_comparison(report, report))
+    view = comparison_view(compare_reports(report, report, CompareOptions()))
+    comparison.write_text(render_comparison(report, report, view))
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM),

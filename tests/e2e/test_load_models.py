@@ -36,7 +36,8 @@ def test_closed_loop_end_to_end_holds_n_in_flight_and_says_so(tmp_path: Path) ->
     assert "rate: closed loop, achieved" in completed.stdout  # the live view has no target
     report = json.loads((out / "report.json").read_text())
     load = report["run"]["load"]
-    assert (load["model"], load["concurrency"], load["rate_shape"]) == ("closed_loop", 2, None)
+    assert (load["loop"], load["concurrency"], load["think_time"]) == ("closed", 2, 0.0)
+    assert not {"rate", "arrival", "rate_shape"} & load.keys()  # none of them ran
     assert "schedule lag" in load["note"]
     assert report["run"]["generator"]["target_rps"] is None
     assert "closed loop, 2 users" in completed.stdout

@@ -63,7 +63,8 @@ async def test_latencies_stay_accurate_with_quality_scoring_on(
         dataset={"rows": rows},
         load={"rate": 8, "arrival": "poisson", "requests": 100},
     )
-    options = RunOptions(out_dir=tmp_path, quiet=True, console=Console(quiet=True))
+    # --keep-text: the texts scored are in samples.jsonl too, to be checked below.
+    options = RunOptions(out_dir=tmp_path, quiet=True, console=Console(quiet=True), keep_text=True)
     log = EmulatorLog(log_path, emulator.stats)
     mark = log.mark()
     result = await run_async(scenario, options)
@@ -107,8 +108,8 @@ def test_the_email_study_ends_with_comparison_and_verdict(
     assert "Pareto front (cost_per_1k, ttlt_p95_ms, quality_mean)" in stdout
     verdict = report["verdict"]
     assert verdict["requirements"] == [
-        "ttft_p95 <= 1s",
-        "ttlt_p95 <= 6s",
+        "ttft.p95 <= 1s",
+        "ttlt.p95 <= 6s",
         "quality >= 0.7",
         "cost_per_1k <= 2.00",
     ]
@@ -130,8 +131,9 @@ def test_the_email_study_ends_with_comparison_and_verdict(
             assert f"{result['check']} {word}" in " ".join(stdout.split())
         assert data["meets_all"] == (model in verdict["meeting_all"])
     assert set(verdict["pareto"]["front"]) <= set(MODELS) and verdict["pareto"]["front"]
-    texts = [s.response_text for s in read_samples(out / "samples.jsonl") if s.ok]
-    assert texts and all(texts)
+    # Scored from the texts the run kept in memory: without --keep-text none is written.
+    lines = (out / "samples.jsonl").read_text().splitlines()
+    assert lines and not any("response_text" in json.loads(line) for line in lines)
     # The emulator's extractive summaries follow each profile's fidelity (Nova Lite 0.6,
     # Nova Pro 0.9, Claude 3.7 Sonnet 1.0), so the study tells the models apart by quality too.
     means = {m: report["models"][m]["quality"]["score"]["mean"] for m in MODELS}

@@ -9,6 +9,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 import signal
 import threading
 import time
@@ -23,6 +24,7 @@ from rich.console import Console
 from loadgen.cli import main
 from loadgen.run import RunOptions
 from tests.conftest import ScenarioFactory
+from tests.emulator_log import CLIENT_MEDIAN_MS, ROUNDING_MS, lateness_max_ms
 
 RAY_INSTALLED = importlib.util.find_spec("ray") is not None
 PROFILE = {"ttft_ms": 50, "itl_ms": 5, "output_tokens": 10, "tokens_per_delta": 1}
@@ -84,7 +86,12 @@ def test_two_ray_actors_send_the_schedule_once_and_merge_exactly(
     intended = sorted(s["intended_us"] for s in samples)
     gaps = [b - a for a, b in itertools.pairwise(intended)]
     assert min(gaps) == pytest.approx(50_000, abs=1) and max(gaps) == pytest.approx(50_000, abs=1)
-    assert 50 <= model["latency_ms"]["ttft"]["service"]["p50"] < 80
+    # Never before the emulator's planned 50 ms; above it by at most the emulator's own worst
+    # lateness (its stats, in the report) and the client's reading of the frame.
+    late_ms = lateness_max_ms(report["run"]["emulator"])
+    ttft_p50 = model["latency_ms"]["ttft"]["service"]["p50"]
+    assert ttft_p50 is not None
+    assert 50 - ROUNDING_MS <= ttft_p50 <= 50 + late_ms + CLIENT_MEDIAN_MS
     assert model["tokens"]["output"]["total"] == 40 * 10
 
 
@@ -139,14 +146,14 @@ def test_ctrl_c_on_the_driver_stops_every_actor_and_the_report_is_written(
     report = result.report
     assert result.exit_code == 130
     assert report["run"]["status"] == "interrupted"
-    assert report["run"]["wall_s"] < 40
+    assert report["run"]["wall_s"] < 60  # stopped: less than its schedule's 60 s
     assert {w["status"] for w in report["run"]["workers"]} == {"interrupted"}
     assert report["models"]["fixed-model"]["requests"]["sent"] > 0
 
 
-def _actor_writing_samples(min_lines: int) -> int | None:
-    """The pid of a process (an actor) with a loadgen-ray-*/samples.jsonl of `min_lines`
-    lines or more open: an actor mid-run."""
+def _actor_writing_samples(min_lines: int) -> tuple[int, Path] | None:
+    """The pid and scratch folder of a process (an actor) with a loadgen-ray-*/samples.jsonl
+    of `min_lines` lines or more open: an actor mid-run."""
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -158,7 +165,7 @@ def _actor_writing_samples(min_lines: int) -> int | None:
                         "loadgen-ray-"
                     )
                     if ours and len(path.read_bytes().splitlines()) >= min_lines:
-                        return int(proc.name)
+                        return int(proc.name), path.parent
     return None
 
 
@@ -180,10 +187,11 @@ def test_an_actor_that_dies_is_reported_as_died_not_as_an_interrupt(
     def kill_an_actor_mid_run() -> None:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            pid = _actor_writing_samples(5)
-            if pid is not None:
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
+            found = _actor_writing_samples(5)
+            if found is not None:
+                os.kill(found[0], signal.SIGKILL)
+                killed.append(found[0])
+                shutil.rmtree(found[1], ignore_errors=True)  # it cannot clean up after itself
                 return
             time.sleep(0.2)
 
@@ -196,16 +204,28 @@ def test_an_actor_that_dies_is_reported_as_died_not_as_an_interrupt(
     assert result.exit_code == 7
     assert report["run"]["status"] == "aborted"
     reason = report["run"]["status_reason"] or ""
-    found = re.fullmatch(r"actor ([01]) died \((\w+)\) at \d+\.\d s; (.*)", reason)
+    found = re.fullmatch(
+        r"actor ([01]) died \((\w+)\) on node (\w{8}) \([^)]+\) at \d+\.\d s; "
+        r"its (\d+) samples so far are merged",
+        reason,
+    )
     assert found, reason
-    assert found[2] in ("ActorDiedError", "RayActorError"), reason
-    # Its files died with it (an actor sends them at its end): the report says so.
-    assert found[3] == "none of its samples could be merged"
-    # The other actor was stopped (as Ctrl-C stops it), well before the 120 s were up.
-    survivor = 1 - int(found[1])
-    assert [(w["worker"], w["status"]) for w in report["run"]["workers"]] == [
-        (survivor, "interrupted")
+    assert found[2] in ("ActorDiedError", "RayActorError", "ActorUnavailableError"), reason
+    dead = int(found[1])
+    workers = report["run"]["workers"]
+    assert {w["node"]["id"][:8] for w in workers} == {found[3]}  # one node: a local Ray
+    # What it had sent to the driver before it died is merged: a prefix of its share
+    # (constant arrivals, equal answer times: its requests ended in the order of their ids).
+    sent = [
+        json.loads(line) for line in (tmp_path / "workers" / str(dead) / "samples.jsonl").open()
     ]
+    assert len(sent) == int(found[4]) > 0
+    assert [s["request_id"] for s in sent] == [dead + 2 * j for j in range(len(sent))]
+    # The other actor was stopped (as Ctrl-C stops it), well before the 120 s were up.
+    survivor = 1 - dead
+    assert [(w["worker"], w["status"]) for w in workers] == sorted(
+        [(survivor, "interrupted"), (dead, "aborted")]
+    )
     assert report["run"]["wall_s"] < 100
     assert report["models"]["fixed-model"]["requests"]["sent"] > 0
 
@@ -225,7 +245,7 @@ def test_the_wall_clock_start_becomes_the_same_instant_on_each_monotonic_clock()
 async def test_the_barrier_starts_everyone_together_or_calls_the_start_off() -> None:
     import asyncio
 
-    from loadgen.scale.ray_workers import StartBarrier
+    from loadgen.scale.ray_barrier import StartBarrier
     from loadgen.scale.workers import START_LEAD_NS
 
     barrier = StartBarrier(2)
@@ -234,7 +254,7 @@ async def test_the_barrier_starts_everyone_together_or_calls_the_start_off() -> 
     assert not first.done()  # waits for the second share
     before = time.time_ns()
     second = await barrier.ready_and_wait()
-    assert await first == second
+    assert await first == second and second is not None
     assert before + START_LEAD_NS <= second <= time.time_ns() + START_LEAD_NS
     assert barrier.call_off() is False  # too late: started
     assert barrier.request_stop() is False and barrier.stops() == 1

@@ -7,9 +7,7 @@ and the emulator's), and one where the emulator's TTFT is 30 % higher.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,7 @@ import yaml
 
 from loadgen.core.sample import Sample
 from loadgen.record.model_stats import ModelStats
-from tests.helpers import REPO, loadgen
+from tests.helpers import REPO, loadgen, make
 
 MODEL = "us.amazon.nova-lite-v1:0"
 LATENCY_KEYS = ("ttft", "ttlt")
@@ -72,13 +70,20 @@ def test_a_rerun_with_other_seeds_is_not_flagged(runs: dict[str, Path], tmp_path
     result = json.loads((tmp_path / "c.json").read_text())
     assert result["regressions"] == 0
     verdicts = {row["metric"]: row["verdict"] for row in result["rows"]}
-    assert verdicts["TTFT p50"] == "no change"
+    assert verdicts["TTFT p50"] == "no significant change"
     assert "no significant regression" in completed.stdout
 
 
 def test_ttft_30_percent_higher_is_a_regression(runs: dict[str, Path], tmp_path: Path) -> None:
+    # The slowdown is the emulator's profile: runs against different profiles are refused
+    # (exit 9, loadgen/compare/provenance.py) unless the difference is allowed.
+    refused = loadgen("compare", str(runs["base"]), str(runs["slow"]))
+    assert refused.returncode == 9, refused.stdout + refused.stderr
+    assert f"emulator profile of {MODEL}" in refused.stderr
+    assert "regression" not in refused.stdout
+    allow = "--allow-different-targets"
     completed = loadgen(
-        "compare", str(runs["base"]), str(runs["slow"]), "--json", str(tmp_path / "c.json")
+        "compare", str(runs["base"]), str(runs["slow"]), "--json", str(tmp_path / "c.json"), allow
     )
     assert completed.returncode == 4, completed.stdout + completed.stderr
     rows = {row["metric"]: row for row in json.loads((tmp_path / "c.json").read_text())["rows"]}
@@ -87,11 +92,11 @@ def test_ttft_30_percent_higher_is_a_regression(runs: dict[str, Path], tmp_path:
         low, _ = rows[metric]["ci"]
         assert low > 0
     assert 0.2 < rows["TTFT p50"]["change_relative"] < 0.4
-    assert rows["error rate"]["verdict"] == "no change"
+    assert rows["error rate"]["verdict"] == "no significant change"
     assert "regression" in completed.stdout
 
     # The other way round it is an improvement: shown, but not a failure.
-    reverse = loadgen("compare", str(runs["slow"] / "report.json"), str(runs["base"]))
+    reverse = loadgen("compare", str(runs["slow"] / "report.json"), str(runs["base"]), allow)
     assert reverse.returncode == 0, reverse.stdout + reverse.stderr
     assert "improvement" in reverse.stdout
 
@@ -130,7 +135,7 @@ def test_merge_is_exact(runs: dict[str, Path], tmp_path: Path) -> None:
     for name in ("itl", "tpot", "schedule_lag", "client_prep"):
         assert model["latency_ms"][name] == truth.latency[name].summary(1000), name
     assert model["tokens"]["output"]["p99"] == truth.tokens["output_tokens"].summary()["p99"]
-    assert model["cost"]["per_request"]["p50"] == pytest.approx(truth.cost.percentile_usd(50))
+    assert model["cost"]["per_sent_request"]["p50"] == pytest.approx(truth.cost.percentile_usd(50))
     assert model["cost"]["total_usd"] == pytest.approx(truth.cost.total_usd)
 
     assert model["requests"]["sent"] == sum(p["models"][MODEL]["requests"]["sent"] for p in parts)
@@ -172,8 +177,14 @@ def test_report_rerenders_a_saved_run_offline(runs: dict[str, Path]) -> None:
     assert completed.returncode == 0, completed.stderr
     assert "regress_check — completed" in completed.stdout
     assert MODEL in completed.stdout
-    as_json = loadgen("report", str(runs["base"] / "report.json"), "--json")
-    assert json.loads(as_json.stdout) == json.loads((runs["base"] / "report.json").read_text())
+    saved = json.loads((runs["base"] / "report.json").read_text())
+    whole = loadgen("report", str(runs["base"] / "report.json"), "--json", "--full")
+    assert json.loads(whole.stdout) == saved
+    # --json alone: the compact summary (docs/summary.md), one row per model, from the report.
+    compact = json.loads(loadgen("report", str(runs["base"]), "--json").stdout)
+    [row] = compact["models"]
+    assert row["model"] == MODEL
+    assert row["sent"] == saved["models"][MODEL]["requests"]["sent"]
 
 
 @pytest.mark.parametrize("command", [["report"], ["compare", "."], ["merge", ".", "-o", "x"]])
@@ -217,17 +228,6 @@ def test_a_generator_limited_run_is_called_out(runs: dict[str, Path], tmp_path: 
     assert "generator-limited" in completed.stdout
 
 
-def make(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["make", "--no-print-directory", *args],
-        cwd=REPO,
-        env={k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "BEDROCK")},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def nightly_vars(scenario_path: Path, root: Path) -> list[str]:
     return [
         f"NIGHTLY_SCENARIOS={scenario_path}",
@@ -261,7 +261,15 @@ def test_make_nightly_fails_on_a_regression(runs: dict[str, Path], tmp_path: Pat
     baseline.mkdir(parents=True)
     shutil.copy(runs["base"] / "report.json", baseline / "report.json")
     slow = scenario(tmp_path / "slow" / "check.yaml", seed=1, ttft_ms=260.0)
-    nightly = make("nightly", *nightly_vars(slow, tmp_path))
+    # The slowdown is the emulator profile's: a baseline of another profile is refused (9)...
+    refused = make("nightly", *nightly_vars(slow, tmp_path))
+    assert refused.returncode != 0
+    assert f"emulator profile of {MODEL}" in refused.stderr
+    assert "record it again: make baseline" in refused.stderr
+    assert "Error 9" in refused.stderr
+    # ... unless the comparison is asked for all the same: then it is a regression.
+    allowed = "NIGHTLY_COMPARE_FLAGS=--allow-different-targets"
+    nightly = make("nightly", *nightly_vars(slow, tmp_path), allowed)
     assert nightly.returncode != 0
     assert "significant regression (exit 4)" in nightly.stderr
     assert "Error 4" in nightly.stderr  # make's own status is 2; the recipe's is 4
@@ -283,8 +291,9 @@ def test_report_and_compare_write_html_from_saved_files(
 
     comparison = tmp_path / "compare.html"
     completed = loadgen(
-        "compare", str(runs["base"]), str(runs["slow"]), "--html", str(comparison), "--quiet"
-    )
+        "compare", str(runs["base"]), str(runs["slow"]), "--html", str(comparison), "--quiet",
+        "--allow-different-targets",  # slow is another emulator profile (provenance.py)
+    )  # fmt: skip
     assert completed.returncode == 4, completed.stderr
     assert MODEL in comparison.read_text()
 

@@ -140,7 +140,7 @@ def test_a_second_signal_books_what_was_in_flight_as_cancelled(
     report, samples = read_run(out)
     reached = received(url)
     assert len(samples) == reached >= 4
-    assert {s["error"] for s in samples} == {"cancelled"}
+    assert {s["outcome"] for s in samples} == {"cancelled"}
     assert all(s["send_us"] is not None for s in samples)  # what was measured is kept
     assert totals(report, "cancelled") == reached == report["run"]["generator"]["cancelled"]
     assert report["run"]["generator"]["dispatched"] == reached

@@ -66,3 +66,31 @@ def test_a_two_worker_run_shows_live_progress_up_to_the_whole_schedule(
 def _fields(section: dict[str, object]) -> dict[str, list[str]]:
     """A report section's keys, and the keys of each of its sections."""
     return {key: sorted(value) if isinstance(value, dict) else [] for key, value in section.items()}
+
+
+def test_a_two_worker_run_prints_progress_lines_where_nothing_is_redrawn(
+    endpoint: str,
+    aws_env: dict[str, str],
+    make_scenario: ScenarioFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Not a terminal (a CI log): a plain line every LOADGEN_PROGRESS_EVERY seconds, summed
+    # over both workers, instead of silence until the summary.
+    monkeypatch.setenv("LOADGEN_PROGRESS_EVERY", "1")
+    monkeypatch.delenv("LOADGEN_PROGRESS", raising=False)
+    scenario = make_scenario(
+        target={"endpoint_url": endpoint},
+        load={"rate": 20, "arrival": "constant", "requests": 80},
+    )
+    log = io.StringIO()
+    options = RunOptions(
+        out_dir=tmp_path, html=False, console=Console(file=log, force_terminal=False, width=200)
+    )
+    result = run_with_workers(scenario, options, 2)
+    assert result.exit_code == 0
+    lines = [line for line in log.getvalue().splitlines() if line.startswith("progress ")]
+    assert len(lines) >= 2, log.getvalue()
+    sent = [int(m.replace(",", "")) for m in re.findall(r"sent ([\d,]+)", "\n".join(lines))]
+    assert sent == sorted(sent) and sent[-1] > 0
+    assert all("req/s scheduled" in line for line in lines)

@@ -144,7 +144,7 @@ def _most_in_flight(samples: Path) -> int:
     events = []
     for line in samples.open():
         sample = json.loads(line)
-        if sample["error"] != "dropped":
+        if sample["outcome"] != "dropped":
             events += [(sample["dispatch_us"], 1), (sample["end_us"], -1)]
     in_flight = most = 0
     for _, step in sorted(events):  # at one instant, an end (-1) before a dispatch (+1)

@@ -1,5 +1,8 @@
 """The report's charts: matplotlib figures rendered to inline SVG strings.
 
+Each chart is drawn by a `*_figure` function that returns the Figure (what a notebook shows,
+loadgen/notebook) and rendered by the function of the plain name, for the page.
+
 SVG keeps the page one self-contained file that needs no JavaScript and no network, stays
 sharp when zoomed, and is small (text stays text: `svg.fonttype: none`). Only the
 object-oriented API is used (no pyplot), so nothing global changes and no GUI backend loads.
@@ -25,6 +28,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLoca
 
 PALETTE = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#db2777", "#0891b2", "#ca8a04"]
 SERVICE, RESPONSE, ERROR, MUTED = "#2563eb", "#ea580c", "#dc2626", "#6b7280"
+DROPPED = "#a21caf"  # never "other errors": requests the generator did not send
 WIDTH_IN = 9.0
 
 STYLE: dict[str, Any] = {
@@ -81,7 +85,8 @@ def to_svg(figure: Figure) -> str:
     """The figure as an <svg> element to inline in HTML (no XML prologue, no fixed size)."""
     buffer = io.StringIO()
     # Clip paths and markers are referenced by id: give each chart of a page its own ids.
-    with matplotlib.rc_context({"svg.hashsalt": f"chart{next(_CHART_NUMBERS)}"}):
+    # The style again: svg.fonttype and path.simplify are read when the figure is saved.
+    with _style(), matplotlib.rc_context({"svg.hashsalt": f"chart{next(_CHART_NUMBERS)}"}):
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]
@@ -169,6 +174,13 @@ def _note(axes: Axes, text: str) -> None:
 
 
 def percentile_spectrum(panels: Sequence[tuple[str, Sequence[tuple[str, str | None]]]]) -> str:
+    """percentile_spectrum_figure as inline SVG, for the page."""
+    return to_svg(percentile_spectrum_figure(panels))
+
+
+def percentile_spectrum_figure(
+    panels: Sequence[tuple[str, Sequence[tuple[str, str | None]]]],
+) -> Figure:
     """One panel per metric, each with several labelled histograms (service, response)."""
     with _style():
         figure = _figure(2.9)
@@ -192,10 +204,15 @@ def percentile_spectrum(panels: Sequence[tuple[str, Sequence[tuple[str, str | No
                     axes.legend(loc="lower right")
             else:
                 _note(axes, "nothing measured")
-        return to_svg(figure)
+        return figure
 
 
 def cdfs(panels: Sequence[tuple[str, Sequence[tuple[str, str | None]]]]) -> str:
+    """cdfs_figure as inline SVG, for the page."""
+    return to_svg(cdfs_figure(panels))
+
+
+def cdfs_figure(panels: Sequence[tuple[str, Sequence[tuple[str, str | None]]]]) -> Figure:
     """Cumulative distributions, one panel per metric, one line per labelled histogram."""
     with _style():
         figure = _figure(2.9)
@@ -218,7 +235,7 @@ def cdfs(panels: Sequence[tuple[str, Sequence[tuple[str, str | None]]]]) -> str:
                 axes.legend(loc="lower right")
             else:
                 _note(axes, "nothing measured")
-        return to_svg(figure)
+        return figure
 
 
 def _seconds(series: Mapping[str, Any]) -> list[float]:
@@ -262,6 +279,11 @@ def thin(series: Mapping[str, Any], max_points: int = MAX_POINTS) -> dict[str, A
 
 
 def latency_over_time(series: Mapping[str, Any], model: str) -> str:
+    """latency_over_time_figure as inline SVG, for the page."""
+    return to_svg(latency_over_time_figure(series, model))
+
+
+def latency_over_time_figure(series: Mapping[str, Any], model: str) -> Figure:
     """TTFT and TTLT p50/p99 per second for one model, with its errors as red bars."""
     series = thin(series)
     detail = series.get("models", {}).get(model, {})
@@ -301,7 +323,7 @@ def latency_over_time(series: Mapping[str, Any], model: str) -> str:
                 axes.legend(loc="lower right")
             else:
                 _note(axes, "nothing measured")
-        return to_svg(figure)
+        return figure
 
 
 def in_flight(series: Mapping[str, Any]) -> list[int]:
@@ -314,6 +336,11 @@ def in_flight(series: Mapping[str, Any]) -> list[int]:
 
 
 def throughput(series: Mapping[str, Any], target_rps: float | None) -> str:
+    """throughput_figure as inline SVG, for the page."""
+    return to_svg(throughput_figure(series, target_rps))
+
+
+def throughput_figure(series: Mapping[str, Any], target_rps: float | None) -> Figure:
     """Sends and completions per second with the target rate; output tokens/s; in flight."""
     series = thin(series)
     seconds = _seconds(series)
@@ -339,23 +366,33 @@ def throughput(series: Mapping[str, Any], target_rps: float | None) -> str:
         for axes in (rate, tokens, flight):
             axes.set_xlabel("seconds since start")
         _whole_seconds(rate, tokens, flight)
-        return to_svg(figure)
+        return figure
 
 
 def error_timeline(series: Mapping[str, Any]) -> str:
-    """Throttles and other errors per second, stacked."""
+    """error_timeline_figure as inline SVG, for the page."""
+    return to_svg(error_timeline_figure(series))
+
+
+def error_timeline_figure(series: Mapping[str, Any]) -> Figure:
+    """Throttles, other errors and drops per second, stacked. Drops (never sent: the
+    in-flight cap) are counted in the series' errors; they are drawn apart, in their colour."""
     series = thin(series)
     seconds = _seconds(series)
     throttled = series.get("throttled") or [0] * len(seconds)
+    dropped = series.get("dropped") or [0] * len(seconds)
     errors = series.get("errors", [])
-    other = [max(e - t, 0) for e, t in zip(errors, throttled, strict=False)]
+    other = [max(e - t - d, 0) for e, t, d in zip(errors, throttled, dropped, strict=False)]
     with _style():
         figure = _figure(2.2)
         axes = figure.add_subplot(1, 1, 1)
-        axes.set_title("Throttles and errors per second")
+        axes.set_title("Throttles, errors and dropped requests per second")
         width = 0.9 * float(series.get("interval_s", 1))
         axes.bar(seconds, throttled, color=PALETTE[6], label="throttled", width=width)
         axes.bar(seconds, other, bottom=throttled, color=ERROR, label="other errors", width=width)
+        below = [t + o for t, o in zip(throttled, other, strict=False)]
+        if any(dropped):
+            axes.bar(seconds, dropped, bottom=below, color=DROPPED, label="dropped", width=width)
         axes.set_xlabel("seconds since start")
         axes.set_xlim(min(seconds, default=0) - width / 2, max(seconds, default=0) + width / 2)
         _whole_seconds(axes)
@@ -363,11 +400,16 @@ def error_timeline(series: Mapping[str, Any]) -> str:
             axes.legend(loc="upper left")
         else:
             axes.set_ylim(0, 1)
-            _note(axes, "no throttles and no errors")
-        return to_svg(figure)
+            _note(axes, "no throttles, no errors, nothing dropped")
+        return figure
 
 
 def schedule_lag(series: Mapping[str, Any], lag: HdrHistogram | None) -> str:
+    """schedule_lag_figure as inline SVG, for the page."""
+    return to_svg(schedule_lag_figure(series, lag))
+
+
+def schedule_lag_figure(series: Mapping[str, Any], lag: HdrHistogram | None) -> Figure:
     """The generator's own lateness: per second (p50/p99/max) and its percentile spectrum."""
     series = thin(series)
     seconds = _seconds(series)
@@ -399,7 +441,7 @@ def schedule_lag(series: Mapping[str, Any], lag: HdrHistogram | None) -> str:
             tail.set_ylim(bottom=0)
         else:
             _note(tail, "nothing measured")
-        return to_svg(figure)
+        return figure
 
 
 def xy_curves(title: str, x_label: str, lines: dict[str, tuple[list[float], list[float]]]) -> str:
@@ -421,3 +463,77 @@ def short_name(model: str) -> str:
     """A model id short enough for a legend: the provider prefix and version suffix go."""
     name = model.split(".", 2)[-1] if model.count(".") >= 2 else model
     return name if len(name) <= 32 else name[:30] + "…"
+
+
+def sweep_stages(
+    stages: Sequence[Mapping[str, Any]], knee_rps: float | None, throughput_share: float
+) -> str:
+    """sweep_stages_figure as inline SVG, for sweep.html."""
+    return to_svg(sweep_stages_figure(stages, knee_rps, throughput_share))
+
+
+def sweep_stages_figure(
+    stages: Sequence[Mapping[str, Any]], knee_rps: float | None, throughput_share: float
+) -> Figure:
+    """One sweep's stages against their rate: throughput with its 95 % interval, goodput and
+    the offered rate (dotted: the share below which a stage is saturated); TTFT p50
+    (response) and p95 (service). Saturated stages are red crosses; the knee a dotted line."""
+    ordered = sorted(stages, key=lambda s: float(s["rate"]))
+    rates = [float(s["rate"]) for s in ordered]
+
+    def values(key: str) -> list[float]:
+        return [float("nan") if s.get(key) is None else float(s[key]) for s in ordered]
+
+    dot: dict[str, Any] = {"marker": "o", "markersize": 3.5}
+    with _style():
+        figure = _figure(2.9)
+        rate, latency = figure.add_subplot(1, 2, 1), figure.add_subplot(1, 2, 2)
+        rate.set_title("Throughput by offered rate")
+        rate.set_ylabel("req/s")
+        if rates:
+            top = max(rates) * 1.05
+            rate.plot([0, top], [0, top], "--", color=MUTED, linewidth=1, label="offered")
+            rate.plot([0, top], [0, top * throughput_share], ":", color=MUTED, linewidth=1)
+            throughput = values("throughput_rps")
+            bars: list[list[float]] = [[], []]
+            for value, stage in zip(throughput, ordered, strict=True):
+                interval = stage.get("throughput_interval_rps") or (value, value)
+                known = value == value  # NaN: nothing measured
+                bars[0].append(value - interval[0] if known else 0.0)
+                bars[1].append(interval[1] - value if known else 0.0)
+            rate.errorbar(
+                rates, throughput, yerr=bars, color=SERVICE, capsize=3, label="throughput", **dot
+            )
+            rate.plot(rates, values("goodput_rps"), color=RESPONSE, label="goodput", **dot)
+        latency.set_title("TTFT by offered rate")
+        latency.set_ylabel("ms")
+        latency.plot(
+            rates, values("ttft_response_p50_ms"), color=SERVICE, label="p50 (response)", **dot
+        )
+        latency.plot(rates, values("ttft_p95_ms"), color=RESPONSE, label="p95 (service)", **dot)
+        for axes, key in ((rate, "throughput_rps"), (latency, "ttft_response_p50_ms")):
+            saturated = [
+                (float(s["rate"]), float(s[key]))
+                for s in ordered
+                if s.get("saturated") and s.get(key) is not None
+            ]
+            if saturated:
+                axes.plot(
+                    [x for x, _ in saturated],
+                    [y for _, y in saturated],
+                    "x",
+                    color=ERROR,
+                    markersize=8,
+                    markeredgewidth=2,
+                    label="saturated",
+                )
+            if knee_rps is not None:
+                axes.axvline(knee_rps, color=ERROR, linestyle=":", linewidth=1.2, label="knee")
+            axes.set_xlabel("offered req/s")
+            axes.set_xlim(left=0)
+            axes.set_ylim(bottom=0)
+            if rates:
+                axes.legend(loc="upper left")
+            else:
+                _note(axes, "no stage ran")
+        return figure

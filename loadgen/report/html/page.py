@@ -1,8 +1,9 @@
 """report.html: one self-contained page (inline SVG charts, no scripts) built from report.json.
 
 `render` needs nothing but the report dict, so a saved run can be rendered again offline;
-`render_comparison` puts two runs side by side. Sections that later versions or other
-commands add to the report (quality, verdict, sweep, ...) are shown when present.
+compare.html and sweep.html are drawn by comparison.py and sweep.py with these building
+blocks. Sections that later versions or other commands add to the report (quality, verdict,
+sweep, ...) are shown when present.
 """
 
 from __future__ import annotations
@@ -20,9 +21,13 @@ from loadgen import __version__
 from loadgen.core.atomic_file import write_text_atomically
 from loadgen.report.html import charts as html_charts
 from loadgen.report.html import sections as html_sections
+from loadgen.report.html.replay_chart import replay_chart
 from loadgen.report.html.tables import fmt, percent, table
+from loadgen.report.html.trust import SYNTHETIC, synthetic, trust_banner
+from loadgen.report.quota_text import quota_minute_rows, quota_rows
 from loadgen.report.schema import (
     REPORTED_ERRORS,
+    CostSection,
     HdrName,
     HistogramSummary,
     LatencySection,
@@ -33,7 +38,8 @@ from loadgen.report.schema import (
     TimeSeriesSection,
 )
 
-KNOWN_TOP = {"schema_version", "run", "models", "comparison", "timeseries"}
+# "trust" has its own place: the line under the header.
+KNOWN_TOP = {"schema_version", "run", "models", "comparison", "timeseries", "trust"}
 KNOWN_MODEL = {"requests", "latency_ms", "tokens", "throughput", "cost", "out_of_range", "hdr"}
 # Optional sections, in the order they are shown; any other unknown key follows them.
 EXTRA_TITLES = {
@@ -43,9 +49,12 @@ EXTRA_TITLES = {
     "sweep": "Sweep",
     "streaming_comparison": "Streaming vs non-streaming",
     "streaming": "Streaming vs non-streaming",
+    "quota": "Quota use, by Bedrock's rules",
+    "replay": "Replay: the log beside what was sent",
 }
 COMPARISON_COLUMNS = {
-    "cost_per_1k_requests_usd": "$ / 1k req",
+    "cost_per_1k_answered_usd": "$ / 1k answered",
+    "cost_per_1k_sent_usd": "$ / 1k sent",
     "ttft_p50_ms": "TTFT p50 ms",
     "ttft_p95_ms": "TTFT p95 ms",
     "ttlt_p95_ms": "TTLT p95 ms",
@@ -100,16 +109,20 @@ def render(report: Report) -> str:
     total_cost = sum(
         (cost.get("total_usd") or 0) if (cost := d.get("cost")) else 0 for d in models.values()
     )
+    trust = trust_banner(report)
+    emulated = trust["emulated"]
     page = (
         _environment()
         .get_template("report.html.j2")
         .render(
             run=run,
             load_text=_load_text(run.get("load", {})),
-            comparison=_comparison(report.get("comparison", [])),
+            trust=trust,
+            synthetic=f" ({SYNTHETIC})" if emulated else "",
+            comparison=_comparison(report.get("comparison", []), models, emulated),
             total_cost=total_cost,
             overlay=_safe(overlay),
-            extras=_extras(report),
+            extras=_extras(report, trust),
             charts={
                 "throughput": _safe(
                     html_charts.throughput(series, run.get("generator", {}).get("target_rps"))
@@ -118,53 +131,11 @@ def render(report: Report) -> str:
                 "lag": _safe(html_charts.schedule_lag(series, lag)),
             },
             lag_limit=fmt(LAG_LIMIT_MS),
-            models=[_model(name, data, series) for name, data in models.items()],
+            models=[_model(name, data, series, emulated) for name, data in models.items()],
             series_columns=_series_columns(series),
             series_step=math.ceil(len(series.get("sends", [])) / MAX_SERIES_ROWS) or 1,
             series_rows=_series_rows(series),
             everything=table(html_sections.without_hdr(_without_bulk(report))),
-        )
-    )
-    return str(page)
-
-
-def render_comparison(base: Report, new: Report) -> str:
-    """The HTML page that puts two runs side by side: figures, changes and overlaid charts."""
-    models = []
-    base_models, new_models = base.get("models", {}), new.get("models", {})
-    for name in [m for m in new_models if m in base_models]:
-        old, now = base_models[name], new_models[name]
-        panels = [
-            (
-                f"{title} service",
-                [("base", old.get("hdr", {}).get(key)), ("new", now.get("hdr", {}).get(key))],
-            )
-            for title, key in OVERLAID
-        ]
-        models.append(
-            {
-                "name": name,
-                "anchor": _anchor(name),
-                "rows": _change_rows(old, now),
-                "spectrum": _safe(html_charts.percentile_spectrum(panels)),
-                "cdfs": _safe(html_charts.cdfs(panels)),
-            }
-        )
-    page = (
-        _environment()
-        .get_template("comparison.html.j2")
-        .render(
-            base=base["run"],
-            new=new["run"],
-            models=models,
-            only_base=[m for m in base_models if m not in new_models],
-            only_new=[m for m in new_models if m not in base_models],
-            runs=table(
-                {
-                    "base": _run_facts(base["run"]),
-                    "new": _run_facts(new["run"]),
-                }
-            ),
         )
     )
     return str(page)
@@ -203,8 +174,11 @@ def _load_text(load: LoadInfo) -> str:
     return " ".join(p for p in parts if p)
 
 
-def _comparison(rows: Sequence[Mapping[str, object]]) -> dict[str, Any]:
-    """The models side by side, with any column another command added to the rows."""
+def _comparison(
+    rows: Sequence[Mapping[str, object]], models: Mapping[str, ModelSection], emulated: bool
+) -> dict[str, Any]:
+    """The models side by side, with any column another command added to the rows; costs
+    marked synthetic when the run was emulated; drops in a column of their own."""
     keys: list[str] = []
     for row in rows:
         keys.extend(k for k in row if k != "model" and k not in keys)
@@ -212,20 +186,32 @@ def _comparison(rows: Sequence[Mapping[str, object]]) -> dict[str, Any]:
     def cell(key: str, value: Any) -> str:
         if key.endswith("_rate") and isinstance(value, int | float):
             return percent(value)
-        if key == "cost_per_1k_requests_usd" and value is None:
+        if key.startswith("cost_per_1k_") and value is None:
             return "unpriced"
         return fmt(value)
 
     return {
-        "columns": [COMPARISON_COLUMNS.get(k, k.replace("_", " ")) for k in keys],
+        "columns": [
+            synthetic(COMPARISON_COLUMNS.get(k, k.replace("_", " ")), emulated and "cost" in k)
+            for k in keys
+        ],
         "rows": [
-            {"model": row.get("model"), "cells": [cell(k, row.get(k)) for k in keys]}
+            {
+                "model": row.get("model"),
+                "cells": [cell(k, row.get(k)) for k in keys],
+                "dropped": _dropped(models, row.get("model")),
+            }
             for row in rows
         ],
     }
 
 
-def _extras(report: Report) -> list[dict[str, Any]]:
+def _dropped(models: Mapping[str, ModelSection], model: object) -> int | None:
+    section = models.get(model) if isinstance(model, str) else None
+    return None if section is None else section.get("requests", {}).get("dropped")
+
+
+def _extras(report: Report, trust: Mapping[str, Any]) -> list[dict[str, Any]]:
     # Any key: later versions and other commands (sweep) add sections of their own.
     everything: Mapping[str, object] = report
     verdict, streaming = report.get("verdict"), report.get("streaming_comparison")
@@ -237,16 +223,24 @@ def _extras(report: Report) -> list[dict[str, Any]]:
         if value is None:
             continue
         charts = _sweep_charts(value) if key == "sweep" else []
+        if key == "replay" and "replay" in report:  # the log beside what was sent
+            charts = [replay_chart(report["replay"])]
         if key == "verdict" and isinstance(verdict, dict):
-            shown = html_sections.verdict(verdict)
+            shown = html_sections.verdict(verdict, trust["trustworthy"], trust["emulated"])
         elif key == "streaming_comparison" and isinstance(streaming, dict):
             shown = html_sections.streaming(streaming)
+        elif key == "quota" and "quota" in report:
+            section = report["quota"]
+            shown = table(quota_rows(section)) + table(quota_minute_rows(section))
         else:
             shown = table(html_sections.without_hdr(value))
         extras.append(
             {
                 "id": f"extra-{_anchor(key)}",
-                "title": EXTRA_TITLES.get(key, key.replace("_", " ").capitalize()),
+                "title": synthetic(
+                    EXTRA_TITLES.get(key, key.replace("_", " ").capitalize()),
+                    trust["emulated"] and key == "verdict",
+                ),
                 "table": shown,
                 "charts": [_safe(c) for c in charts],
             }
@@ -254,22 +248,34 @@ def _extras(report: Report) -> list[dict[str, Any]]:
     return extras
 
 
-def _model(name: str, data: ModelSection, series: TimeSeriesSection) -> dict[str, Any]:
+def _model(
+    name: str, data: ModelSection, series: TimeSeriesSection, emulated: bool
+) -> dict[str, Any]:
     hdr = data.get("hdr", {})
     requests = data.get("requests", {})
     latency = data.get("latency_ms", {})
     errors = requests.get("errors", {})
     others = sum(errors.get(e, 0) for e in REPORTED_ERRORS if e != "throttled")
     cost = data.get("cost")
+    dropped = requests.get("dropped", 0)
+    # (label, value, unit, class): drops are never errors, and have a colour of their own.
     cards = [
-        ("sent", fmt(requests.get("sent")), ""),
-        ("ok", fmt(requests.get("ok")), ""),
-        ("throttled", fmt(errors.get("throttled")), ""),
-        ("other errors", fmt(others), ""),
-        ("TTFT p50 / p99", _pair(latency, "ttft"), "ms"),
-        ("TTLT p50 / p99", _pair(latency, "ttlt"), "ms"),
-        ("output tokens/s", fmt(data.get("throughput", {}).get("output_tokens_per_s")), ""),
-        ("$ / 1k requests", "unpriced" if cost is None else fmt(cost.get("per_1k_requests")), ""),
+        ("sent", fmt(requests.get("sent")), "", ""),
+        ("ok", fmt(requests.get("ok")), "", ""),
+        ("throttled", fmt(errors.get("throttled")), "", ""),
+        ("other errors", fmt(others), "", ""),
+        ("dropped", fmt(dropped), "never sent", "dropped" if dropped else ""),
+        ("TTFT p50 / p99", _pair(latency, "ttft"), "ms", ""),
+        ("TTLT p50 / p99", _pair(latency, "ttlt"), "ms", ""),
+        ("TPOT p50", fmt(latency.get("tpot", {}).get("p50")), "ms", ""),
+        ("output tokens/s", fmt(data.get("throughput", {}).get("output_tokens_per_s")), "", ""),
+        (
+            synthetic("$ / 1k answered", emulated),
+            _usd_or_unpriced(cost, "per_1k_answered_usd"),
+            "",
+            "",
+        ),
+        (synthetic("$ / 1k sent", emulated), _usd_or_unpriced(cost, "per_1k_sent_usd"), "", ""),
     ]
     spectrum_panels = [
         ("TTFT", [("service", hdr.get("ttft_service")), ("response", hdr.get("ttft_response"))]),
@@ -305,6 +311,12 @@ def _model(name: str, data: ModelSection, series: TimeSeriesSection) -> dict[str
         "latency": table(_latency_matrix(latency)),
         "extra_tables": extra_tables,
     }
+
+
+def _usd_or_unpriced(
+    cost: CostSection | None, key: Literal["per_1k_answered_usd", "per_1k_sent_usd"]
+) -> str:
+    return "unpriced" if cost is None else fmt(cost.get(key))
 
 
 def _pair(latency: LatencySection, metric: Literal["ttft", "ttlt"]) -> str:
@@ -447,67 +459,3 @@ def _run_facts(run: RunSection) -> dict[str, Any]:
         "lag p99 ms": generator.get("lag_ms", {}).get("p99"),
         "seed": run.get("seed"),
     }
-
-
-# Per metric: where it is in a model's report, and whether a higher value is better.
-Stat = Literal["p50", "p90", "p95", "p99"]
-
-
-def _timing(
-    metric: Literal["ttft", "ttlt"], stat: Stat, side: Literal["service", "response"] = "service"
-) -> Callable[[ModelSection], float | None]:
-    return lambda data: data.get("latency_ms", {}).get(metric, {}).get(side, {}).get(stat)
-
-
-def _gaps(metric: Literal["itl", "tpot"], stat: Stat) -> Callable[[ModelSection], float | None]:
-    return lambda data: data.get("latency_ms", {}).get(metric, {}).get(stat)
-
-
-def _cost_per_1k(data: ModelSection) -> float | None:
-    cost = data.get("cost")
-    return None if cost is None else cost.get("per_1k_requests")
-
-
-# Per metric: its reader (.get: a figure one of the runs lacks is shown as missing), and
-# whether a higher value is better.
-CHANGE_METRICS: list[tuple[str, Callable[[ModelSection], float | None], bool]] = [
-    ("TTFT p50 ms", _timing("ttft", "p50"), False),
-    ("TTFT p90 ms", _timing("ttft", "p90"), False),
-    ("TTFT p99 ms", _timing("ttft", "p99"), False),
-    ("TTFT p99 response ms", _timing("ttft", "p99", "response"), False),
-    ("TTLT p50 ms", _timing("ttlt", "p50"), False),
-    ("TTLT p99 ms", _timing("ttlt", "p99"), False),
-    ("ITL p50 ms", _gaps("itl", "p50"), False),
-    ("ITL p99 ms", _gaps("itl", "p99"), False),
-    ("TPOT p50 ms", _gaps("tpot", "p50"), False),
-    ("error rate", lambda data: data.get("requests", {}).get("error_rate"), False),
-    ("throttle rate", lambda data: data.get("requests", {}).get("throttle_rate"), False),
-    ("output tokens/s", lambda data: data.get("throughput", {}).get("output_tokens_per_s"), True),
-    ("ok req/s", lambda data: data.get("throughput", {}).get("ok_per_s"), True),
-    ("$ / 1k requests", _cost_per_1k, False),
-]
-
-
-def _change_rows(old: ModelSection, new: ModelSection) -> list[dict[str, Any]]:
-    rows = []
-    for label, read, higher_is_better in CHANGE_METRICS:
-        before, after = read(old), read(new)
-        change = css = ""
-        if before is not None and after is not None:
-            delta = after - before
-            change = f"{delta:+.4g}"
-            if before:
-                change += f" ({delta / before:+.1%})"
-            if delta:
-                css = "better" if (delta > 0) == higher_is_better else "worse"
-        as_text = percent if label.endswith("rate") else fmt
-        rows.append(
-            {
-                "label": label,
-                "base": as_text(before),
-                "new": as_text(after),
-                "change": change,
-                "css": css,
-            }
-        )
-    return rows

@@ -19,27 +19,36 @@ VERDICT_COLUMNS = {
     "ttlt_p95_ms": "TTLT p95 ms",
     "output_tokens_per_s": "out tok/s",
     "error_rate": "error rate",
-    "cost_per_1k_emails_usd": "$ / 1k emails",
+    "cost_per_1k_answered_usd": "$ / 1k emails",  # one answered request per email
 }
 
 
-def verdict(section: VerdictSection) -> Markup:
+def verdict(section: VerdictSection, trustworthy: bool = True, emulated: bool = False) -> Markup:
     """One row per model: every requirement met or missed with its measured value, the
-    figures behind it, and whether the model is on the Pareto front."""
+    figures behind it, and whether the model is on the Pareto front. On a run that is not
+    trustworthy (loadgen/report/trust.py) no model meets or misses anything; on an emulated
+    run every verdict and cost is marked synthetic."""
+    synthetic = " (synthetic)" if emulated else ""
     models = section.get("models") or {}
     checks = list(section.get("requirements") or [])
     front = set((section.get("pareto") or {}).get("front") or [])
-    head = ["model", "verdict", *checks, "Pareto front", *VERDICT_COLUMNS.values()]
+    columns = [
+        f"{label}{synthetic}" if key.startswith("cost") else label
+        for key, label in VERDICT_COLUMNS.items()
+    ]
+    head = ["model", f"verdict{synthetic}", *checks, "Pareto front", *columns]
     rows = []
     for name, data in models.items():
         by_check = {r.get("check"): r for r in data.get("requirements") or []}
         cells = [Markup("<th>{}</th>").format(name)]
         meets = data.get("meets_all")
+        if not trustworthy:
+            css, said = "fail", "not trustworthy"
+        else:
+            css = "pass" if meets else "fail"
+            said = "meets all" if meets else f"misses {data.get('missed', '?')}"
         cells.append(
-            Markup('<td><span class="badge {}">{}</span></td>').format(
-                "pass" if meets else "fail",
-                "meets all" if meets else f"misses {data.get('missed', '?')}",
-            )
+            Markup('<td><span class="badge {}">{}</span>{}</td>').format(css, said, synthetic)
         )
         for check in checks:
             result = by_check.get(check)  # .get throughout: a partial section renders too
@@ -59,11 +68,16 @@ def verdict(section: VerdictSection) -> Markup:
         rows.append(Markup("<tr>{}</tr>").format(Markup("").join(cells)))
     header = Markup("").join(Markup("<th>{}</th>").format(h) for h in head)
     pareto = section.get("pareto") or {}
+    meeting = ", ".join(section.get("meeting_all") or []) or "none"
+    if not trustworthy:
+        meeting = "not trustworthy (see the trust line at the top)"
     notes = Markup(
-        '<p class="muted">Meeting every requirement: {}. Pareto front over {}: {}.</p>'
+        '<p class="muted">Meeting every requirement{}: {}. Pareto front over {}{}: {}.</p>'
     ).format(
-        ", ".join(section.get("meeting_all") or []) or "none",
+        synthetic,
+        meeting,
         ", ".join(pareto.get("axes") or []) or "-",
+        synthetic,
         ", ".join(pareto.get("front") or []) or "none",
     )
     return Markup(

@@ -7,6 +7,7 @@ maps become key/value tables, maps of like maps become matrices, lists of maps b
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -30,6 +31,9 @@ def fmt(value: Any) -> str:
             return "0"
         if abs(value) >= 1000:
             return f"{value:,.1f}"
+        if abs(value) < 1e-4:  # where :g turns to 1.2e-05: four figures, written out
+            decimals = 3 - math.floor(math.log10(abs(value)))
+            return f"{value:.{decimals}f}".rstrip("0")
         return f"{value:.4g}"
     return str(value)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from loadgen.capacity.stage import StageResult, assess_stage
 from loadgen.config.scenario import Scenario
 from loadgen.config.thresholds import evaluate, report_section
-from loadgen.core.sample import ErrorClass, Sample
+from loadgen.core.sample import ErrorClass, LineFormat, Sample
 from tests.conftest import ScenarioFactory
 from tests.factories import make_report, make_sample
 
@@ -45,7 +45,7 @@ def _stage(tmp_path: Path, scenario: Scenario, samples: list[Sample]) -> StageRe
     report["thresholds"] = report_section(evaluate(checks, report["models"])) if checks else None
     with (tmp_path / "samples.jsonl").open("w") as handle:
         for sample in samples:
-            handle.write(json.dumps(sample.to_json_dict()) + "\n")
+            handle.write(json.dumps(sample.to_json_dict(LineFormat("run", 0))) + "\n")
     quota = {"rpm": 6000, "tpm": None, "output_burndown": 1.0}
     return assess_stage(report, "m", RATE, tmp_path, scenario, quota)
 
@@ -73,12 +73,20 @@ def test_a_queue_that_grows_through_the_stage_is_saturation(
     tmp_path: Path, make_scenario: ScenarioFactory
 ) -> None:
     scenario = make_scenario(models=["m"])
-    # Each request waits 20 ms longer than the one before: a queue growing without bound.
-    stage = _stage(tmp_path, scenario, [_sample(i, 50.0 + 20 * i) for i in range(40)])
+    # Each request waits 40 ms longer than the one before: a queue growing without bound,
+    # answering 70 % of the offered rate. 400 requests: enough for the throughput's interval
+    # to tell (capacity/stage_length.py).
+    stage = _stage(tmp_path, scenario, [_sample(i, 50.0 + 40 * i) for i in range(400)])
     assert stage.saturated and stage.thresholds_passed is None
     assert any(r.startswith("TTFT growing") for r in stage.reasons)
     assert any(r.startswith("throughput") for r in stage.reasons)
-    assert not stage.meets_slos and not stage.generator_limited_only
+    assert stage.verdict == "saturated" and stage.meets_slos is None
+    assert not stage.good and not stage.generator_limited_only
+    # At 40 the same queue shows in TTFT, but 40 completions cannot tell the throughput.
+    short = _stage(tmp_path, scenario, [_sample(i, 50.0 + 40 * i) for i in range(40)])
+    assert any(r.startswith("TTFT growing") for r in short.reasons)
+    assert not any(r.startswith("throughput") for r in short.reasons)
+    assert short.throughput_rps is not None and short.throughput_rps < 0.9 * RATE
 
 
 def test_errors_and_throttles_above_their_limits_are_saturation(

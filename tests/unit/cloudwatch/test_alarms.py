@@ -55,7 +55,13 @@ def test_rates_and_costs_use_metric_math() -> None:
     hourly = one("cost_per_hour < 2.5")
     assert hourly["MetricName"] == "CostUSD" and hourly["Period"] == 3600
     assert hourly["Statistic"] == "Sum" and hourly["Threshold"] == 2.5
-    assert one("cost_per_1k <= $3")["Metrics"][-1]["Expression"] == "1000 * cost / requests"  # type: ignore[index]
+    # Per answered request, as the report's cost.per_1k_answered_usd: over Successes.
+    per_1k = one("cost_per_1k <= $3")["Metrics"]
+    assert per_1k[-1]["Expression"] == "1000 * cost / successes"  # type: ignore[index]
+    assert {m["MetricStat"]["Metric"]["MetricName"] for m in per_1k[:-1]} == {  # type: ignore[index]
+        "CostUSD",
+        "Successes",
+    }
 
 
 def test_what_cloudwatch_cannot_compute_is_refused_with_the_reason() -> None:

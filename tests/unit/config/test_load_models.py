@@ -36,6 +36,7 @@ BASE: dict[str, Any] = {
         ({"cv": 2, "duration": "1s"}, "applies to arrival: gamma only"),
         ({"concurrency": 20, "max_in_flight": 10, "duration": "1s"}, "above load.max_in_flight"),
         ({"ramp": {"from": 0, "to": 0}, "duration": "1s"}, "sends nothing"),
+        ({"rate": 2, "think_time": "1s", "duration": "1s"}, "think_time is a closed-loop"),
     ],
 )
 def test_mixed_or_incomplete_load_models_are_refused(load: dict[str, Any], message: str) -> None:
@@ -46,11 +47,14 @@ def test_mixed_or_incomplete_load_models_are_refused(load: dict[str, Any], messa
 def test_a_load_model_on_the_command_line_replaces_the_scenarios() -> None:
     staged = {**BASE, "load": {"stages": [{"rate": 1, "duration": "2s"}]}}
     closed = scenario_from_dict(staged, overrides={"load": {"concurrency": 4, "duration": 1}})
-    assert (closed.load.concurrency, closed.load.stages, closed.load.model) == (
-        4,
-        None,
-        "closed_loop",
-    )
+    assert (closed.load.concurrency, closed.load.stages, closed.load.loop) == (4, None, "closed")
     gamma = {**BASE, "load": {"rate": 5, "arrival": "gamma", "cv": 2, "duration": "1s"}}
     poisson = scenario_from_dict(gamma, overrides={"load": {"arrival": "poisson"}})
     assert (poisson.load.arrival, poisson.load.cv) == ("poisson", None)
+
+
+def test_a_rate_on_the_command_line_drops_the_closed_loops_think_time() -> None:
+    closed = {**BASE, "load": {"concurrency": 2, "think_time": "500ms", "duration": "1s"}}
+    assert scenario_from_dict(closed).load.think_time == 0.5
+    opened = scenario_from_dict(closed, overrides={"load": {"rate": 3}})
+    assert (opened.load.loop, opened.load.think_time) == ("open", 0.0)

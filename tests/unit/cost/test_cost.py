@@ -18,9 +18,9 @@ from loadgen.cost.accounting import (
     is_billed,
     request_cost,
     sample_cost,
-    worst_case_cost,
 )
 from loadgen.cost.pricing import DEFAULT_REGION, PriceBook, ResolvedPrice, TokenPrices
+from loadgen.cost.worst_case import worst_case_cost
 from tests.factories import make_sample
 
 
@@ -103,12 +103,12 @@ def test_cache_tokens_of_a_model_without_cache_prices_cost_plain_input() -> None
 
 
 def test_profile_prices_differ_for_claude_4_5() -> None:
-    # 1M in + 1M out: regional 3.30 + 16.50 = 19.80 USD, global 3.00 + 15.00 = 18.00 USD.
+    # 100K in + 100K out (below the 200K long-context threshold): regional 0.33 + 1.65 = 1.98
+    # USD, global 0.30 + 1.50 = 1.80 USD.
     model = "anthropic.claude-sonnet-4-5-20250929-v1:0"
-    regional = request_cost(builtin(f"eu.{model}"), input_tokens=10**6, output_tokens=10**6)
-    global_ = request_cost(builtin(f"global.{model}"), input_tokens=10**6, output_tokens=10**6)
-    assert regional == pytest.approx(19.80)
-    assert global_ == pytest.approx(18.00)
+    tokens = {"input_tokens": 100_000, "output_tokens": 100_000}
+    assert request_cost(builtin(f"eu.{model}"), **tokens) == pytest.approx(1.98)
+    assert request_cost(builtin(f"global.{model}"), **tokens) == pytest.approx(1.80)
 
 
 def test_negative_token_counts_are_refused() -> None:
@@ -249,33 +249,33 @@ def test_cost_stats_totals_and_per_request() -> None:
         4,
         1,
     )
-    per_request = summary["per_request"]
+    per_request = summary["per_sent_request"]
     assert per_request["mean"] == pytest.approx(0.0015)  # 0.006 / 4
     # Sorted: 0, 0.001, 0.002, 0.003. p50 = the 2nd = 0.001; p99 = the 4th = 0.003 (HDR: 0.1 %).
     assert per_request["p50"] == pytest.approx(0.001, rel=1e-3)
     assert per_request["p99"] == pytest.approx(0.003, rel=1e-3)
-    assert summary["per_1k_requests"] == pytest.approx(1.5)  # 0.0015 x 1,000
-    assert summary["per_successful_request"] == pytest.approx(0.002)  # 0.006 / 3
+    assert summary["per_1k_sent_usd"] == pytest.approx(1.5)  # 0.0015 x 1,000
+    assert summary["per_1k_answered_usd"] == pytest.approx(2.0)  # 0.006 / 3 x 1,000
     assert summary["observed_per_hour"] == pytest.approx(2.16)  # 0.006 / 10 s x 3,600
 
 
 def test_cost_stats_projections() -> None:
     summary = filled().summary(window_s=10.0, ok_requests=3, tested_rps=2.0, project_rps=100.0)
     tested = summary["projection"]["at_tested_rps"]
-    # 0.0015 USD x 2 req/s x 3,600 s = 10.8; x 86,400 = 259.2; x 2,592,000 = 7,776.
+    # 0.0015 USD x 2 req/s x 3,600 s = 10.8 per hour; x 24 = 259.2; x 730 h = 7,884.
     assert tested == {
         "rps": 2.0,
         "per_hour": pytest.approx(10.8),
         "per_day": pytest.approx(259.2),
-        "per_30_days": pytest.approx(7776.0),
+        "per_month": pytest.approx(7884.0),
     }
     project = summary["projection"]["at_project_rps"]
-    # 0.0015 x 100 x 3,600 = 540; x 86,400 = 12,960; x 2,592,000 = 388,800.
+    # 0.0015 x 100 x 3,600 = 540 per hour; x 24 = 12,960; x 730 = 394,200.
     assert project == {
         "rps": 100.0,
         "per_hour": pytest.approx(540.0),
         "per_day": pytest.approx(12960.0),
-        "per_30_days": pytest.approx(388800.0),
+        "per_month": pytest.approx(394200.0),
     }
 
 
@@ -294,11 +294,15 @@ def test_empty_and_unpriced_stats_give_nulls() -> None:
     for stats in (empty, unpriced):
         summary = stats.summary(window_s=60, ok_requests=1, tested_rps=5.0, project_rps=50.0)
         assert summary["total_usd"] == 0.0
-        assert summary["per_request"] == {"mean": None, "p50": None, "p99": None}
-        assert summary["per_1k_requests"] is None
-        assert summary["per_successful_request"] is None
+        assert summary["per_sent_request"] == {"mean": None, "p50": None, "p99": None}
+        assert summary["per_1k_sent_usd"] is None
+        assert summary["per_1k_answered_usd"] is None
         assert summary["observed_per_hour"] is None
-        assert summary["projection"] == {"at_tested_rps": None, "at_project_rps": None}
+        assert summary["projection"] == {
+            "hours_per_month": 730,
+            "at_tested_rps": None,
+            "at_project_rps": None,
+        }
     assert unpriced.summary(60, 1, None, None)["unpriced_requests"] == 1
 
 
@@ -306,7 +310,7 @@ def test_all_unbilled_requests_cost_exactly_zero() -> None:
     stats = CostStats()
     for _ in range(10):
         stats.add(0.0, False)
-    per_request = stats.summary(None, 0, None, None)["per_request"]
+    per_request = stats.summary(None, 0, None, None)["per_sent_request"]
     assert per_request == {"mean": 0.0, "p50": 0.0, "p99": 0.0}
 
 

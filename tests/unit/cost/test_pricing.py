@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from loadgen.cost.pricing import (
     DEFAULT_REGION,
     PriceBook,
     TokenPrices,
-    render_price_table,
+    price_listing,
     unknown_models,
     unpriced_message,
 )
@@ -79,9 +80,8 @@ def test_cache_prices_follow_each_provider_ratio(book: PriceBook) -> None:
             # Nova: read 0.25x input (0.06 -> 0.015), no write charge.
             assert prices.cache_read == pytest.approx(prices.input * 0.25)
             assert prices.cache_write == 0.0
-    assert book.models["anthropic.claude-3-haiku-20240307-v1:0"][DEFAULT_REGION].prices == (
-        TokenPrices(input=0.25, output=1.25)
-    )
+    haiku_3 = book.models["anthropic.claude-3-haiku-20240307-v1:0"][DEFAULT_REGION].prices
+    assert (haiku_3.cache_read, haiku_3.cache_write) == (None, None)  # no caching on Bedrock
 
 
 def test_prices_must_be_non_negative() -> None:
@@ -256,12 +256,30 @@ def test_the_message_names_each_model_and_its_example_is_a_valid_pricing_block(
 # --- the `loadgen prices` table -------------------------------------------------------------
 
 
+def _columns(book: PriceBook, today: date, max_age_days: int) -> dict[str, list[str]]:
+    listing = price_listing(book, today, max_age_days)
+    return {header: [row[i] for row in listing.rows] for i, header in enumerate(listing.headers)}
+
+
 def test_price_table_has_a_row_per_model_and_region(book: PriceBook) -> None:
-    table = render_price_table(book)
-    headers = [str(column.header) for column in table.columns]
-    assert headers == ["model", "region", "input", "output", "cache read", "cache write", "as of"]
-    assert table.row_count == sum(len(regions) for regions in book.models.values())
-    cells = {str(column.header): list(column.cells) for column in table.columns}
+    listing = price_listing(book, date(2025, 8, 1), max_age_days=180)
+    headers = listing.headers
+    assert headers == [
+        "model",
+        "region",
+        "input",
+        "output",
+        "cache read",
+        "cache write",
+        "1h write",
+        "long context",
+        "also",
+        "as of",
+        "age",
+        "source",
+    ]
+    assert len(listing.rows) == sum(len(regions) for regions in book.models.values())
+    cells = _columns(book, date(2025, 8, 1), 180)
     row = cells["model"].index("amazon.nova-micro-v1:0")
     assert [cells[h][row] for h in headers[1:]] == [
         "us-east-1",
@@ -269,14 +287,63 @@ def test_price_table_has_a_row_per_model_and_region(book: PriceBook) -> None:
         "0.14",
         "0.00875",
         "0",
+        "-",
+        "-",
+        "batch",
         "2025-07-20",
+        "12 d",
+        "[1]",
     ]
+    assert listing.sources[0] == "https://aws.amazon.com/bedrock/pricing/"
     llama = cells["model"].index(LLAMA_8B)
     assert (cells["cache read"][llama], cells["cache write"][llama]) == ("-", "-")
+    sonnet = cells["model"].index(SONNET_45)
+    assert (cells["1h write"][sonnet], cells["long context"][sonnet]) == (
+        "6.6",
+        ">200K: 6.6 / 24.75",
+    )
+
+
+def test_the_also_column_names_every_other_way_an_entry_is_sold(book: PriceBook) -> None:
+    cells = _columns(book, date(2026, 12, 1), 180)
+    for model, region, also in zip(cells["model"], cells["region"], cells["also"], strict=True):
+        prices = book.models[model][region].prices
+        named = set(also.split()) - {"-"}
+        assert ("prio" in named) == (prices.priority is not None)
+        assert ("flex" in named) == (prices.flex is not None)
+        assert ("batch" in named) == (prices.batch is not None)
+        assert ("lat-opt" in named) == (prices.latency_optimized is not None)
+
+
+def test_every_row_points_to_its_source(book: PriceBook) -> None:
+    listing = price_listing(book, date(2025, 8, 1), max_age_days=180)
+    cells = _columns(book, date(2025, 8, 1), 180)
+    for model, region, source in zip(cells["model"], cells["region"], cells["source"], strict=True):
+        number = int(source.strip("[]"))
+        assert listing.sources[number - 1] == book.models[model][region].source
+
+
+def test_prices_older_than_the_limit_are_flagged(book: PriceBook) -> None:
+    # The catalogue's dates: 2025-07-20, 2026-02-14 and 2026-08-21. On 2026-03-01, 180 days back
+    # is 2025-09-02: every 2025-07-20 entry (224 days old) is flagged, none of the later ones.
+    cells = _columns(book, date(2026, 3, 1), 180)
+    flagged = [age.endswith("old[/yellow]") for age in cells["age"]]
+    assert flagged == [as_of == "2025-07-20" for as_of in cells["as of"]]
+    assert price_listing(book, date(2026, 3, 1), 180).stale == sum(flagged) > 0
+    assert price_listing(book, date(2026, 3, 1), max_age_days=365).stale == 0
 
 
 def test_price_table_shows_scenario_prices_as_any_region(book: PriceBook) -> None:
-    table = render_price_table(book.with_overrides({"acme.w-v1": {"input": 1, "output": 2}}))
-    cells = {str(column.header): list(column.cells) for column in table.columns}
+    overridden = book.with_overrides({"acme.w-v1": {"input": 1, "output": 2}})
+    listing = price_listing(overridden, date(2030, 1, 1), max_age_days=0)
+    cells = _columns(overridden, date(2030, 1, 1), 0)
     row = cells["model"].index("acme.w-v1")
-    assert (cells["region"][row], cells["as of"][row]) == ("any", "scenario")
+    # Undated: the user's own price is never flagged as old.
+    assert (cells["region"][row], cells["as of"][row], cells["age"][row]) == ("any", "-", "-")
+    assert listing.sources[int(cells["source"][row].strip("[]")) - 1] == "scenario"
+
+
+def test_a_listing_of_some_models_has_their_rows_only(book: PriceBook) -> None:
+    listing = price_listing(book, date(2026, 12, 1), 180, [NOVA_LITE])
+    assert {row[0] for row in listing.rows} == {NOVA_LITE}
+    assert len(listing.rows) == len(book.models[NOVA_LITE])

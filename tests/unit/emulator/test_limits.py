@@ -74,12 +74,12 @@ def test_tpm_reserves_max_tokens_up_front_and_settles_later() -> None:
     clock = Clock()
     gate = QuotaGate(Quota(tpm=60_000, burst_s=60, output_burndown=5), clock)
     reserved = gate.reservation(input_tokens=100, max_tokens=900)
-    assert reserved == 100 + 5 * 900
+    assert reserved == 100 + 900  # the burndown does not multiply the reservation
     admitted = 0
     while gate.admit(reserved) is None:
         admitted += 1
     assert admitted == 60_000 // reserved  # the full minute's tokens, reserved at once
-    assert gate.throttled == {"rpm": 0, "tpm": 1}
+    assert gate.throttled == {"rpm": 0, "tpm": 1, "tpd": 0}
     # Each used 100 + 5 x 50 tokens: what it did not use comes back at once.
     for _ in range(admitted):
         gate.settle(reserved, gate.usage(100, 50))

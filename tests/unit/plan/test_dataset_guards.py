@@ -82,7 +82,8 @@ def test_a_device_is_refused_before_reading(tmp_path: Path, device: str) -> None
 
 def test_a_missing_file_says_the_path_is_relative_to_the_scenario(tmp_path: Path) -> None:
     error = refusal(tmp_path, "nope.jsonl")
-    assert "no such file; the path is relative to the scenario" in str(error)
+    assert f"'nope.jsonl' not found; tried {tmp_path / 'nope.jsonl'}" in str(error)
+    assert "read beside the scenario first, then in the current folder" in str(error)
 
 
 def test_an_oversize_row_is_refused_by_line(tmp_path: Path) -> None:

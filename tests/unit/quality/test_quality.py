@@ -256,34 +256,52 @@ def test_the_quality_block_is_validated(tmp_path: Path) -> None:
     assert "quality" in str(caught.value)
 
 
-def _samples_file(path: Path, texts: list[tuple[str, str]]) -> Path:
+def _samples(texts: list[tuple[str, str]]) -> list[Any]:
     from loadgen.core.sample import Sample
-    from loadgen.sinks.jsonl import JsonlSink
 
-    sink = JsonlSink(path)
-    sink.start()
-    for index, (row_id, text) in enumerate(texts):
-        sink.add(
-            Sample(
-                request_id=index,
-                model="m" if index % 2 else "n",
-                row_id=row_id,
-                warmup=index == 0,  # warmup: never scored
-                intended_us=0,
-                dispatch_us=0,
-                response_text=text,
-            )
+    return [
+        Sample(
+            request_id=index,
+            model="m" if index % 2 else "n",
+            row_id=row_id,
+            warmup=index == 0,  # warmup: never scored
+            intended_us=0,
+            dispatch_us=0,
+            response_text=text,
         )
-    sink.stop()
-    return path
+        for index, (row_id, text) in enumerate(texts)
+    ]
 
 
-def test_worker_processes_score_as_one_thread_does(tmp_path: Path) -> None:
-    from loadgen.quality.scoring import score_samples
+def test_worker_processes_score_as_one_thread_does() -> None:
+    from loadgen.quality.kept_responses import KeptResponses
+    from loadgen.quality.scoring import rows_with_references, score_responses
 
     written = [("email-026", GOOD), ("email-026", MEDIOCRE), ("email-026", BAD), ("x", GOOD)] * 3
-    path = _samples_file(tmp_path / "samples.jsonl", written)
-    one = score_samples(path, ROWS, QualitySpec(), SECTIONS)
-    pooled = score_samples(path, ROWS, QualitySpec(), SECTIONS, parallel_from=2, workers=2)
+    kept = KeptResponses(rows_with_references(ROWS))
+    for sample in _samples(written):
+        kept.add(sample)
+    one = score_responses(kept, ROWS, QualitySpec(), SECTIONS)
+    pooled = score_responses(kept, ROWS, QualitySpec(), SECTIONS, parallel_from=2, workers=2)
     assert len(one) == 8  # not the warmup one, not row "x" (no such row)
     assert pooled == one
+
+
+def test_texts_written_with_keep_text_score_as_the_kept_ones(tmp_path: Path) -> None:
+    from loadgen.core.sample import LineFormat, read_samples
+    from loadgen.quality.kept_responses import KeptResponses, responses_of
+    from loadgen.quality.scoring import rows_with_references, score_responses
+    from loadgen.sinks.jsonl import JsonlSink
+
+    samples = _samples([("email-026", GOOD), ("email-026", MEDIOCRE), ("email-026", BAD)] * 2)
+    sink = JsonlSink(tmp_path / "samples.jsonl", line_format=LineFormat("r", 0, keep_text=True))
+    sink.start()
+    kept = KeptResponses(rows_with_references(ROWS))
+    for sample in samples:
+        sink.add(sample)
+        kept.add(sample)
+    sink.stop()
+    from_file = responses_of(read_samples(tmp_path / "samples.jsonl"))
+    scored = score_responses(from_file, ROWS, QualitySpec(), SECTIONS)
+    assert len(scored) == 5  # the warmup one apart
+    assert scored == score_responses(kept, ROWS, QualitySpec(), SECTIONS)

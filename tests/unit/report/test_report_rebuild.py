@@ -65,7 +65,7 @@ def section(stats: ModelStats) -> dict[str, Any]:
 
 # The report keeps the measured window to the millisecond and the total cost to the
 # nano-dollar: figures derived from them are rebuilt to about 1e-4 and compared apart.
-DERIVED_COST = ("per_1k_requests", "per_successful_request", "observed_per_hour", "projection")
+DERIVED_COST = ("per_1k_sent_usd", "per_1k_answered_usd", "observed_per_hour", "projection")
 
 
 def exact_part(built: dict[str, Any]) -> dict[str, Any]:
@@ -82,7 +82,7 @@ def test_a_section_read_back_builds_the_same_section() -> None:
     assert rebuilt["throughput"]["window_s"] == original["throughput"]["window_s"]
     for key in ("requests_per_s", "output_tokens_per_s"):
         assert rebuilt["throughput"][key] == pytest.approx(original["throughput"][key], rel=1e-4)
-    for key in ("per_1k_requests", "observed_per_hour"):
+    for key in ("per_1k_sent_usd", "per_1k_answered_usd", "observed_per_hour"):
         assert rebuilt["cost"][key] == pytest.approx(original["cost"][key], rel=1e-4)
 
 
@@ -95,7 +95,7 @@ def test_merged_sections_equal_the_section_of_all_samples() -> None:
     rebuilt = section(merged)
     for key in ("requests", "latency_ms", "tokens", "out_of_range"):
         assert rebuilt[key] == together[key], key
-    for key in ("requests", "priced_requests", "unpriced_requests", "per_request", "hdr"):
+    for key in ("requests", "priced_requests", "unpriced_requests", "per_sent_request", "hdr"):
         assert rebuilt["cost"][key] == together["cost"][key], key
     # Each part's total is saved to the nano-dollar.
     assert rebuilt["cost"]["total_usd"] == pytest.approx(together["cost"]["total_usd"], abs=2e-9)

@@ -114,6 +114,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory, aws_free_env: None) -> Pat
         html=False,
         console=Console(quiet=True),
         cloudwatch_dry_run=True,
+        keep_text=True,  # the optional response_text, to be checked too
     )
     run(scenario, options)
     return out
@@ -149,7 +150,8 @@ def test_a_real_runs_samples_are_valid(run_dir: Path) -> None:
     lines = (run_dir / "samples.jsonl").read_text(encoding="utf-8").splitlines()
     samples = [json.loads(line) for line in lines]
     assert len(samples) == 2 * 12  # both APIs of compare_streaming
-    assert any(s["response_text"] for s in samples)  # quality keeps the text
+    assert any(s["response_text"] for s in samples)  # --keep-text writes the text
+    assert {s["run_id"] for s in samples} == {_report(run_dir)["run"]["run_id"]}
     schema = sample_json_schema()
     for sample in samples:
         assert _errors(schema, sample) == []

@@ -43,7 +43,7 @@ def test_each_model_meets_or_misses_each_requirement_with_the_measured_value() -
         "quality >= 0.7": 0.80,
         "cost_per_1k <= 2.00": 5.25,
     }
-    assert sonnet["cost_per_1k_emails_usd"] == 5.25
+    assert sonnet["cost_per_1k_answered_usd"] == 5.25
     assert sonnet["ttlt_p50_ms"] == 2850
     assert verdict["requirements"] == [c.text for c in REQUIREMENTS]
 

@@ -100,16 +100,14 @@ async def test_a_run_stopped_during_load_still_gets_its_page(tmp_path: Path) -> 
     assert "interrupted" in (tmp_path / "report.html").read_text()
 
 
-def test_scoring_stops_when_told(tmp_path: Path) -> None:
+def test_scoring_stops_when_told() -> None:
     from loadgen.config.quality_spec import QualitySpec
-    from loadgen.quality.scoring import score_samples
-    from loadgen.sinks.jsonl import JsonlSink
+    from loadgen.quality.kept_responses import KeptResponses
+    from loadgen.quality.scoring import score_responses
 
-    sink = JsonlSink(tmp_path / "samples.jsonl")
-    sink.start()
+    kept = KeptResponses(["r1"])
     for i in range(50):
-        sink.add(make_sample(i, row_id="r1", response_text="Revenue grew 5% to $1.92M."))
-    sink.stop()
+        kept.add(make_sample(i, row_id="r1", response_text="Revenue grew 5% to $1.92M."))
     rows = {
         "r1": {
             "id": "r1",
@@ -118,8 +116,8 @@ def test_scoring_stops_when_told(tmp_path: Path) -> None:
         }
     }
     cancelled = threading.Event()
-    whole = score_samples(tmp_path / "samples.jsonl", rows, QualitySpec(), [])
+    whole = score_responses(kept, rows, QualitySpec(), [])
     cancelled.set()
-    cut = score_samples(tmp_path / "samples.jsonl", rows, QualitySpec(), [], cancelled=cancelled)
+    cut = score_responses(kept, rows, QualitySpec(), [], cancelled=cancelled)
     assert len(whole) == 50
     assert cut == []

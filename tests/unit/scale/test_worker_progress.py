@@ -111,8 +111,11 @@ def test_workers_take_snapshots_only_where_the_parent_draws_them(
 ) -> None:
     scenario = make_scenario()
     monkeypatch.delenv("LOADGEN_PROGRESS", raising=False)
-    piped = RunOptions(console=Console(file=io.StringIO()))  # not a terminal
-    assert not share_spec(piped, Path("w"), 0, 2, None, scenario).progress
+    # Not a terminal: the parent prints a progress line every few seconds (a CI log).
+    piped = RunOptions(console=Console(file=io.StringIO()))
+    assert share_spec(piped, Path("w"), 0, 2, None, scenario).progress
+    hidden = RunOptions(progress=False, console=Console(file=io.StringIO()))
+    assert not share_spec(hidden, Path("w"), 0, 2, None, scenario).progress
     quiet = RunOptions(quiet=True, console=Console(file=io.StringIO(), force_terminal=True))
     assert not share_spec(quiet, Path("w"), 0, 2, None, scenario).progress
     monkeypatch.setenv("LOADGEN_PROGRESS", "1")  # forced on, as for a single process
