@@ -6,8 +6,18 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from aiohttp import web
+    from playwright.sync_api import Browser, Page
+
+    from loadgen.engine.backend import Backend
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -59,3 +69,96 @@ def closed_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+# report.html and its kin in a real browser: Debian's Chromium, driven by Playwright.
+CHROMIUM = Path("/usr/bin/chromium")
+# Network off: no proxy reachable, every host name unresolvable, no background traffic.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--proxy-server=127.0.0.1:9",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+]
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="Debian's chromium is not installed: `make install` as root installs it",
+)
+
+
+@contextmanager
+def offline_chromium() -> Iterator[Browser]:
+    """Headless Chromium with the network off (CHROMIUM_FLAGS), closed on the way out."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_FLAGS,
+            ignore_default_args=["--headless=old"],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def offline_page(browser: Browser, width: int, height: int = 900) -> Iterator[Page]:
+    """A page of a new offline context `width` px wide; the context is closed on the way out."""
+    context = browser.new_context(viewport={"width": width, "height": height}, offline=True)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+# An OpenAI-compatible server a test writes (a bare aiohttp app on loopback), and the whole
+# chat completion such a server answers "ok" with.
+CHAT_OK = {
+    "choices": [{"message": {"content": "ok"}, "finish_reason": "length"}],
+    "usage": {"prompt_tokens": 7, "completion_tokens": 1},
+}
+
+
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """`app` on a free loopback port for the block: its URL, http://127.0.0.1:PORT."""
+    from aiohttp import web
+
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def chat_server(
+    chat: Callable[[web.Request], Awaitable[web.StreamResponse]],
+) -> AsyncIterator[str]:
+    """A server whose POST /v1/chat/completions is `chat`: its base URL, http://.../v1."""
+    from aiohttp import web
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", chat)
+    async with serving(app) as url:
+        yield f"{url}/v1"
+
+
+@asynccontextmanager
+async def started(backend: Backend) -> AsyncIterator[Backend]:
+    """`backend` started for the block, closed after it whatever happens."""
+    await backend.start()
+    try:
+        yield backend
+    finally:
+        await backend.close()

@@ -26,6 +26,34 @@ def stacked(*decorators: Callable[[Any], Any]) -> Callable[[F], F]:
 
 
 scenario_argument = click.argument("scenario", type=click.Path(path_type=Path, dir_okay=False))
+# `run` and `sweep`: without a SCENARIO, the flags build one (loadgen/config/from_flags.py).
+optional_scenario_argument = click.argument(
+    "scenario", required=False, type=click.Path(path_type=Path, dir_okay=False)
+)
+flags_scenario_options = stacked(
+    click.option(
+        "--synthetic",
+        metavar="IN:OUT[:PREFIX]",
+        help="Synthetic prompts of IN input and OUT output tokens (and a shared prefix of "
+        "PREFIX tokens), replacing the scenario's dataset; with --model, no SCENARIO needed.",
+    ),
+    click.option(
+        "--save-scenario",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="Write the scenario this run uses (file and flags, with its seed) as YAML to FILE.",
+    ),
+)
+api_option = click.option(
+    "--api",
+    help="bedrock-converse-stream (default), bedrock-converse, bedrock-invoke-stream, "
+    "bedrock-invoke, openai-chat or openai-chat-nostream (target.api).",
+)
+api_key_env_option = click.option(
+    "--api-key-env",
+    metavar="VAR",
+    help="The environment variable holding an OpenAI-compatible server's API key "
+    "(target.api_key_env).",
+)
 
 # Where requests go: the target of the scenario, overridden.
 target_options = stacked(
@@ -52,6 +80,35 @@ allow_unpriced_option = click.option(
     "--allow-unpriced", is_flag=True, help="Run models without a known price; cost is null."
 )
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+wide_option = click.option(
+    "--wide",
+    is_flag=True,
+    help="Print each table whole, with full model ids, however wide (default: fit the terminal).",
+)
+
+# How a run (`run`, `replay`) goes: its cap, its preflight, its stop, its verdict, its page.
+max_in_flight_option = click.option(
+    "--max-in-flight", type=int, help="Cap on requests in flight; beyond it, drop."
+)
+skip_preflight_option = click.option(
+    "--skip-preflight", is_flag=True, help="Skip the one-call-per-model check before load."
+)
+grace_option = click.option(
+    "--grace",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Seconds in-flight requests may finish after Ctrl-C.",
+)
+fail_on_limited_option = click.option(
+    "--fail-on-limited",
+    is_flag=True,
+    help="Exit 8 when the run is not trustworthy: the generator was limited or dropped "
+    "requests (fail_on_limited).",
+)
+no_html_option = click.option(
+    "--no-html", is_flag=True, help="Do not write report.html beside report.json."
+)
 
 # `loadgen run`'s schedule: each overrides a key of the scenario's load: section.
 load_options = stacked(

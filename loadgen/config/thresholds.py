@@ -4,9 +4,15 @@ One language for every place a team writes down what "good enough" means: the sc
 `thresholds:` (a failed one makes `loadgen run` exit 99, as k6 does), `requirements:` (the
 study's verdict per model), the SLOs a sweep looks for and the alarms put into CloudWatch.
 
-A check names a metric, optionally a statistic, a comparison and a limit with its unit:
+One grammar, the same in `thresholds:` and `requirements:` (docs/scenario.md, "Thresholds and
+requirements"): a metric, optionally a statistic, a comparison and a limit with its unit:
 
-    ttft.p95 < 800ms        ttft_p95 <= 1s        error_rate < 1%        cost_per_1k <= 2.00
+    metric[.stat] op limit      ttft.p95 < 800ms     error_rate < 1%     cost_per_1k <= 2.00
+
+`ttft_p95 <= 1s` (the statistic after an underscore) is the older spelling of `ttft.p95 <= 1s`
+and reads the same. It can never mean anything else: no metric is named like another metric
+with one of its statistics appended (checked below), and a name that mixes both spellings
+(`ttft_p95.p99`) is refused rather than guessed.
 
 Limits are kept in the report's own units: milliseconds for durations, a fraction for rates,
 US dollars for costs. The metric table below is the one place that maps a name to the report.
@@ -105,10 +111,18 @@ METRICS: dict[str, Metric] = {
         "number", _path("throughput", "output_tokens_per_s"), (), None, "output tokens/s"
     ),
     "cost_per_1k": Metric(
-        "usd", _path("cost", "per_1k_requests"), (), None, "USD per 1,000 requests"
+        "usd",
+        _path("cost", "per_1k_answered_usd"),
+        (),
+        None,
+        "USD per 1,000 answered requests",
     ),
     "cost_per_request": Metric(
-        "usd", _path("cost", "per_request"), ("mean", "p50", "p99"), "mean", "USD per request"
+        "usd",
+        _path("cost", "per_sent_request"),
+        ("mean", "p50", "p99"),
+        "mean",
+        "USD per request sent",
     ),
     "cost_per_hour": Metric(
         "usd",
@@ -119,6 +133,18 @@ METRICS: dict[str, Metric] = {
     ),
     "quality": Metric("number", _path("quality", "score"), SCORE_STATS, "mean", "0..1 score"),
 }
+
+
+def _one_reading_each() -> None:
+    """The older spelling `metric_stat` must have one reading: no metric may be named like
+    another metric followed by `_` and one of that metric's statistics."""
+    for name in METRICS:
+        head, _, tail = name.rpartition("_")
+        if head in METRICS and tail in METRICS[head].stats:
+            raise AssertionError(f"metric {name!r} reads as {head}.{tail}: rename it")
+
+
+_one_reading_each()
 
 _CHECK = re.compile(
     r"^\s*(?P<name>[a-z][a-z0-9_]*)(?:\.(?P<stat>[a-z0-9]+))?\s*"
@@ -159,11 +185,18 @@ def parse_check(text: str, model: str | None = None) -> Check:
             "for example `ttft.p95 < 800ms` or `error_rate < 1%`"
         )
     name, stat = match["name"], match["stat"]
-    if name not in METRICS and stat is None and "_" in name:
-        # `ttft_p95` is the same as `ttft.p95`, as requirements are often written.
-        head, _, tail = name.rpartition("_")
-        if head in METRICS and tail in METRICS[head].stats:
-            name, stat = head, tail
+    head, _, tail = name.rpartition("_")
+    if name not in METRICS and head in METRICS and tail in METRICS[head].stats:
+        # `ttft_p95` is the older spelling of `ttft.p95` (requirements were written so).
+        if stat is not None:
+            raise ValueError(
+                f"{text!r} gives two statistics, {tail!r} and {stat!r}: write "
+                f"`{head}.{tail}` or `{head}.{stat}`"
+            )
+        name, stat = head, tail
+    elif name not in METRICS and head in METRICS and stat is None:
+        allowed = ", ".join(METRICS[head].stats) or "none"
+        raise ValueError(f"{head!r} takes no statistic {tail!r} in {text!r}; it takes: {allowed}")
     if name not in METRICS:
         known = ", ".join(sorted(METRICS))
         raise ValueError(f"unknown metric {name!r} in {text!r}; known metrics: {known}")
@@ -230,6 +263,11 @@ class Outcome:
 
 
 _UNITS: dict[Kind, CheckUnit] = {"duration": "ms", "ratio": "fraction", "usd": "USD", "number": ""}
+
+
+def kind_of_unit(unit: str) -> Kind:
+    """The kind of check a report.json result's unit stands for (a plain number for any other)."""
+    return next((kind for kind, known in _UNITS.items() if known == unit), "number")
 
 
 def evaluate(checks: Iterable[Check], models: Mapping[str, Mapping[str, object]]) -> list[Outcome]:

@@ -21,12 +21,19 @@ from loadgen.report.quota_text import quota_lines
 from loadgen.report.replay_text import print_replay
 from loadgen.report.schema import REPORTED_ERRORS, ModelSection, Report, TrustAssessment
 from loadgen.report.synthetic_tokens import console_lines
-from loadgen.report.trust import EMULATED_TEXT, SYNTHETIC, assess_trust, trust_line
+from loadgen.report.trust import (
+    EMULATED_TEXT,
+    SYNTHETIC,
+    assess_trust,
+    trust_level,
+    trust_line,
+)
 
 # Colours a reader learns once: the same in the live view and report.html.
 THROTTLED_STYLE = "yellow"
 ERRORS_STYLE = "red"
 DROPPED_STYLE = "magenta"
+TRUST_STYLES = {"bad": "bold red", "warn": "yellow", "good": "green"}
 
 TPOT_DEFINITION = (
     "ITL: gap between content deltas (a delta may carry several tokens); "
@@ -102,13 +109,7 @@ def print_summary(report: Report, console: Console) -> None:
 
 def print_trust(trust: TrustAssessment, console: Console) -> None:
     """The first line of every summary: whether the figures can be trusted, and why not."""
-    severities = {reason["severity"] for reason in trust["reasons"]}
-    if not trust["trustworthy"]:
-        style = "bold red"
-    elif "warning" in severities:
-        style = "yellow"
-    else:
-        style = "green"
+    style = TRUST_STYLES[trust_level(trust)]
     console.print(Text("trust: ", style="bold") + Text(trust_line(trust), style=style))
 
 

@@ -6,13 +6,9 @@ Non-streaming answers arrive whole, so their TTFT is null: not measured, not zer
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.table import Table
-
 from loadgen.config.apis import STREAMING as STREAMING_APIS
 from loadgen.report.schema import (
     ModelSection,
-    Report,
     StreamingComparison,
     StreamingFigures,
     StreamingRow,
@@ -83,70 +79,3 @@ def _figures(report: ModelSection | None) -> StreamingFigures:
         "server_latency_p99_ms": latency["server_latency"]["p99"],
         "client_overhead_p50_ms": latency["client_overhead"]["p50"],
     }
-
-
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.1f}"
-
-
-def print_server_timings(report: Report, console: Console) -> None:
-    """Bedrock's own latency beside the client's E2E, and the difference (client overhead)."""
-    models = {
-        model: data["latency_ms"]
-        for model, data in report["models"].items()
-        # .get: a report saved before the server's timings were measured has none.
-        if (server := data["latency_ms"].get("server_latency")) and server["count"]
-    }
-    if not models:
-        return
-    table = Table(title="server timings (the server's own figures)", title_justify="left")
-    table.add_column("model", no_wrap=True)
-    for column in (
-        "TTLT p50 ms",
-        "server p50 ms",
-        "server p99 ms",
-        "first byte p50 ms",
-        "overhead p50 ms",
-        "overhead p99 ms",
-    ):
-        table.add_column(column, justify="right")
-    for model, latency in models.items():
-        table.add_row(
-            model,
-            _ms(latency["ttlt"]["service"]["p50"]),
-            _ms(latency["server_latency"]["p50"]),
-            _ms(latency["server_latency"]["p99"]),
-            _ms(latency["server_first_byte"]["p50"]),
-            _ms(latency["client_overhead"]["p50"]),
-            _ms(latency["client_overhead"]["p99"]),
-        )
-    console.print(table)
-
-
-def print_streaming_comparison(report: Report, console: Console) -> None:
-    section = report.get("streaming_comparison")
-    if not section:
-        return
-    table = Table(
-        title=f"streaming ({section['streaming_api']}) vs not ({section['non_streaming_api']})",
-        title_justify="left",
-    )
-    table.add_column("model", no_wrap=True)
-    table.add_column("api", no_wrap=True)
-    for column in ("ok", "TTFT p50 ms", "TTLT p50 ms", "TTLT p99 ms", "server p50 ms"):
-        table.add_column(column, justify="right")
-    for row in section["models"]:
-        for streamed, api, figures in (
-            (True, section["streaming_api"], row["streaming"]),
-            (False, section["non_streaming_api"], row["non_streaming"]),
-        ):
-            table.add_row(
-                row["model"],
-                api,
-                f"{figures['ok']}/{figures['sent']}",
-                _ms(figures["ttft_p50_ms"]) if streamed else "n/a",
-                _ms(figures["ttlt_p50_ms"]),
-                _ms(figures["ttlt_p99_ms"]),
-                _ms(figures["server_latency_p50_ms"]),
-            )
-    console.print(table)

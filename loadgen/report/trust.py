@@ -15,6 +15,7 @@ figures hold, but a reader must know.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
 from loadgen.report.schema import (
     REPORTED_ERRORS,
@@ -73,6 +74,16 @@ def generator_kept_up(trust: TrustAssessment) -> bool:
     """False when the generator was limited or dropped requests: what `--fail-on-limited`
     fails on (a stop has its own exit code already)."""
     return not any(r["kind"] in ("generator_limited", "dropped") for r in trust["reasons"])
+
+
+def trust_level(trust: TrustAssessment) -> Literal["bad", "warn", "good"]:
+    """How loud every summary shows the verdict: bad (not trustworthy), warn (trustworthy with a
+    warning), good; the console's colour and report.html's class."""
+    if not trust["trustworthy"]:
+        return "bad"
+    if any(reason["severity"] == "warning" for reason in trust["reasons"]):
+        return "warn"
+    return "good"
 
 
 def trust_line(trust: TrustAssessment) -> str:

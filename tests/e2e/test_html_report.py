@@ -17,23 +17,13 @@ from loadgen.compare.runs import CompareOptions, compare_reports
 from loadgen.report.html import charts as html_charts
 from loadgen.report.html.comparison import render_comparison
 from loadgen.report.html.page import render
-from tests.helpers import REPO, loadgen
 
-CHROMIUM = Path("/usr/bin/chromium")
+# CHROMIUM and CHROMIUM_FLAGS are imported from here too (tests/e2e/test_sweep_pages.py).
+from tests.helpers import CHROMIUM as CHROMIUM
+from tests.helpers import CHROMIUM_FLAGS as CHROMIUM_FLAGS
+from tests.helpers import REPO, loadgen, needs_chromium, offline_chromium, offline_page
+
 MAX_BYTES = 1_500_000  # small enough to attach to an email
-# Network off: no proxy reachable, every host name unresolvable, no background traffic.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--proxy-server=127.0.0.1:9",
-    "--host-resolver-rules=MAP * ~NOTFOUND",
-]
 MODELS = ["us.amazon.nova-lite-v1:0", "us.amazon.nova-pro-v1:0"]
 
 
@@ -128,34 +118,22 @@ def test_quiet_and_no_html_write_only_the_json(tmp_path: Path) -> None:
     assert not (tmp_path / "report.html").exists()
 
 
-@pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="Debian's chromium is not installed: `make install` as root installs it",
-)
+@needs_chromium
 def test_report_html_renders_in_headless_chromium_offline(
     html_run: tuple[Any, Path], tmp_path: Path
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     _, out = html_run
     report = json.loads((out / "report.json").read_text())
     comparison = tmp_path / "compare.html"
     view = comparison_view(compare_reports(report, report, CompareOptions()))
     comparison.write_text(render_comparison(report, report, view))
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=CHROMIUM_FLAGS,
-            ignore_default_args=["--headless=old"],
-        )
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
-        requested: list[str] = []
-        context.route(
+    requested: list[str] = []
+    problems: list[str] = []
+    with offline_chromium() as browser, offline_page(browser, 1280) as page:
+        page.context.route(
             re.compile(r"^(?!file:).*"),
             lambda route: (requested.append(route.request.url), route.abort()),
         )
-        problems: list[str] = []
-        page = context.new_page()
         page.on(
             "console",
             lambda message: (
@@ -172,8 +150,6 @@ def test_report_html_renders_in_headless_chromium_offline(
         page.screenshot(path=str(screenshot), full_page=True)
         page.goto(comparison.as_uri(), wait_until="load")
         comparison_charts = page.eval_on_selector_all("svg.chart", "charts => charts.length")
-        context.close()
-        browser.close()
     print(f"screenshot of report.html: {screenshot}")
     keep = out.parent / "report.png"
     shutil.copy(screenshot, keep)

@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.e2e.test_html_report import CHROMIUM, CHROMIUM_FLAGS
-from tests.helpers import REPO, loadgen
+from tests.helpers import REPO, loadgen, needs_chromium, offline_chromium, offline_page
 
 MODEL = "us.amazon.nova-lite-v1:0"
 # About 1.3 s a request: at 8 req/s, 3 in flight hold 2 or 3 req/s, and the rest is dropped.
@@ -115,31 +114,18 @@ def test_piped_output_is_plain_and_unpadded_with_progress_lines(
     assert lines.index(progress[-1]) < trust_at  # while it ran, before the summary
 
 
-@pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="Debian's chromium is not installed: `make install` as root installs it",
-)
+@needs_chromium
 def test_report_html_shows_trust_and_banner_and_clips_no_table_at_any_width(
     dropping_run: tuple[Any, Path], tmp_path: Path
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     _, out = dropping_run
     seen: dict[int, dict[str, Any]] = {}
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=CHROMIUM_FLAGS,
-            ignore_default_args=["--headless=old"],
-        )
+    with offline_chromium() as browser:
         for width in WIDTHS:
-            context = browser.new_context(viewport={"width": width, "height": 900}, offline=True)
-            page = context.new_page()
-            page.goto((out / "report.html").as_uri(), wait_until="load")
-            seen[width] = page.evaluate(LAYOUT_JS)
-            page.screenshot(path=str(tmp_path / f"report-{width}.png"), full_page=True)
-            context.close()
-        browser.close()
+            with offline_page(browser, width) as page:
+                page.goto((out / "report.html").as_uri(), wait_until="load")
+                seen[width] = page.evaluate(LAYOUT_JS)
+                page.screenshot(path=str(tmp_path / f"report-{width}.png"), full_page=True)
     print(f"screenshots of report.html: {tmp_path}/report-{{{','.join(map(str, WIDTHS))}}}.png")
     for width, layout in seen.items():
         trust, banner = layout["trust"], layout["banner"]

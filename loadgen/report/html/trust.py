@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from loadgen.report.schema import Report
-from loadgen.report.trust import EMULATED_TEXT, SYNTHETIC, assess_trust, trust_line
+from loadgen.report.trust import EMULATED_TEXT, SYNTHETIC, assess_trust, trust_level, trust_line
 
 __all__ = ["EMULATED_TEXT", "SYNTHETIC", "synthetic", "trust_banner"]
 
@@ -15,16 +15,9 @@ def trust_banner(report: Report) -> dict[str, Any]:
     """The trust assessment as the page shows it (assessed here for a report saved before
     schema_version 3, which has none): its class (bad, warn, good), its line, its reasons."""
     trust = report.get("trust") or assess_trust(report)
-    severities = {reason["severity"] for reason in trust["reasons"]}
-    if not trust["trustworthy"]:
-        css = "bad"
-    elif "warning" in severities:
-        css = "warn"
-    else:
-        css = "good"
     return {
         **trust,
-        "css": css,
+        "css": trust_level(trust),
         "line": trust_line(trust),
         "emulated_text": EMULATED_TEXT,
     }

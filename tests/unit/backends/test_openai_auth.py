@@ -13,6 +13,7 @@ from loadgen.backends.apis import make_backend
 from loadgen.core.errors import PreflightError
 from loadgen.run.preflight import check_models
 from tests.conftest import ScenarioFactory
+from tests.helpers import CHAT_OK, chat_server, started
 
 KEY = "sk-right-key-0123456789"
 
@@ -23,24 +24,10 @@ async def keyed_server() -> AsyncIterator[str]:
         if request.headers.get("Authorization") != f"Bearer {KEY}":
             error = {"message": "Incorrect API key provided", "type": "invalid_request_error"}
             return web.json_response({"error": {**error, "code": "invalid_api_key"}}, status=401)
-        return web.json_response(
-            {
-                "choices": [{"message": {"content": "ok"}, "finish_reason": "length"}],
-                "usage": {"prompt_tokens": 7, "completion_tokens": 1},
-            }
-        )
+        return web.json_response(CHAT_OK)
 
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", chat)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        await runner.cleanup()
+    async with chat_server(chat) as url:
+        yield url
 
 
 @pytest.mark.parametrize("key", ["sk-wrong-key-0000", KEY])
@@ -59,15 +46,12 @@ async def test_key_is_sent_and_a_refused_key_stops_preflight(
         }
     )
     backend = make_backend(scenario.target.api, scenario.target, scenario.timeouts, pool_size=2)
-    await backend.start()
-    try:
+    async with started(backend):
         if key == KEY:
             await check_models(backend, ["fixed-model"], keyed_server)
             return
         with pytest.raises(PreflightError) as caught:
             await check_models(backend, ["fixed-model"], keyed_server)
-    finally:
-        await backend.close()
     message = str(caught.value)
     assert "HTTP 401 invalid_api_key" in message and "api_key_env" in message
     assert key not in message

@@ -13,6 +13,7 @@ from loadgen.backends.apis import make_backend
 from loadgen.engine.backend import Timeline
 from loadgen.engine.request import Prompt, Request
 from tests.conftest import ScenarioFactory
+from tests.helpers import CHAT_OK, chat_server, started
 
 
 @pytest.fixture
@@ -21,24 +22,10 @@ async def recording_server() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
 
     async def chat(request: web.Request) -> web.Response:
         bodies.append(await request.json())
-        return web.json_response(
-            {
-                "choices": [{"message": {"content": "ok"}, "finish_reason": "length"}],
-                "usage": {"prompt_tokens": 7, "completion_tokens": 1},
-            }
-        )
+        return web.json_response(CHAT_OK)
 
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", chat)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}/v1", bodies
-    finally:
-        await runner.cleanup()
+    async with chat_server(chat) as url:
+        yield url, bodies
 
 
 async def test_ignore_eos_is_sent_only_when_the_prompt_asks(
@@ -47,12 +34,9 @@ async def test_ignore_eos_is_sent_only_when_the_prompt_asks(
     url, bodies = recording_server
     scenario = make_scenario(target={"api": "openai-chat-nostream", "endpoint_url": url})
     backend = make_backend(scenario.target.api, scenario.target, scenario.timeouts, pool_size=1)
-    await backend.start()
-    try:
+    async with started(backend):
         for ignore in (True, False):
             prompt = Prompt("s1", None, "hello", input_tokens=2, output_tokens=9, ignore_eos=ignore)
             await backend.execute(Request(1, "m", prompt, max_tokens=9), Timeline())
-    finally:
-        await backend.close()
     assert bodies[0]["ignore_eos"] is True and bodies[0]["max_tokens"] == 9
     assert "ignore_eos" not in bodies[1]

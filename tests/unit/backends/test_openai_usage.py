@@ -18,6 +18,7 @@ from loadgen.cost.pricing import DEFAULT_REGION, PriceBook
 from loadgen.engine.backend import Timeline
 from loadgen.engine.request import Prompt, Request
 from tests.conftest import ScenarioFactory
+from tests.helpers import chat_server, started
 
 # A 10k-token prompt of which 8k were read from the provider's cache, and 100 output tokens.
 USAGE = {
@@ -51,17 +52,8 @@ async def usage_server() -> AsyncIterator[str]:
         await response.write(b"data: [DONE]\n\n")
         return response
 
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", chat)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        await runner.cleanup()
+    async with chat_server(chat) as url:
+        yield url
 
 
 @pytest.mark.parametrize("api", ["openai-chat", "openai-chat-nostream"])
@@ -72,11 +64,8 @@ async def test_cached_prompt_tokens_are_billed_once_as_cache_reads(
     backend = make_backend(api, scenario.target, TimeoutSpec(), pool_size=1)
     request = Request(1, "amazon.nova-lite-v1:0", Prompt("r", None, "hi"), max_tokens=100)
     timeline = Timeline()
-    await backend.start()
-    try:
+    async with started(backend):
         await backend.execute(request, timeline)
-    finally:
-        await backend.close()
     assert timeline.error is None
     assert (timeline.input_tokens, timeline.cache_read_tokens) == (2_000, 8_000)
     assert timeline.output_tokens == 100

@@ -19,6 +19,7 @@ from loadgen.core.redact import forget_secrets
 from loadgen.engine.backend import Backend, Timeline
 from loadgen.engine.request import Prompt, Request
 from tests.conftest import FAKE_KEY_ID, FAKE_SECRET, ScenarioFactory
+from tests.helpers import serving
 
 API_KEY = "loadgen-test-key/with+chars=0123456789"
 SESSION_TOKEN = "FakeSessionTokenForTests/abcdefghijklmnopqrstuvwxyz0123456789+=="
@@ -37,17 +38,6 @@ def empty_registry() -> Iterator[None]:
     forget_secrets()
     yield
     forget_secrets()
-
-
-async def serve(app: web.Application) -> AsyncIterator[str]:
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
 
 
 def echo_of(request: web.Request, *extra: str) -> str:
@@ -81,7 +71,7 @@ async def openai_echo() -> AsyncIterator[str]:
     app = web.Application()
     for mode in ("json", "text", "stream"):
         app.router.add_post(f"/{mode}/v1/chat/completions", chat)
-    async for url in serve(app):
+    async with serving(app) as url:
         yield url
 
 
@@ -141,7 +131,7 @@ async def bedrock_echo() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_post("/{tail:.*}", deny)
-    async for url in serve(app):
+    async with serving(app) as url:
         yield url
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
 from loadgen.emulator import EmulatorConfig
 from loadgen.emulator.server import BedrockEmulator
+from tests.helpers import serving
 
 BODY = {
     "messages": [{"role": "user", "content": [{"text": "x" * 400}]}],  # 100 input tokens
@@ -40,25 +40,16 @@ async def test_a_reset_fills_every_bucket_and_zeroes_its_counts() -> None:
         }
     )
     emulator = BedrockEmulator(config, clock=lambda: 0.0)
-    runner = web.AppRunner(emulator.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as session:
-            # Each reserves 200 and gives back the 98 of max_tokens it did not use: 400, then
-            # 298, then 196 left: too few for another reservation.
-            before = [await _converse(session, url) for _ in range(4)]
-            async with session.post(f"{url}/_emulator/reset-quotas") as response:
-                assert response.status == 200
-                answer: dict[str, Any] = await response.json()
-            after = [await _converse(session, url) for _ in range(2)]
-            async with session.get(f"{url}/_emulator/stats") as response:
-                stats = await response.json()
-    finally:
-        await runner.cleanup()
+    async with serving(emulator.app()) as url, aiohttp.ClientSession() as session:
+        # Each reserves 200 and gives back the 98 of max_tokens it did not use: 400, then
+        # 298, then 196 left: too few for another reservation.
+        before = [await _converse(session, url) for _ in range(4)]
+        async with session.post(f"{url}/_emulator/reset-quotas") as response:
+            assert response.status == 200
+            answer: dict[str, Any] = await response.json()
+        after = [await _converse(session, url) for _ in range(2)]
+        async with session.get(f"{url}/_emulator/stats") as response:
+            stats = await response.json()
     assert answer == {"reset": "quotas", "pools": ["cross_region:limited"]}
     assert after == [200, 200]
     quota = stats["quota_pools"]["cross_region:limited"]

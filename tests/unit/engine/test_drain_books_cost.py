@@ -6,7 +6,6 @@ their spend out of the run's cost ("spent 0.0 with 0.4 still reserved")."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 
 import pytest
@@ -20,21 +19,13 @@ from loadgen.engine.backend import Timeline
 from loadgen.engine.request import Request
 from loadgen.engine.runner import PhaseOutcome, Runner
 from loadgen.record.recorder import Recorder
-from tests.unit.engine.test_runner_virtual_time import VirtualClock, plan
+from tests.unit.engine.test_runner_virtual_time import HeldBackend, VirtualClock, plan
 
 NOVA_LITE = "amazon.nova-lite-v1:0"
 
 
-class TwoAnswersThenHeld:
+class TwoAnswersThenHeld(HeldBackend):
     """Answers the first two requests (100 in, 50 out); holds the rest after their first token."""
-
-    def __init__(self) -> None:
-        self.release = asyncio.Event()
-        self.started = 0
-
-    async def start(self) -> None: ...
-
-    async def close(self) -> None: ...
 
     async def execute(self, request: Request, timeline: Timeline) -> None:
         self.started += 1
