@@ -162,3 +162,32 @@ async def started(backend: Backend) -> AsyncIterator[Backend]:
         yield backend
     finally:
         await backend.close()
+
+
+@contextmanager
+def interrupt_when(ready: Callable[[], bool], deadline_s: float = 120.0) -> Iterator[None]:
+    """Send this process SIGINT once `ready()` says the run is under way (polled every 0.1 s),
+    never on a fixed timer: on a loaded machine a run can take many seconds to start, and a
+    signal before its handler is installed would end the whole pytest session. No signal after
+    the block has ended, or when `ready` never came true within deadline_s."""
+    import signal
+    import threading
+    import time
+
+    done = threading.Event()
+
+    def watch() -> None:
+        end = time.monotonic() + deadline_s
+        while not done.wait(0.1) and time.monotonic() < end:
+            if ready():
+                if not done.is_set():
+                    os.kill(os.getpid(), signal.SIGINT)
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()

@@ -55,7 +55,7 @@ class EmulatorProcess:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        startup_timeout: float = 20.0,
+        startup_timeout: float = 60.0,  # only waited out when it fails: room for a loaded machine
         stop_timeout: float = 5.0,
         log_path: str | Path | None = None,
     ) -> None:

@@ -25,6 +25,7 @@ from loadgen.cli import main
 from loadgen.run import RunOptions
 from tests.conftest import ScenarioFactory
 from tests.emulator_log import CLIENT_MEDIAN_MS, ROUNDING_MS, lateness_max_ms
+from tests.helpers import interrupt_when
 
 RAY_INSTALLED = importlib.util.find_spec("ray") is not None
 PROFILE = {"ttft_ms": 50, "itl_ms": 5, "output_tokens": 10, "tokens_per_delta": 1}
@@ -136,13 +137,10 @@ def test_ctrl_c_on_the_driver_stops_every_actor_and_the_report_is_written(
     options = RunOptions(
         out_dir=tmp_path, emulate=True, quiet=True, html=False, console=Console(quiet=True)
     )
-    # The driver counts the signal and passes it on through the barrier actor.
-    timer = threading.Timer(10.0, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
-    try:
+    # The driver counts the signal and passes it on through the barrier actor: sent once an
+    # actor has measured a few requests (the run is under way), not on a timer.
+    with interrupt_when(lambda: _actor_writing_samples(3) is not None):
         result = run_with_ray(scenario, options, None, 2)
-    finally:
-        timer.cancel()
     report = result.report
     assert result.exit_code == 130
     assert report["run"]["status"] == "interrupted"

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import signal
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +19,7 @@ from loadgen.run import RunOptions, run
 from loadgen.scale.worker_count import check_workers, default_workers, workers_for
 from loadgen.scale.workers import run_with_workers
 from tests.conftest import ScenarioFactory
+from tests.helpers import interrupt_when
 
 PROFILE = {"ttft_ms": 50, "itl_ms": 5, "output_tokens": 10, "tokens_per_delta": 1}
 # Slow answers (about 420 ms), so that a small in-flight cap is full most of the time.
@@ -88,13 +86,14 @@ def test_ctrl_c_stops_every_worker_and_the_report_is_written(
         target={"endpoint_url": endpoint},
         load={"rate": 10, "arrival": "poisson", "duration": "60s", "requests": None},
     )
-    # The parent's handler passes SIGINT on to the workers once they have started.
-    timer = threading.Timer(8.0, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
-    try:
+    # The parent's handler passes SIGINT on to the workers: sent once both have measured a
+    # few requests (the run is under way), not on a timer.
+    def both_sending() -> bool:
+        files = [tmp_path / "workers" / k / "samples.jsonl" for k in ("0", "1")]
+        return all(f.exists() and f.read_bytes().count(b"\n") >= 3 for f in files)
+
+    with interrupt_when(both_sending):
         result = run_with_workers(scenario, _options(tmp_path), 2)
-    finally:
-        timer.cancel()
     report = result.report
     assert result.exit_code == 130
     assert report["run"]["status"] == "interrupted"
