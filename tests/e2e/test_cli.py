@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -206,7 +207,7 @@ def test_sigint_writes_a_valid_report_with_every_completed_request(tmp_path: Pat
     assert "interrupted" in (tmp_path / "report.html").read_text()  # the page is written too
 
 
-def start_run(*args: str) -> subprocess.Popen[str]:
+def start_run(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """`loadgen run ...` in the background, as a user's shell would start it."""
     return subprocess.Popen(
         [sys.executable, "-m", "loadgen.cli", "run", *args],
@@ -214,7 +215,18 @@ def start_run(*args: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=None if env is None else {**os.environ, **env},
     )
+
+
+def _wait_for_progress(process: subprocess.Popen[str], pattern: str) -> None:
+    """Until the run's progress line (piped: one every LOADGEN_PROGRESS_EVERY seconds) matches
+    `pattern`; fails if the run ends first."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        if re.search(pattern, line):
+            return
+    raise AssertionError(f"the run ended before its progress showed {pattern!r}")
 
 
 def _wait_for_lines(path: Path, count: int, timeout_s: float = 30) -> None:
@@ -224,6 +236,7 @@ def _wait_for_lines(path: Path, count: int, timeout_s: float = 30) -> None:
         if path.exists() and len(path.read_text().splitlines()) >= count:
             return
         time.sleep(0.2)
+    raise AssertionError(f"{path} did not reach {count} lines in {timeout_s:g} s")
 
 
 def test_emulate_command_serves_until_terminated() -> None:
@@ -346,8 +359,10 @@ def test_a_signal_during_the_drain_bounds_it_by_the_grace_period(tmp_path: Path)
         "1",
         "--out",
         str(tmp_path / "out"),
+        env={"LOADGEN_PROGRESS_EVERY": "0.2"},
     )
-    time.sleep(4)  # all three sent; the run now waits for 30-second answers
+    # All three sent and in flight: the run now waits for 30-second answers.
+    _wait_for_progress(process, r"sent 3, in flight 3")
     process.send_signal(signal.SIGINT)
     started = time.monotonic()
     _, stderr = process.communicate(timeout=30)

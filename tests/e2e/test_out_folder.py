@@ -113,7 +113,6 @@ def test_a_second_run_into_a_folder_being_written_stops_at_once_naming_the_first
             time.sleep(0.1)
         assert (out / LOCK_FILE).read_text().split() == [str(first.pid)]
 
-        started = time.monotonic()
         second = loadgen("run", str(scenario), *flags, "--force")  # --force does not pass a lock
         assert second.returncode == 2, second.stderr
         assert (
@@ -121,8 +120,8 @@ def test_a_second_run_into_a_folder_being_written_stops_at_once_naming_the_first
             "it to end (or stop it), or --out a new folder"
         ) in second.stderr
         assert "Traceback" not in second.stderr
-        assert time.monotonic() - started < 20  # at once: it did not wait for the first
-        assert first.poll() is None  # and the first goes on
+        # At once, not after waiting for the lock: the first (a 60 s schedule) is still running.
+        assert first.poll() is None
 
         first.send_signal(signal.SIGKILL)  # a crash: no chance to clean up
         first.wait(timeout=10)
