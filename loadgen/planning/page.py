@@ -13,7 +13,7 @@ from loadgen.planning.console import OPTION_LABELS, model_lines
 from loadgen.planning.document import Plan
 from loadgen.planning.schema import ModelPlan, OptionName
 from loadgen.report.html import charts
-from loadgen.report.html.page import _anchor, _environment, _safe
+from loadgen.report.html.page import anchor_of, page_environment, safe_svg
 from loadgen.report.html.tables import fmt
 
 # Each option's line: the on-demand ones solid, Provisioned Throughput dashed (its steps are
@@ -85,15 +85,15 @@ def render_plan(plan: Plan) -> str:
         models.append(
             {
                 "name": name,
-                "anchor": _anchor(name),
+                "anchor": anchor_of(name),
                 "lines": model_lines(data, target["hours_per_day"], target["days_per_month"]),
-                "chart": _safe(charts.to_svg(bills_figure(name, data, peaks, bills))),
+                "chart": safe_svg(charts.to_svg(bills_figure(name, data, peaks, bills))),
                 "rows": _rows(data),
                 "notes": data["notes"],
             }
         )
     page = (
-        _environment()
+        page_environment()
         .from_string(TEMPLATE)
         .render(models=models, target_text=target_text, region=body["inputs"]["region"])
     )

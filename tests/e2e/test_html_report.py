@@ -17,10 +17,6 @@ from loadgen.compare.runs import CompareOptions, compare_reports
 from loadgen.report.html import charts as html_charts
 from loadgen.report.html.comparison import render_comparison
 from loadgen.report.html.page import render
-
-# CHROMIUM and CHROMIUM_FLAGS are imported from here too (tests/e2e/test_sweep_pages.py).
-from tests.helpers import CHROMIUM as CHROMIUM
-from tests.helpers import CHROMIUM_FLAGS as CHROMIUM_FLAGS
 from tests.helpers import REPO, loadgen, needs_chromium, offline_chromium, offline_page
 
 MAX_BYTES = 1_500_000  # small enough to attach to an email

@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.e2e.test_html_report import CHROMIUM, CHROMIUM_FLAGS
-from tests.helpers import loadgen
+from tests.helpers import loadgen, needs_chromium, offline_chromium, offline_page
 
 MODEL = "slotted-model"
 SLOTS, TTFT_MS, ITL_MS, TOKENS = 3, 50, 10, 11  # about 20 req/s of capacity
@@ -138,15 +137,10 @@ def test_the_sweep_writes_sweep_html_and_report_reads_the_folder_again(
     assert json.loads(as_json.stdout) == json.loads((out / "sweep.json").read_text())
 
 
-@pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="Debian's chromium is not installed: `make install` as root installs it",
-)
+@needs_chromium
 def test_sweep_and_compare_pages_fit_any_screen(
     sweep_run: tuple[Any, Path], tmp_path: Path
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     _, out = sweep_run
     stages = _stages(out)
     compare_html = tmp_path / "compare.html"
@@ -160,29 +154,21 @@ def test_sweep_and_compare_pages_fit_any_screen(
     pages = {"sweep": out / "sweep.html", "compare": compare_html}
     overflowing: dict[str, list[str]] = {}
     colours: list[list[str]] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=CHROMIUM_FLAGS,
-            ignore_default_args=["--headless=old"],
-        )
+    with offline_chromium() as browser:
         for width in WIDTHS:
-            context = browser.new_context(viewport={"width": width, "height": 900}, offline=True)
-            page = context.new_page()
-            for name, path in pages.items():
-                page.goto(path.as_uri(), wait_until="load")
-                key = f"{name} at {width} px"
-                overflowing[key] = page.evaluate(OVERFLOWING_TABLES)
-                sideways = page.evaluate("document.documentElement.scrollWidth - innerWidth")
-                if sideways > 0:
-                    overflowing[key].append(f"the page scrolls {sideways} px sideways")
-                shot = tmp_path / f"{name}-{width}.png"
-                page.screenshot(path=str(shot), full_page=True)
-                assert shot.stat().st_size > 20_000, shot
-                if name == "compare":
-                    colours = page.evaluate(CHANGE_COLOURS)
-            context.close()
-        browser.close()
+            with offline_page(browser, width) as page:
+                for name, path in pages.items():
+                    page.goto(path.as_uri(), wait_until="load")
+                    key = f"{name} at {width} px"
+                    overflowing[key] = page.evaluate(OVERFLOWING_TABLES)
+                    sideways = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+                    if sideways > 0:
+                        overflowing[key].append(f"the page scrolls {sideways} px sideways")
+                    shot = tmp_path / f"{name}-{width}.png"
+                    page.screenshot(path=str(shot), full_page=True)
+                    assert shot.stat().st_size > 20_000, shot
+                    if name == "compare":
+                        colours = page.evaluate(CHANGE_COLOURS)
     print(f"screenshots: {tmp_path}")
     assert all(not problems for problems in overflowing.values()), overflowing
     verdicts = {verdict for verdict, _ in colours}

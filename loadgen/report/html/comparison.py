@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Literal, TypedDict
 
 from loadgen.report.html import charts as html_charts
-from loadgen.report.html.page import OVERLAID, _anchor, _environment, _run_facts, _safe
+from loadgen.report.html.page import OVERLAID, anchor_of, page_environment, run_facts, safe_svg
 from loadgen.report.html.tables import fmt
 from loadgen.report.schema import Report
 from loadgen.report.trust import EMULATED_TEXT, assess_trust, trust_line
@@ -67,18 +67,18 @@ def render_comparison(base: Report, new: Report, view: ComparisonView) -> str:
         models.append(
             {
                 "name": name,
-                "anchor": _anchor(name),
+                "anchor": anchor_of(name),
                 "rows": [_cells(row) for row in view["rows"] if row["model"] == name],
-                "spectrum": _safe(html_charts.percentile_spectrum(panels)),
-                "cdfs": _safe(html_charts.cdfs(panels)),
+                "spectrum": safe_svg(html_charts.percentile_spectrum(panels)),
+                "cdfs": safe_svg(html_charts.cdfs(panels)),
             }
         )
-    facts = {"base": _run_facts(base["run"]), "new": _run_facts(new["run"])}
+    facts = {"base": run_facts(base["run"]), "new": run_facts(new["run"])}
     # Each run's trust line first: a change measured on a run that cannot be trusted (drops,
     # a generator behind) says nothing about the endpoint.
     trust = {side: assess_trust(report) for side, report in (("base", base), ("new", new))}
     page = (
-        _environment()
+        page_environment()
         .get_template("comparison.html.j2")
         .render(
             base=base["run"],

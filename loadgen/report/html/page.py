@@ -80,7 +80,9 @@ LAG_LIMIT_MS = 10.0
 MAX_SERIES_ROWS = 300
 
 
-def _environment() -> Environment:
+def page_environment() -> Environment:
+    """The templates' Jinja environment, shared by every page loadgen writes (run, comparison,
+    sweep, plan)."""
     environment = Environment(
         loader=PackageLoader("loadgen.report.html", "templates"),
         autoescape=True,
@@ -112,7 +114,7 @@ def render(report: Report) -> str:
     trust = trust_banner(report)
     emulated = trust["emulated"]
     page = (
-        _environment()
+        page_environment()
         .get_template("report.html.j2")
         .render(
             run=run,
@@ -121,14 +123,14 @@ def render(report: Report) -> str:
             synthetic=f" ({SYNTHETIC})" if emulated else "",
             comparison=_comparison(report.get("comparison", []), models, emulated),
             total_cost=total_cost,
-            overlay=_safe(overlay),
+            overlay=safe_svg(overlay),
             extras=_extras(report, trust),
             charts={
-                "throughput": _safe(
+                "throughput": safe_svg(
                     html_charts.throughput(series, run.get("generator", {}).get("target_rps"))
                 ),
-                "errors": _safe(html_charts.error_timeline(series)),
-                "lag": _safe(html_charts.schedule_lag(series, lag)),
+                "errors": safe_svg(html_charts.error_timeline(series)),
+                "lag": safe_svg(html_charts.schedule_lag(series, lag)),
             },
             lag_limit=fmt(LAG_LIMIT_MS),
             models=[_model(name, data, series, emulated) for name, data in models.items()],
@@ -147,11 +149,13 @@ def write_html(html: str, path: Path) -> Path:
     return path
 
 
-def _safe(svg: str | None) -> Markup | None:
+def safe_svg(svg: str | None) -> Markup | None:
+    """A chart's SVG, marked safe for the templates."""
     return None if svg is None else Markup(svg)  # our own matplotlib output: trusted
 
 
-def _anchor(name: str) -> str:
+def anchor_of(name: str) -> str:
+    """The in-page anchor of a model's section."""
     return "model-" + re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
 
 
@@ -236,13 +240,13 @@ def _extras(report: Report, trust: Mapping[str, Any]) -> list[dict[str, Any]]:
             shown = table(html_sections.without_hdr(value))
         extras.append(
             {
-                "id": f"extra-{_anchor(key)}",
+                "id": f"extra-{anchor_of(key)}",
                 "title": synthetic(
                     EXTRA_TITLES.get(key, key.replace("_", " ").capitalize()),
                     trust["emulated"] and key == "verdict",
                 ),
                 "table": shown,
-                "charts": [_safe(c) for c in charts],
+                "charts": [safe_svg(c) for c in charts],
             }
         )
     return extras
@@ -290,11 +294,11 @@ def _model(
     return {
         "name": name,
         "short": _short(name),
-        "anchor": _anchor(name),
+        "anchor": anchor_of(name),
         "cards": cards,
-        "spectrum": _safe(html_charts.percentile_spectrum(spectrum_panels)),
-        "cdfs": _safe(html_charts.cdfs(spectrum_panels[:2])),
-        "over_time": _safe(html_charts.latency_over_time(series, name)),
+        "spectrum": safe_svg(html_charts.percentile_spectrum(spectrum_panels)),
+        "cdfs": safe_svg(html_charts.cdfs(spectrum_panels[:2])),
+        "over_time": safe_svg(html_charts.latency_over_time(series, name)),
         "requests": table(requests),
         "tokens": table(
             {
@@ -448,7 +452,8 @@ def _flat(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _run_facts(run: RunSection) -> dict[str, Any]:
+def run_facts(run: RunSection) -> dict[str, Any]:
+    """The facts of a run its page header shows: scenario, start, status, load, generator."""
     generator = run.get("generator", {})
     return {
         "scenario": run.get("scenario"),

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from loadgen.report.html import charts as html_charts
-from loadgen.report.html.page import _anchor, _environment, _safe
+from loadgen.report.html.page import anchor_of, page_environment, safe_svg
 from loadgen.report.html.sweep_words import (
     advice_sentence,
     bound_sentence,
@@ -42,7 +42,7 @@ def render_sweep(document: Mapping[str, Any]) -> str:
     share = settings.get("min_throughput_share", DEFAULT_THROUGHPUT_SHARE)
     models = [_model(name, data, share) for name, data in summary.get("models", {}).items()]
     page = (
-        _environment()
+        page_environment()
         .get_template("sweep.html.j2")
         .render(
             summary=summary,
@@ -77,13 +77,13 @@ def _model(name: str, data: Mapping[str, Any], share: float) -> dict[str, Any]:
     stages = sorted(data.get("stages", []), key=lambda s: s["rate"])
     return {
         "name": name,
-        "anchor": _anchor(name),
+        "anchor": anchor_of(name),
         "slos": slo_sentence(dict(data)),
         "quota": quota_sentence(dict(data)),
         "bound": bound_sentence(dict(data)),
         "advice": advice_sentence(dict(data)),
         "stopped": data.get("stopped_because"),
-        "chart": _safe(html_charts.sweep_stages(stages, data.get("knee_rps"), share)),
+        "chart": safe_svg(html_charts.sweep_stages(stages, data.get("knee_rps"), share)),
         "stages": [_stage_row(stage, data.get("knee_rps")) for stage in stages],
     }
 
