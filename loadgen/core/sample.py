@@ -59,7 +59,7 @@ class Sample:
     intended_us: int  # when the schedule said to send
     dispatch_us: int  # when the runner handed it to the backend
     send_us: int | None = None  # when the request went out on the socket
-    first_token_us: int | None = None  # first non-empty text delta
+    first_token_us: int | None = None  # first generated delta of any kind (TTFT)
     end_us: int | None = None  # last byte (stream end, after metadata), or the failure
     pool_wait_us: int | None = None  # time queued for a pooled connection
     itl_us: tuple[int, ...] = ()  # every gap between consecutive content deltas
@@ -84,6 +84,19 @@ class Sample:
     # at that tier's rates (docs/pricing.md).
     service_tier: str | None = None
 
+    # The first delta of each kind (docs/metrics.md "Content kinds"): reasoning, answer text,
+    # tool use. first_token_us is the earliest of them.
+    first_reasoning_us: int | None = None
+    first_answer_us: int | None = None
+    first_tool_us: int | None = None
+    # Reasoning tokens as the server reports them, or estimated from the reasoning text
+    # (reasoning_tokens_estimated); None when the answer had no reasoning.
+    reasoning_tokens: int | None = None
+    reasoning_tokens_estimated: bool = False
+    server_request_id: str | None = None  # x-amzn-RequestId, or an OpenAI server's request id
+    session_id: int | None = None  # a conversation's requests share it
+    turn: int | None = None  # 1, 2, ... within the session
+
     # Kept when quality is scored or --keep-text asks (docs/quality.md); written with --keep-text.
     response_text: str | None = None
 
@@ -106,6 +119,20 @@ class Sample:
     @property
     def ttft_response_us(self) -> int | None:
         return _between(self.intended_us, self.first_token_us)
+
+    @property
+    def ttfa_service_us(self) -> int | None:
+        """Time to first answer token, from send: TTFT when no reasoning or tool use came first."""
+        return _between(self.send_us, self.first_answer_us)
+
+    @property
+    def reasoning_us(self) -> int | None:
+        """Reasoning time: from the first reasoning delta to the first answer or tool-use delta
+        (to the end when neither came)."""
+        if self.first_reasoning_us is None:
+            return None
+        after = [t for t in (self.first_answer_us, self.first_tool_us) if t is not None]
+        return _between(self.first_reasoning_us, min(after) if after else self.end_us)
 
     @property
     def ttlt_service_us(self) -> int | None:

@@ -31,16 +31,22 @@ class Timeline:
         "error",
         "error_code",
         "error_message",
+        "first_answer_ns",
+        "first_reasoning_ns",
         "first_token_ns",
+        "first_tool_ns",
         "http_status",
         "input_tokens",
         "on_first_token",
         "output_tokens",
         "pool_queued_ns",
         "pool_wait_ns",
+        "reasoning_chars",
+        "reasoning_tokens",
         "send_ns",
         "server_first_byte_ms",
         "server_latency_ms",
+        "server_request_id",
         "service_tier",
         "stop_reason",
         "text_parts",
@@ -51,7 +57,12 @@ class Timeline:
         self, on_first_token: Callable[[], None] | None = None, *, capture_text: bool = False
     ) -> None:
         self.send_ns: int | None = None
+        # The first generated delta of any kind (TTFT), and the first of each kind: reasoning
+        # (reasoningContent, Anthropic thinking), answer text, tool use (docs/metrics.md).
         self.first_token_ns: int | None = None
+        self.first_reasoning_ns: int | None = None
+        self.first_answer_ns: int | None = None
+        self.first_tool_ns: int | None = None
         self.end_ns: int | None = None
         self.pool_queued_ns: int | None = None
         self.pool_wait_ns: int | None = None
@@ -60,6 +71,12 @@ class Timeline:
         self.output_tokens: int | None = None
         self.cache_read_tokens: int | None = None
         self.cache_write_tokens: int | None = None
+        # Reasoning tokens as the server reports them; else estimated from reasoning_chars.
+        self.reasoning_tokens: int | None = None
+        self.reasoning_chars = 0
+        # The server's id for the request (x-amzn-RequestId; an OpenAI server's x-request-id
+        # or response id): joins a sample to the server's logs.
+        self.server_request_id: str | None = None
         self.server_latency_ms: int | None = None
         self.service_tier: str | None = None  # the response's serviceTier.type, where it says
         self.server_first_byte_ms: int | None = None
@@ -79,15 +96,41 @@ class Timeline:
             self.send_ns = time.perf_counter_ns()
 
     def mark_content(self, text: str = "") -> None:
-        """A content delta with non-empty text arrived; its text is kept if capture is on."""
+        """An answer-text delta with non-empty text arrived; its text is kept if capture is on."""
         now = time.perf_counter_ns()
-        if self.first_token_ns is None:
-            self.first_token_ns = now
-            if self.on_first_token is not None:
-                self.on_first_token()
+        if self.first_answer_ns is None:
+            self.first_answer_ns = now
+            if self.first_token_ns is None:
+                self._first_token(now)
         self.delta_ns.append(now)
         if self.text_parts is not None:
             self.text_parts.append(text)
+
+    def mark_reasoning(self, text: str = "") -> None:
+        """A reasoning delta (text or a signature) arrived: generated output, so it is a token
+        for TTFT and ITL; its characters are counted to estimate reasoning tokens the server
+        does not report."""
+        now = time.perf_counter_ns()
+        if self.first_reasoning_ns is None:
+            self.first_reasoning_ns = now
+            if self.first_token_ns is None:
+                self._first_token(now)
+        self.delta_ns.append(now)
+        self.reasoning_chars += len(text)
+
+    def mark_tool_use(self) -> None:
+        """A tool-use delta (the block's start or a piece of its JSON input) arrived."""
+        now = time.perf_counter_ns()
+        if self.first_tool_ns is None:
+            self.first_tool_ns = now
+            if self.first_token_ns is None:
+                self._first_token(now)
+        self.delta_ns.append(now)
+
+    def _first_token(self, now: int) -> None:
+        self.first_token_ns = now
+        if self.on_first_token is not None:  # the first-token deadline is met by any kind
+            self.on_first_token()
 
     def keep_text(self, text: str) -> None:
         """The text of an answer that came whole (no deltas), kept if capture is on."""
@@ -142,6 +185,9 @@ class Timeline:
             dispatch_us=(dispatch_ns - t0_ns) // 1000,
             send_us=rel(self.send_ns),
             first_token_us=rel(self.first_token_ns),
+            first_reasoning_us=rel(self.first_reasoning_ns),
+            first_answer_us=rel(self.first_answer_ns),
+            first_tool_us=rel(self.first_tool_ns),
             end_us=rel(self.end_ns),
             pool_wait_us=None if self.pool_wait_ns is None else self.pool_wait_ns // 1000,
             itl_us=gaps,
@@ -151,6 +197,11 @@ class Timeline:
             cache_read_tokens=self.cache_read_tokens,
             cache_write_tokens=self.cache_write_tokens,
             tokens_estimated=False,
+            reasoning_tokens=self._reasoning_tokens(),
+            reasoning_tokens_estimated=self.reasoning_tokens is None and self.reasoning_chars > 0,
+            server_request_id=self.server_request_id,
+            session_id=request.session_id,
+            turn=request.turn,
             server_latency_ms=self.server_latency_ms,
             server_first_byte_ms=self.server_first_byte_ms,
             api=request.api,
@@ -162,6 +213,17 @@ class Timeline:
             http_status=self.http_status,
             response_text=None if self.text_parts is None else "".join(self.text_parts),
         )
+
+    def _reasoning_tokens(self) -> int | None:
+        if self.reasoning_tokens is not None:
+            return self.reasoning_tokens
+        if self.reasoning_chars:  # estimated: the same 4 characters a token as elsewhere
+            return max(1, round(self.reasoning_chars / CHARS_PER_TOKEN_ESTIMATE))
+        return None
+
+
+# The estimate used where a server reports no count (docs/metrics.md "Reasoning tokens").
+CHARS_PER_TOKEN_ESTIMATE = 4
 
 
 class Backend(Protocol):
