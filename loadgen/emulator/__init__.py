@@ -15,7 +15,12 @@ from loadgen.emulator.server import Emulator, serve
 # and seed answer differently (timing, token counts, text, faults, quotas): reports record it
 # (run.provenance.emulator), and `loadgen compare` refuses to call a change between runs of
 # two versions a regression (docs/emulator.md, "Version").
-EMULATOR_VERSION = 2  # 2: quotas by AWS's rules (reserve input + max_tokens, settle with burndown)
+# 2: quotas by AWS's rules (reserve input + max_tokens, settle with burndown).
+# 3: the wire as Bedrock's: "p" padding on every stream event, request validation (400
+# ValidationException), originalStatusCode on modelStreamErrorException; new fault kinds and
+# stop rates (at 0 by default, every seed's plans as before). Request options answered
+# (caching, reasoning, tools, tiers, guardrails; a request without them as before).
+EMULATOR_VERSION = 3
 
 __all__ = [
     "EMULATOR_VERSION",

@@ -23,6 +23,7 @@ class Slots:
         self.queue_limit = capacity.queue_limit
         self.busy = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
+        self._ahead: set[asyncio.Future[None]] = set()  # priority waiters, at the front
         self.admitted = 0
         self.rejected = 0
         self.max_queued = 0
@@ -35,15 +36,24 @@ class Slots:
 
     async def acquire(self) -> bool:
         """True once a slot is held (after waiting in turn); False when the queue is full."""
+        return await self.acquire_tiered(self.queue_limit)
+
+    async def acquire_tiered(self, queue_limit: int | None, *, ahead: bool = False) -> bool:
+        """acquire() with this request's own queue limit (a service tier's, tiers.py); `ahead`
+        (priority) waits in front of every waiter that is not itself ahead."""
         if self.slots is None or (self.busy < self.slots and not self._waiters):
             self.busy += 1
             self.admitted += 1
             return True
-        if self.queue_limit is not None and len(self._waiters) >= self.queue_limit:
+        if queue_limit is not None and len(self._waiters) >= queue_limit:
             self.rejected += 1
             return False
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
+        if ahead:
+            self._waiters.insert(sum(1 for w in self._waiters if w in self._ahead), waiter)
+            self._ahead.add(waiter)
+        else:
+            self._waiters.append(waiter)
         self.max_queued = max(self.max_queued, len(self._waiters))
         try:
             await waiter
@@ -54,6 +64,8 @@ class Slots:
             else:  # handed a slot and cancelled in the same turn: pass it on
                 self.release()
             raise
+        finally:
+            self._ahead.discard(waiter)
         self.admitted += 1
         return True
 

@@ -16,6 +16,7 @@ One message:
 from __future__ import annotations
 
 import json
+import random
 import struct
 import zlib
 from collections.abc import Mapping
@@ -29,6 +30,33 @@ _MAX_HEADERS = 128 * 1024  # limits the decoders enforce; refuse rather than sen
 _MAX_PAYLOAD = 16 * 1024 * 1024
 
 JSON_CONTENT_TYPE = "application/json"
+
+# Bedrock pads every stream event's JSON with "p": a run of this alphabet from its start, of
+# a varying length, so that a frame's size does not give away how many tokens it carries.
+# Captured streams show it on ConverseStream events (messageStart to metadata) and on
+# InvokeModelWithResponseStream's chunk events, lengths from 10 to 56 seen; AWS documents
+# neither the field nor its range, so the length is drawn uniformly from 1 to the whole
+# alphabet (62) (docs/emulator.md, "Fidelity").
+PADDING_ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+class Padding:
+    """The padding's lengths, from a generator of their own: never the plan's, so that padding
+    leaves every draw of a seed (timing, lengths, faults, text) as it was."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self._rng = random.Random(f"padding:{seed}")
+
+    def reseed(self, seed: int) -> None:
+        self._rng.seed(f"padding:{seed}")
+
+    def next(self) -> str:
+        return PADDING_ALPHABET[: self._rng.randint(1, len(PADDING_ALPHABET))]
+
+
+# One per process: the emulator seeds it from its config (server.BedrockEmulator), and every
+# event frame, whichever encoder builds it, draws its padding here.
+PADDING = Padding()
 
 
 def encode_headers(headers: Mapping[str, str]) -> bytes:
@@ -65,22 +93,31 @@ def _json(payload: Mapping[str, Any]) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def event_frame(event_type: str, payload: Mapping[str, Any], *, corrupt_crc: bool = False) -> bytes:
-    """An event such as contentBlockDelta, its payload JSON as the service model shapes it."""
+def event_frame(
+    event_type: str,
+    payload: Mapping[str, Any],
+    *,
+    corrupt_crc: bool = False,
+    padded: bool = True,
+) -> bytes:
+    """An event such as contentBlockDelta, its payload JSON as the service model shapes it,
+    with Bedrock's "p" padding last (`padded=False`: the payload alone)."""
     headers = {
         ":event-type": event_type,
         ":content-type": JSON_CONTENT_TYPE,
         ":message-type": "event",
     }
-    return encode_message(headers, _json(payload), corrupt_crc=corrupt_crc)
+    body = {**payload, "p": PADDING.next()} if padded else payload
+    return encode_message(headers, _json(body), corrupt_crc=corrupt_crc)
 
 
-def exception_frame(exception_type: str, message: str) -> bytes:
+def exception_frame(exception_type: str, message: str, **members: Any) -> bytes:
     """A modelled exception inside the stream, e.g. throttlingException (lowercase first
-    letter: it names the member of ConverseStreamOutput, not the error shape)."""
+    letter: it names the member of ConverseStreamOutput, not the error shape); `members` are
+    the shape's others, e.g. modelStreamErrorException's originalStatusCode."""
     headers = {
         ":exception-type": exception_type,
         ":content-type": JSON_CONTENT_TYPE,
         ":message-type": "exception",
     }
-    return encode_message(headers, _json({"message": message}))
+    return encode_message(headers, _json({"message": message, **members}))

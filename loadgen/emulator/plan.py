@@ -11,10 +11,27 @@ import random
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from loadgen.emulator.guardrail import GuardrailOutcome
 from loadgen.emulator.profiles import FaultKind, Profile
+from loadgen.emulator.prompt_cache import CacheUsage
+from loadgen.emulator.request_options import NO_OPTIONS, RequestOptions, ServiceTier
 from loadgen.emulator.text import response_text, token_count
+from loadgen.emulator.tool_use import ToolCall
 
-StopReason = Literal["end_turn", "max_tokens"]
+DeltaKind = Literal["reasoning", "text", "tool"]
+# The service model's StopReason enum; draw_plan gives end_turn or max_tokens, stop_reasons.py
+# the ones a profile's `stops` rates produce.
+StopReason = Literal[
+    "end_turn",
+    "tool_use",
+    "max_tokens",
+    "stop_sequence",
+    "guardrail_intervened",
+    "content_filtered",
+    "malformed_model_output",
+    "malformed_tool_use",
+    "model_context_window_exceeded",
+]
 
 
 @dataclass(frozen=True)
@@ -29,6 +46,7 @@ class ParsedRequest:
     stream: bool = True
     include_usage: bool = False  # OpenAI: stream_options.include_usage
     native: str = ""  # InvokeModel: the body family ("anthropic" or "nova")
+    options: RequestOptions = NO_OPTIONS  # cache points, reasoning, tools, tier, guardrail
 
 
 @dataclass(frozen=True)
@@ -43,14 +61,48 @@ class ResponsePlan:
     ttft_ns: int  # from the start of generation (after any queue wait), stall included
     gaps_ns: list[int]  # between consecutive deltas; len(texts) - 1 of them
     latency_optimized: bool  # served by the latency-optimized variant
+    # What the request's options made of the answer (options_plan.py); a plain request keeps
+    # these defaults and is encoded exactly as before the options existed.
+    options: bool = False  # the request asked for at least one option
+    reasoning_texts: tuple[str, ...] = ()  # reasoning deltas, before the text
+    signature: str = ""  # closes the reasoning block
+    tool: ToolCall | None = None  # the toolUse block after the text
+    cache: CacheUsage | None = None  # None: the request had no cache point
+    service_tier: ServiceTier | None = None  # the tier that served, when one was asked
+    guardrail: GuardrailOutcome | None = None
+
+    def pieces(self) -> list[tuple[DeltaKind, str]]:
+        """Each delta in the order written, with its kind: reasoning, then text, then the
+        tool's input; one due instant each (due())."""
+        if not self.options:
+            return [("text", text) for text in self.texts]
+        pieces: list[tuple[DeltaKind, str]] = [("reasoning", t) for t in self.reasoning_texts]
+        pieces += [("text", text) for text in self.texts]
+        if self.tool is not None:
+            pieces += [("tool", chunk) for chunk in self.tool.deltas()]
+        return pieces
+
+    @property
+    def reasoning_tokens(self) -> int:
+        return sum(len(text.split()) for text in self.reasoning_texts)
+
+    @property
+    def reasoning_ns(self) -> int:
+        """Planned time from the first reasoning delta to the first delta after the block."""
+        return sum(self.gaps_ns[: len(self.reasoning_texts)]) if self.reasoning_texts else 0
 
     @property
     def usage(self) -> dict[str, int]:
-        return {
+        usage = {
             "inputTokens": self.input_tokens,
             "outputTokens": self.output_tokens,
             "totalTokens": self.input_tokens + self.output_tokens,
         }
+        if self.cache is not None:  # TokenUsage: totalTokens counts cache reads and writes
+            usage["cacheReadInputTokens"] = self.cache.read_tokens
+            usage["cacheWriteInputTokens"] = self.cache.write_tokens
+            usage["totalTokens"] += self.cache.read_tokens + self.cache.write_tokens
+        return usage
 
     @property
     def text(self) -> str:
@@ -72,6 +124,21 @@ class ResponsePlan:
             "output_tokens": self.output_tokens,
             "stop_reason": self.stop_reason,
             "latency_optimized": self.latency_optimized,
+            **(self.option_fields() if self.options else {}),
+        }
+
+    def option_fields(self) -> dict[str, Any]:
+        """What the request's options did, for the request log (only when it asked for one,
+        so that a plain request's line is as before)."""
+        guardrail = self.guardrail
+        return {
+            "cache_read_tokens": self.cache.read_tokens if self.cache is not None else 0,
+            "cache_write_tokens": self.cache.write_tokens if self.cache is not None else 0,
+            "reasoning_tokens": self.reasoning_tokens,
+            "reasoning_ms": round(self.reasoning_ns / 1e6, 3),
+            "tool_use": self.tool.name if self.tool is not None else None,
+            "guardrail_intervened": guardrail.intervened if guardrail is not None else None,
+            "service_tier": self.service_tier,
         }
 
 

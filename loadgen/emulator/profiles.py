@@ -35,6 +35,15 @@ FaultKind = Literal[
     "stall",
     "model_error",
     "slow_trickle",
+    # Appended, never inserted: the draw walks this order, so kinds added at probability 0
+    # leave every seed's draws as they were.
+    "server_error_midstream",
+    "unavailable_midstream",
+    "validation_midstream",
+    "model_timeout_midstream",
+    "model_timeout",
+    "model_not_ready",
+    "quota_exceeded",
 ]
 # The fixed order faults are drawn in (the Literal's order); changing it changes what a seed
 # produces.
@@ -52,6 +61,7 @@ __all__ = [
     "Quota",
     "QuotaPool",
     "QuotaSettings",
+    "StopRates",
 ]
 
 
@@ -75,6 +85,13 @@ class Faults(_Strict):
     stall: Probability = 0.0
     model_error: Probability = 0.0
     slow_trickle: Probability = 0.0
+    server_error_midstream: Probability = 0.0
+    unavailable_midstream: Probability = 0.0
+    validation_midstream: Probability = 0.0
+    model_timeout_midstream: Probability = 0.0
+    model_timeout: Probability = 0.0
+    model_not_ready: Probability = 0.0
+    quota_exceeded: Probability = 0.0
     stall_ms: float = Field(
         default=2000.0, ge=0.0, description="extra delay before the first token"
     )
@@ -98,6 +115,25 @@ class Faults(_Strict):
             if point < running:
                 return kind
         return None
+
+
+class StopRates(_Strict):
+    """How often a response that would end naturally (end_turn) ends for another of the
+    reasons Bedrock's StopReason enum lists, cut short after a drawn share of its deltas.
+    Drawn from the emulator's own outcome generator, not the plan's: setting them leaves every
+    other draw of a seed as it was. stop_sequence applies only to requests that send stop
+    sequences."""
+
+    stop_sequence: Probability = 0.0
+    content_filtered: Probability = 0.0
+    model_context_window_exceeded: Probability = 0.0
+
+    @model_validator(mode="after")
+    def _at_most_one(self) -> StopRates:
+        total = self.stop_sequence + self.content_filtered + self.model_context_window_exceeded
+        if total > 1.0 + 1e-9:
+            raise ValueError(f"stop rates add up to {total:g}; at most 1 is allowed")
+        return self
 
 
 QuotaPool = Literal["in_region", "cross_region", "global"]
@@ -209,8 +245,46 @@ class Profile(_Strict):
     default_max_tokens: int = Field(
         default=4096, ge=1, description="the output limit when the request sets none"
     )
+    max_output_tokens: int | None = Field(
+        default=None,
+        ge=1,
+        description="the model's largest maxTokens; above it a request is refused with 400 "
+        "ValidationException, as Bedrock does (None: no limit checked)",
+    )
+    stops: StopRates = StopRates()
     fidelity: float = Field(
         default=1.0, ge=0.0, le=1.0, description="how faithful generated text is (1: best)"
+    )
+    # Request options (docs/emulator.md "Request options"); a request without them ignores these.
+    prefill_ms_per_1k_tokens: float = Field(
+        default=25.0, ge=0.0, description="TTFT a cache read saves per 1,000 cached tokens"
+    )
+    cache_ttft_floor: float = Field(
+        default=0.3, ge=0.0, le=1.0, description="a cache read never cuts TTFT below this share"
+    )
+    cache_min_tokens: int = Field(
+        default=0, ge=0, description="a cache point with a shorter prefix caches nothing"
+    )
+    reasoning_tokens: int = Field(default=400, ge=1, description="mean reasoning length")
+    reasoning_tokens_jitter: int = Field(default=200, ge=0, description="uniform +/- around it")
+    tool_use_rate: Probability = Field(
+        default=0.5, description="share of tool-choice-auto answers that call a tool"
+    )
+    guardrail_intervention_rate: Probability = Field(
+        default=0.05, description="share of guarded answers a guardrail stops"
+    )
+    priority_speed: float = Field(
+        default=0.8, gt=0.0, description="priority tier: TTFT and gaps x this"
+    )
+    flex_speed: float = Field(default=1.5, gt=0.0, description="flex tier: TTFT and gaps x this")
+    flex_shed_fraction: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="flex is refused once the queue holds this share of queue_limit",
+    )
+    priority_headroom: float = Field(
+        default=0.25, ge=0.0, description="priority may queue this share beyond queue_limit"
     )
     faults: Faults = Faults()
     quota: Quota = Quota()
@@ -274,6 +348,12 @@ class EmulatorConfig(_Strict):
     capacity: Capacity | None = Field(
         default=None, description="laid over every profile's capacity when set"
     )
+    strict_model_ids: bool = Field(
+        default=False,
+        description="an id with no profile of its own is refused (400 ValidationException "
+        "'The provided model identifier is invalid.', as Bedrock answers) instead of being "
+        "served by `default`",
+    )
 
     def quota_for(self, profile: Profile, pool: QuotaPool = "in_region") -> Quota | None:
         """The quota one pool of a model is held to, with the global settings laid over (they
@@ -320,6 +400,11 @@ class EmulatorConfig(_Strict):
                     return found
                 break
         return self.default
+
+    def knows(self, model_id: str) -> bool:
+        """Whether the id has a profile of its own (an ARN always counts: an application
+        inference profile's ARN names no model the emulator could look up)."""
+        return model_id.startswith("arn:") or self.profile_for(model_id) is not self.default
 
     @classmethod
     def from_file(cls, path: str | Path) -> EmulatorConfig:

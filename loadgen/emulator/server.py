@@ -27,13 +27,15 @@ from typing import Any
 
 from aiohttp import web
 
-from loadgen.emulator.apis.base import Api, StreamEncoder, Timing
+from loadgen.emulator.apis.base import Api, StreamEncoder, Timing, json_object
 from loadgen.emulator.apis.converse import ConverseApi
 from loadgen.emulator.apis.invoke import InvokeApi
 from loadgen.emulator.apis.openai_chat import OpenAIChatApi
 from loadgen.emulator.capacity import Slots
+from loadgen.emulator.eventstream import PADDING
+from loadgen.emulator.options_plan import apply_options, option_rng
 from loadgen.emulator.pacing import Pacer
-from loadgen.emulator.plan import ParsedRequest, ResponsePlan, draw_plan
+from loadgen.emulator.plan import DeltaKind, ParsedRequest, ResponsePlan, draw_plan
 from loadgen.emulator.priority import raise_priority
 from loadgen.emulator.profiles import (
     FAULT_KINDS,
@@ -44,8 +46,12 @@ from loadgen.emulator.profiles import (
     base_model_id,
     quota_pool,
 )
+from loadgen.emulator.prompt_cache import PromptCache
 from loadgen.emulator.quotas import QuotaGate, TokenBucket, day_bucket
 from loadgen.emulator.request_log import RequestLog
+from loadgen.emulator.stop_reasons import stop_sequences, with_stop_outcome
+from loadgen.emulator.tiers import FLEX_SHED_MESSAGE, queue_limit_for
+from loadgen.emulator.validation import request_problem
 from loadgen.emulator.wire import (
     HTTP_FAULTS,
     MIDWAY_HTTP_ERRORS,
@@ -79,6 +85,7 @@ class ModelState:
     gate: QuotaGate | None
     pool: QuotaPool
     slots: Slots
+    cache: PromptCache  # the prefixes its requests' cache points wrote
 
 
 class BedrockEmulator:
@@ -93,12 +100,17 @@ class BedrockEmulator:
     ) -> None:
         self.config = config
         self.rng = random.Random(config.seed)
+        # Generators of their own for what came after the plan's draws (stop outcomes, the
+        # frames' padding), so that they leave each seed's plans as they were.
+        self.outcome_rng = random.Random(f"outcomes:{config.seed}")
+        PADDING.reseed(config.seed)
         self.pacer = Pacer()
         self.clock = clock
         self.log = RequestLog(log_path) if log_path is not None else None
         self.requests = 0
         self.completed = 0
         self.in_flight = 0
+        self.invalid = 0
         self.faults: Counter[str] = Counter()
         self.by_api: Counter[str] = Counter()
         self.models: dict[str, ModelState] = {}
@@ -135,7 +147,10 @@ class BedrockEmulator:
         if state is None:
             pool = quota_pool(model_id)
             state = ModelState(
-                self._gate(model_id, pool, profile), pool, Slots(self.config.capacity_for(profile))
+                self._gate(model_id, pool, profile),
+                pool,
+                Slots(self.config.capacity_for(profile)),
+                PromptCache(self.clock, profile.cache_min_tokens),
             )
             self.models[model_id] = state
         return state
@@ -158,6 +173,7 @@ class BedrockEmulator:
             "requests": self.requests,
             "completed": self.completed,
             "in_flight": self.in_flight,
+            "invalid": self.invalid,
             "faults": {kind: self.faults[kind] for kind in FAULT_KINDS},
             "lateness": self.pacer.lateness.summary(),
             "timer": self.pacer.mode,
@@ -211,13 +227,15 @@ class BedrockEmulator:
     async def _serve(
         self, api: Api, request: web.Request, t0: int, request_id: str, record: dict[str, Any]
     ) -> web.StreamResponse:
+        number = self.requests  # this request's place in arrival order, before any await
+        raw = await request.read()
         try:
-            parsed = api.parse(
-                await request.read(), request.match_info.get("modelId"), request.headers
-            )
+            parsed = api.parse(raw, request.match_info.get("modelId"), request.headers)
         except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError included
+            self.invalid += 1
             record.update(status=400, outcome="invalid")
             return api.error(400, "ValidationException", f"Malformed request: {exc}", request_id)
+        body = json_object(raw)  # the parser has read it once already: valid JSON
         record["model"] = parsed.model_id
         base = self.config.profile_for(parsed.model_id)
         profile = base.variant(parsed.latency_optimized)
@@ -225,15 +243,44 @@ class BedrockEmulator:
         plan = draw_plan(
             parsed, profile, self.rng, request_id, latency_optimized=profile is not base
         )
+        plan = with_stop_outcome(
+            plan,
+            profile.stops,
+            self.outcome_rng,
+            has_stop_sequences=bool(stop_sequences(api.name, body)),
+        )
+        drawn_ttft_ns = plan.ttft_ns  # before the options: what an uncached prompt waits
+        if parsed.options.any:  # options_plan.py: draws of its own, after the plan's
+            points = parsed.options.cache_points
+            cache = self._model(parsed.model_id, base).cache.lookup(points) if points else None
+            rng = option_rng(self.config.seed, number)
+            plan = apply_options(plan, parsed, profile, rng, cache)
         if self.log is not None:  # 50 rounded gaps a request: only when someone reads them
             record.update(plan.log_fields())
+            if plan.cache is not None:  # the TTFT a cache read shortened, as drawn before it
+                record["ttft_drawn_ms"] = round(drawn_ttft_ns / 1e6, 3)
+        # After the draws (an invalid request takes its share, so the requests after it get
+        # the same answers either way), before the quotas: Bedrock refuses it unmetered.
+        problem = request_problem(
+            api.name,
+            parsed.native,
+            body,
+            profile,
+            model_known=not self.config.strict_model_ids or self.config.knows(parsed.model_id),
+        )
+        if problem is not None:
+            self.invalid += 1
+            record.update(status=400, outcome="invalid")
+            return api.error(400, "ValidationException", problem, request_id)
         model = self._model(parsed.model_id, base)
         gate = model.gate
         reserved = 0
+        cache_write = plan.cache.write_tokens if plan.cache is not None else 0
         if gate is not None:
             # Without a max tokens in the request, Bedrock reserves the model's maximum.
+            # Cache reads never count against the quota; cache writes do (quotas.py).
             reserved = gate.reservation(
-                parsed.input_tokens, parsed.max_tokens or profile.default_max_tokens
+                plan.input_tokens, parsed.max_tokens or profile.default_max_tokens, cache_write
             )
             record.update(quota_pool=model.pool, reserved_tokens=0, settled_tokens=0)
             refusal = gate.admit(reserved)
@@ -243,13 +290,13 @@ class BedrockEmulator:
                 return api.error(429, "ThrottlingException", message, request_id)
             record["reserved_tokens"] = reserved
         try:
-            return await self._admitted(api, request, parsed, plan, model.slots, t0, record)
+            return await self._admitted(api, request, parsed, plan, model, t0, record)
         finally:
             if gate is not None:
                 # A response that began counts its whole output (a fault may have cut it
                 # short, but Bedrock's settlement of those is not documented); errors, none.
                 output = plan.output_tokens if record.get("status") == 200 else 0
-                used = gate.usage(parsed.input_tokens, output)
+                used = gate.usage(plan.input_tokens, output, cache_write)
                 gate.settle(reserved, used)
                 record["settled_tokens"] = used
 
@@ -259,20 +306,26 @@ class BedrockEmulator:
         request: web.Request,
         parsed: ParsedRequest,
         plan: ResponsePlan,
-        slots: Slots,
+        model: ModelState,
         t0: int,
         record: dict[str, Any],
     ) -> web.StreamResponse:
         fault = plan.fault
+        slots = model.slots
         if fault is not None:
             self.faults[fault] += 1
         if fault is not None and fault in HTTP_FAULTS:
             status, code, message = HTTP_FAULTS[fault]
             record.update(status=status, outcome="fault")
             return api.error(status, code, message, plan.request_id)
-        if not await slots.acquire():
+        if not await self._acquire(slots, plan):
+            if plan.service_tier == "flex":  # shed first near saturation (tiers.py)
+                record.update(status=429, outcome="shed")
+                return api.error(429, "ThrottlingException", FLEX_SHED_MESSAGE, plan.request_id)
             record.update(status=OVERLOADED[0], outcome="overloaded")
             return api.error(*OVERLOADED, plan.request_id)
+        if plan.cache is not None:
+            model.cache.store(plan.cache)
         try:
             start = time.perf_counter_ns()
             slots.record_wait(start - t0)
@@ -283,6 +336,17 @@ class BedrockEmulator:
             return await self._stream(request, encoder, plan, t0, start, record)
         finally:
             slots.release()
+
+    async def _acquire(self, slots: Slots, plan: ResponsePlan) -> bool:
+        """A serving slot, by the rules of the tier asked for (tiers.py) when one was."""
+        tier = plan.service_tier
+        if tier is None:
+            return await slots.acquire()
+        profile = self.config.profile_for(plan.model_id)
+        limit = queue_limit_for(
+            tier, slots.queue_limit, profile.flex_shed_fraction, profile.priority_headroom
+        )
+        return await slots.acquire_tiered(limit, ahead=tier == "priority")
 
     async def _stream(
         self,
@@ -303,13 +367,18 @@ class BedrockEmulator:
         try:
             await response.prepare(request)
             await response.write(encoder.start())
-            first = await self._deltas(request, response, encoder, plan, plan.due(start))
+            firsts: dict[DeltaKind, int] = {}
+            first = await self._deltas(request, response, encoder, plan, plan.due(start), firsts)
             if first is not None:
                 now = time.perf_counter_ns()
                 timing = Timing(latency_ms=_ms(now - t0), first_byte_ms=_ms(first - t0))
                 # What it actually did, its own lateness included: a client's TTFT is checked
                 # against this, not against the plan (benchmarks/accuracy_w1.py).
                 record["first_write_ms"] = round((first - t0) / 1e6, 3)
+                if plan.reasoning_texts and "text" in firsts:
+                    # The reasoning time it actually took: first_answer_write_ms minus
+                    # first_write_ms, both stamped once their write returned.
+                    record["first_answer_write_ms"] = round((firsts["text"] - t0) / 1e6, 3)
                 await response.write(encoder.end(timing))
                 self.completed += 1
                 record["outcome"] = "ok" if fault is None else "fault"
@@ -328,13 +397,15 @@ class BedrockEmulator:
         encoder: StreamEncoder,
         plan: ResponsePlan,
         due: list[int],
+        firsts: dict[DeltaKind, int],
     ) -> int | None:
         """Write the deltas on schedule: the instant of the first one, or None when a fault
-        ended the stream early."""
+        ended the stream early; `firsts` gets the instant of the first write of each kind."""
         fault = plan.fault
-        fault_at = len(plan.texts) // 2 if fault in _MIDSTREAM else -1
+        pieces = plan.pieces()  # reasoning, text and tool-input deltas, in order
+        fault_at = len(pieces) // 2 if fault in _MIDSTREAM else -1
         first: int | None = None
-        for index, (text, due_ns) in enumerate(zip(plan.texts, due, strict=True)):
+        for index, ((kind, text), due_ns) in enumerate(zip(pieces, due, strict=True)):
             await self.pacer.sleep_until(due_ns)
             if index == fault_at and fault is not None:
                 if fault in STREAM_EXCEPTIONS:
@@ -347,9 +418,11 @@ class BedrockEmulator:
                         request.transport.abort()  # RST mid-body: the client sees a cut payload
                     return None
             corrupt = index == fault_at and fault == "bad_checksum"
-            await response.write(encoder.delta(text, corrupt=corrupt))
+            await response.write(encoder.delta(text, corrupt=corrupt, kind=kind))
+            written = time.perf_counter_ns()
+            firsts.setdefault(kind, written)
             if first is None:
-                first = time.perf_counter_ns()
+                first = written
         return first if first is not None else time.perf_counter_ns()
 
     async def _whole(

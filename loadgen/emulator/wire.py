@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from loadgen.emulator.eventstream import exception_frame
 from loadgen.emulator.profiles import FaultKind
 
 EVENTSTREAM_CONTENT_TYPE = "application/vnd.amazon.eventstream"
@@ -37,13 +38,46 @@ HTTP_FAULTS: Mapping[FaultKind, tuple[int, str, str]] = {
         "ModelErrorException",
         "The model encountered an error while processing the request.",
     ),
+    # Status codes from the service model's error shapes; messages from their documentation.
+    "model_timeout": (
+        408,
+        "ModelTimeoutException",
+        "The request took too long to process. Processing time exceeded the model timeout length.",
+    ),
+    "model_not_ready": (
+        429,
+        "ModelNotReadyException",
+        "The model specified in the request is not ready to serve inference requests.",
+    ),
+    "quota_exceeded": (
+        400,
+        "ServiceQuotaExceededException",
+        "Your request exceeds the service quota for your account. You can resubmit your "
+        "request later.",
+    ),
 }
 # Faults that replace a delta halfway through with an exception frame: (:exception-type,
 # message). The type names the member of ConverseStreamOutput, hence the lowercase first letter.
 STREAM_EXCEPTIONS: Mapping[FaultKind, tuple[str, str]] = {
     "throttle_midstream": ("throttlingException", _THROTTLED),
     "model_stream_error": ("modelStreamErrorException", "The model stream failed."),
+    "server_error_midstream": (
+        "internalServerException",
+        "An internal server error occurred. Retry your request.",
+    ),
+    "unavailable_midstream": (
+        "serviceUnavailableException",
+        "The service isn't currently available. Try again later.",
+    ),
+    "validation_midstream": (
+        "validationException",
+        "Input validation failed. Check your request parameters and retry the request.",
+    ),
+    "model_timeout_midstream": ("modelTimeoutException", HTTP_FAULTS["model_timeout"][2]),
 }
+# modelStreamErrorException carries what the model itself answered: originalStatusCode and
+# originalMessage (the service model's ModelStreamErrorException). The emulator's values.
+MODEL_STREAM_ORIGINAL = (500, "The model encountered an error while generating the response.")
 
 
 # A mid-stream exception on an API that does not stream: the HTTP error the response becomes
@@ -51,7 +85,33 @@ STREAM_EXCEPTIONS: Mapping[FaultKind, tuple[str, str]] = {
 MIDWAY_HTTP_ERRORS: Mapping[FaultKind, tuple[int, str, str]] = {
     "throttle_midstream": (429, "ThrottlingException", _THROTTLED),
     "model_stream_error": HTTP_FAULTS["model_error"],
+    "server_error_midstream": HTTP_FAULTS["server_error"],
+    "unavailable_midstream": HTTP_FAULTS["unavailable"],
+    "validation_midstream": (
+        400,
+        "ValidationException",
+        STREAM_EXCEPTIONS["validation_midstream"][1],
+    ),
+    "model_timeout_midstream": HTTP_FAULTS["model_timeout"],
 }
+
+
+def stream_exception(fault: FaultKind, operation: str) -> bytes:
+    """The exception frame a mid-stream fault sends on `operation`'s stream, as its event
+    union in the service model shapes it. ConverseStreamOutput has no modelTimeoutException
+    (InvokeModelWithResponseStream's ResponseStream does): there a model timeout arrives as
+    modelStreamErrorException with the model's status, 408."""
+    exception_type, message = STREAM_EXCEPTIONS[fault]
+    if exception_type == "modelTimeoutException" and operation == "ConverseStream":
+        return exception_frame(
+            "modelStreamErrorException", message, originalStatusCode=408, originalMessage=message
+        )
+    if exception_type == "modelStreamErrorException":
+        status, original = MODEL_STREAM_ORIGINAL
+        return exception_frame(
+            exception_type, message, originalStatusCode=status, originalMessage=original
+        )
+    return exception_frame(exception_type, message)
 
 
 def error_response(status: int, error_type: str, message: str, request_id: str) -> web.Response:

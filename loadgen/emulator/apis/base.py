@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from loadgen.emulator.plan import ParsedRequest, ResponsePlan
+from loadgen.emulator.plan import DeltaKind, ParsedRequest, ResponsePlan
 from loadgen.emulator.profiles import FaultKind
 
 
@@ -29,7 +29,11 @@ class StreamEncoder(Protocol):
     def headers(self) -> Mapping[str, str]: ...
 
     def start(self) -> bytes: ...
-    def delta(self, text: str, *, corrupt: bool = False) -> bytes: ...
+    def delta(self, text: str, *, corrupt: bool = False, kind: DeltaKind = "text") -> bytes:
+        """One delta; `kind` reasoning or tool only for a request with options, whose encoder
+        also opens and closes its content blocks around them."""
+        ...
+
     def end(self, timing: Timing) -> bytes: ...
     def exception(self, fault: FaultKind) -> bytes: ...
 

@@ -12,11 +12,13 @@ from typing import Any
 
 from aiohttp import web
 
-from loadgen.emulator.apis.base import Timing, json_bytes, json_object, positive_int, prompt_of
-from loadgen.emulator.eventstream import event_frame, exception_frame
-from loadgen.emulator.plan import ParsedRequest, ResponsePlan
+from loadgen.emulator.apis.base import Timing, json_bytes, json_object, positive_int
+from loadgen.emulator.apis.blocks import ConverseBlocks, Event, message_content, option_metadata
+from loadgen.emulator.apis.content import ContentReader, converse_options
+from loadgen.emulator.eventstream import event_frame
+from loadgen.emulator.plan import DeltaKind, ParsedRequest, ResponsePlan
 from loadgen.emulator.profiles import FaultKind
-from loadgen.emulator.wire import EVENTSTREAM_CONTENT_TYPE, STREAM_EXCEPTIONS, error_response
+from loadgen.emulator.wire import EVENTSTREAM_CONTENT_TYPE, error_response, stream_exception
 
 
 def performance_config(plan: ResponsePlan) -> dict[str, Any]:
@@ -33,16 +35,22 @@ class ConverseApi:
         data = json_object(body)
         config = data.get("inferenceConfig")
         limit = config.get("maxTokens") if isinstance(config, dict) else None
-        prompt, tokens = prompt_of(data.get("system"), data.get("messages"))
+        reader = ContentReader()  # tools, system, messages: the order a cache prefix has
+        tool_config = data.get("toolConfig")
+        if isinstance(tool_config, dict):
+            reader.converse_tools(tool_config.get("tools"))
+        reader.converse_blocks(data.get("system"))
+        reader.converse_messages(data.get("messages"))
         performance = data.get("performanceConfig")
         latency = performance.get("latency") if isinstance(performance, dict) else None
         return ParsedRequest(
             model_id=model_id or "",
-            prompt=prompt,
-            input_tokens=tokens,
+            prompt=reader.prompt,
+            input_tokens=reader.input_tokens,
             max_tokens=positive_int(limit, "inferenceConfig.maxTokens"),
             latency_optimized=latency == "optimized",
             stream=self.stream,
+            options=converse_options(data, reader),
         )
 
     def error(self, status: int, code: str, message: str, request_id: str) -> web.Response:
@@ -62,6 +70,9 @@ class ConverseApi:
         }
         if request.latency_optimized:
             payload["performanceConfig"] = performance_config(plan)
+        if plan.options:
+            payload["output"]["message"]["content"] = message_content(plan)
+            payload.update(option_metadata(plan))
         return json_bytes(payload), {"Content-Type": "application/json"}
 
 
@@ -71,11 +82,14 @@ class ConverseStreamEncoder:
     def __init__(self, request: ParsedRequest, plan: ResponsePlan) -> None:
         self.request = request
         self.plan = plan
+        self.blocks = ConverseBlocks(plan)  # the content blocks of an answer with options
 
     def start(self) -> bytes:
         return event_frame("messageStart", {"role": "assistant"})
 
-    def delta(self, text: str, *, corrupt: bool = False) -> bytes:
+    def delta(self, text: str, *, corrupt: bool = False, kind: DeltaKind = "text") -> bytes:
+        if self.plan.options:
+            return _frames(self.blocks.delta(text, kind), corrupt_last=corrupt)
         payload = {"contentBlockIndex": 0, "delta": {"text": text}}
         return event_frame("contentBlockDelta", payload, corrupt_crc=corrupt)
 
@@ -86,6 +100,15 @@ class ConverseStreamEncoder:
         }
         if self.request.latency_optimized:
             metadata["performanceConfig"] = performance_config(self.plan)
+        if self.plan.options:
+            metadata.update(option_metadata(self.plan))
+            return _frames(
+                [
+                    *self.blocks.close(),
+                    ("messageStop", {"stopReason": self.plan.stop_reason}),
+                    ("metadata", metadata),
+                ]
+            )
         return b"".join(
             [
                 event_frame("contentBlockStop", {"contentBlockIndex": 0}),
@@ -95,4 +118,12 @@ class ConverseStreamEncoder:
         )
 
     def exception(self, fault: FaultKind) -> bytes:
-        return exception_frame(*STREAM_EXCEPTIONS[fault])
+        return stream_exception(fault, "ConverseStream")
+
+
+def _frames(events: list[Event], *, corrupt_last: bool = False) -> bytes:
+    last = len(events) - 1
+    return b"".join(
+        event_frame(name, payload, corrupt_crc=corrupt_last and index == last)
+        for index, (name, payload) in enumerate(events)
+    )

@@ -11,18 +11,29 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 
 from loadgen.emulator.apis.base import Timing, json_bytes, json_object
+from loadgen.emulator.apis.blocks import served_tier
 from loadgen.emulator.apis.native import ANTHROPIC, NOVA, NativeFamily, family_for
-from loadgen.emulator.eventstream import event_frame, exception_frame
-from loadgen.emulator.plan import ParsedRequest, ResponsePlan
+from loadgen.emulator.eventstream import event_frame
+from loadgen.emulator.plan import DeltaKind, ParsedRequest, ResponsePlan
 from loadgen.emulator.profiles import CROSS_REGION_PREFIXES, FaultKind
-from loadgen.emulator.wire import EVENTSTREAM_CONTENT_TYPE, STREAM_EXCEPTIONS, error_response
+from loadgen.emulator.request_options import GuardrailAsk
+from loadgen.emulator.wire import EVENTSTREAM_CONTENT_TYPE, error_response, stream_exception
 
 PERFORMANCE_HEADER = "X-Amzn-Bedrock-PerformanceConfig-Latency"
+# The request headers of InvokeModel's options (service model: InvokeModelRequest), and the
+# response header naming the tier that served (InvokeModelResponse.serviceTier).
+SERVICE_TIER_HEADER = "X-Amzn-Bedrock-Service-Tier"
+GUARDRAIL_ID_HEADER = "X-Amzn-Bedrock-GuardrailIdentifier"
+GUARDRAIL_VERSION_HEADER = "X-Amzn-Bedrock-GuardrailVersion"
+TRACE_HEADER = "X-Amzn-Bedrock-Trace"
+CACHE_READ_HEADER = "X-Amzn-Bedrock-Cache-Read-Input-Token-Count"
+CACHE_WRITE_HEADER = "X-Amzn-Bedrock-Cache-Write-Input-Token-Count"
 
 
 def base_model_id(model_id: str) -> str:
@@ -44,7 +55,13 @@ class InvokeApi:
     def parse(self, body: bytes, model_id: str | None, headers: Mapping[str, str]) -> ParsedRequest:
         data = json_object(body)
         family = family_for(base_model_id(model_id or ""), data)
-        prompt, tokens, limit = family.read(data)
+        _, _, limit = family.read(data)
+        prompt, tokens, options = family.read_options(data, headers.get(SERVICE_TIER_HEADER))
+        guardrail = headers.get(GUARDRAIL_ID_HEADER)
+        if guardrail:
+            trace = headers.get(TRACE_HEADER, "").upper() in ("ENABLED", "ENABLED_FULL")
+            version = headers.get(GUARDRAIL_VERSION_HEADER, "DRAFT")
+            options = replace(options, guardrail=GuardrailAsk(guardrail, version, trace))
         return ParsedRequest(
             model_id=model_id or "",
             prompt=prompt,
@@ -53,6 +70,7 @@ class InvokeApi:
             latency_optimized=headers.get(PERFORMANCE_HEADER, "").lower() == "optimized",
             stream=self.stream,
             native=family.name,
+            options=options,
         )
 
     def error(self, status: int, code: str, message: str, request_id: str) -> web.Response:
@@ -73,11 +91,23 @@ class InvokeApi:
         }
         if request.latency_optimized:
             headers[PERFORMANCE_HEADER] = _performance(plan)
+        headers.update(_option_headers(plan))
         return json_bytes(family.message(plan)), headers
 
 
 def _family(request: ParsedRequest) -> NativeFamily:
     return ANTHROPIC if request.native == "anthropic" else NOVA
+
+
+def _option_headers(plan: ResponsePlan) -> dict[str, str]:
+    """The tier that served (when one was asked) and the cache's token counts."""
+    headers: dict[str, str] = {}
+    if plan.service_tier is not None:
+        headers[SERVICE_TIER_HEADER] = served_tier(plan)
+    if plan.cache is not None:
+        headers[CACHE_READ_HEADER] = str(plan.cache.read_tokens)
+        headers[CACHE_WRITE_HEADER] = str(plan.cache.write_tokens)
+    return headers
 
 
 def _chunk(event: dict[str, Any], *, corrupt: bool = False) -> bytes:
@@ -95,27 +125,38 @@ class InvokeStreamEncoder:
         }
         if request.latency_optimized:
             self.headers[PERFORMANCE_HEADER] = _performance(plan)
+        self.headers.update(_option_headers(plan))
+        # An answer with options opens and closes its blocks (reasoning, text, tool use).
+        self.blocks = self.family.blocks(plan) if plan.options else None
 
     def start(self) -> bytes:
-        return b"".join(_chunk(event) for event in self.family.start_events(self.plan))
+        events = self.blocks.start() if self.blocks else self.family.start_events(self.plan)
+        return b"".join(_chunk(event) for event in events)
 
-    def delta(self, text: str, *, corrupt: bool = False) -> bytes:
-        return _chunk(self.family.delta_event(text), corrupt=corrupt)
+    def delta(self, text: str, *, corrupt: bool = False, kind: DeltaKind = "text") -> bytes:
+        if self.blocks is None:
+            return _chunk(self.family.delta_event(text), corrupt=corrupt)
+        events = self.blocks.delta(text, kind)
+        last = len(events) - 1
+        return b"".join(
+            _chunk(event, corrupt=corrupt and index == last) for index, event in enumerate(events)
+        )
 
     def end(self, timing: Timing) -> bytes:
-        events = self.family.end_events(self.plan)
-        events[-1] = {
-            **events[-1],
-            "amazon-bedrock-invocationMetrics": {
-                "inputTokenCount": self.plan.input_tokens,
-                "outputTokenCount": self.plan.output_tokens,
-                "invocationLatency": timing.latency_ms,
-                "firstByteLatency": timing.first_byte_ms
-                if timing.first_byte_ms is not None
-                else timing.latency_ms,
-            },
+        events = self.blocks.end() if self.blocks else self.family.end_events(self.plan)
+        metrics: dict[str, Any] = {
+            "inputTokenCount": self.plan.input_tokens,
+            "outputTokenCount": self.plan.output_tokens,
+            "invocationLatency": timing.latency_ms,
+            "firstByteLatency": timing.first_byte_ms
+            if timing.first_byte_ms is not None
+            else timing.latency_ms,
         }
+        if self.plan.cache is not None:
+            metrics["cacheReadInputTokenCount"] = self.plan.cache.read_tokens
+            metrics["cacheWriteInputTokenCount"] = self.plan.cache.write_tokens
+        events[-1] = {**events[-1], "amazon-bedrock-invocationMetrics": metrics}
         return b"".join(_chunk(event) for event in events)
 
     def exception(self, fault: FaultKind) -> bytes:
-        return exception_frame(*STREAM_EXCEPTIONS[fault])
+        return stream_exception(fault, "InvokeModelWithResponseStream")

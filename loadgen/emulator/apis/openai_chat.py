@@ -15,12 +15,22 @@ from typing import Any
 
 from aiohttp import web
 
-from loadgen.emulator.apis.base import Timing, json_bytes, json_object, positive_int, prompt_of
-from loadgen.emulator.plan import ParsedRequest, ResponsePlan
+from loadgen.emulator.apis.base import Timing, json_bytes, json_object, positive_int
+from loadgen.emulator.apis.blocks import served_tier
+from loadgen.emulator.apis.content import ContentReader, openai_options
+from loadgen.emulator.plan import DeltaKind, ParsedRequest, ResponsePlan
 from loadgen.emulator.profiles import FaultKind
 from loadgen.emulator.wire import STREAM_EXCEPTIONS
 
-_FINISH = {"end_turn": "stop", "max_tokens": "length"}
+_FINISH = {
+    "end_turn": "stop",
+    "max_tokens": "length",
+    "stop_sequence": "stop",
+    "tool_use": "tool_calls",
+    "content_filtered": "content_filter",
+    "guardrail_intervened": "content_filter",
+    "model_context_window_exceeded": "length",
+}
 
 # Bedrock's error codes (which the server speaks) as OpenAI's (status, type, code). OpenAI has
 # no 424: a model failure is a 500 there.
@@ -30,10 +40,17 @@ _ERRORS: Mapping[str, tuple[int, str, str | None]] = {
     "InternalServerException": (500, "server_error", None),
     "ServiceUnavailableException": (503, "server_error", "service_unavailable"),
     "ModelErrorException": (500, "server_error", "model_error"),
+    "ModelTimeoutException": (500, "server_error", "timeout"),
+    "ModelNotReadyException": (503, "server_error", "model_not_ready"),
+    "ServiceQuotaExceededException": (429, "rate_limit_error", "rate_limit_exceeded"),
 }
 _STREAM_ERRORS: Mapping[str, str] = {
     "throttlingException": "ThrottlingException",
     "modelStreamErrorException": "ModelErrorException",
+    "internalServerException": "InternalServerException",
+    "serviceUnavailableException": "ServiceUnavailableException",
+    "validationException": "ValidationException",
+    "modelTimeoutException": "ModelTimeoutException",
 }
 
 
@@ -57,15 +74,18 @@ class OpenAIChatApi:
         if not isinstance(data.get("messages"), list):
             raise ValueError("'messages' is a required property")
         limit = data.get("max_completion_tokens", data.get("max_tokens"))
-        prompt, tokens = prompt_of(None, data["messages"])
+        reader = ContentReader()  # tools, then the messages: the order a cache prefix has
+        reader.openai_tools(data.get("tools"))
+        reader.openai_messages(data["messages"])
         options = data.get("stream_options")
         return ParsedRequest(
             model_id=model,
-            prompt=prompt,
-            input_tokens=tokens,
+            prompt=reader.prompt,
+            input_tokens=reader.input_tokens,
             max_tokens=positive_int(limit, "max_tokens"),
             stream=data.get("stream") is True,
             include_usage=isinstance(options, dict) and options.get("include_usage") is True,
+            options=openai_options(data, reader),
         )
 
     def error(self, status: int, code: str, message: str, request_id: str) -> web.Response:
@@ -95,6 +115,9 @@ class OpenAIChatApi:
             ],
             "usage": _usage(plan),
         }
+        if plan.options:
+            payload["choices"][0]["message"] = _message(plan)  # type: ignore[index]
+            payload.update(_tier(plan))
         return json_bytes(payload), {"Content-Type": "application/json"}
 
 
@@ -102,12 +125,53 @@ def _completion_id(plan: ResponsePlan) -> str:
     return "chatcmpl-" + plan.request_id.replace("-", "")
 
 
-def _usage(plan: ResponsePlan) -> dict[str, int]:
+def _usage(plan: ResponsePlan) -> dict[str, Any]:
+    if plan.options:
+        return _option_usage(plan)
     return {
         "prompt_tokens": plan.input_tokens,
         "completion_tokens": plan.output_tokens,
         "total_tokens": plan.input_tokens + plan.output_tokens,
     }
+
+
+def _option_usage(plan: ResponsePlan) -> dict[str, Any]:
+    """OpenAI counts cached tokens inside prompt_tokens (prompt_tokens_details.cached_tokens)
+    and reasoning inside completion_tokens (completion_tokens_details.reasoning_tokens)."""
+    cache = plan.cache
+    prompt = plan.input_tokens + (cache.read_tokens + cache.write_tokens if cache else 0)
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": plan.output_tokens,
+        "total_tokens": prompt + plan.output_tokens,
+        "prompt_tokens_details": {"cached_tokens": cache.read_tokens if cache else 0},
+        "completion_tokens_details": {"reasoning_tokens": plan.reasoning_tokens},
+    }
+
+
+def _tier(plan: ResponsePlan) -> dict[str, str]:
+    return {"service_tier": served_tier(plan)} if plan.service_tier is not None else {}
+
+
+def _tool_call(plan: ResponsePlan, arguments: str, *, first: bool) -> dict[str, Any]:
+    tool = plan.tool
+    if tool is None or not first:
+        return {"index": 0, "function": {"arguments": arguments}}
+    return {
+        "index": 0,
+        "id": tool.tool_use_id,
+        "type": "function",
+        "function": {"name": tool.name, "arguments": arguments},
+    }
+
+
+def _message(plan: ResponsePlan) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": plan.text if plan.texts else None}
+    if plan.reasoning_texts:
+        message["reasoning_content"] = "".join(plan.reasoning_texts)
+    if plan.tool is not None:
+        message["tool_calls"] = [_tool_call(plan, plan.tool.input_json, first=True)]
+    return message
 
 
 class ChatStreamEncoder:
@@ -117,6 +181,7 @@ class ChatStreamEncoder:
         self.plan = plan
         self.include_usage = request.include_usage
         self._created = int(time.time())
+        self._tool_started = False
 
     def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
         chunk: dict[str, Any] = {
@@ -128,13 +193,22 @@ class ChatStreamEncoder:
         }
         if self.include_usage:
             chunk["usage"] = None  # OpenAI sends null on every chunk but the last
+        if self.plan.options:
+            chunk.update(_tier(self.plan))
         return chunk
 
     def start(self) -> bytes:
         return _sse(self._chunk({"role": "assistant", "content": ""}))
 
-    def delta(self, text: str, *, corrupt: bool = False) -> bytes:
-        data = _sse(self._chunk({"content": text}))
+    def delta(self, text: str, *, corrupt: bool = False, kind: DeltaKind = "text") -> bytes:
+        if kind == "reasoning":  # the field vLLM, DeepSeek and gateways stream reasoning in
+            delta: dict[str, Any] = {"reasoning_content": text}
+        elif kind == "tool":
+            delta = {"tool_calls": [_tool_call(self.plan, text, first=not self._tool_started)]}
+            self._tool_started = True
+        else:
+            delta = {"content": text}
+        data = _sse(self._chunk(delta))
         # A malformed event: the JSON cut off in the middle, as a broken proxy would send it.
         return data[: len(data) // 2] + b"\n\n" if corrupt else data
 

@@ -143,7 +143,10 @@ def test_builtin_profiles_follow_aws_rules() -> None:
             assert quota.rpm is None  # AWS's bedrock-runtime quota page lists no RPM
             assert quota.tpd == builtin.quota_for(profile, "cross_region").tpm * 24 * 60  # type: ignore[union-attr]
         burndown = profile.quota.output_burndown
-        later_claude = "claude-3-7" in model_id or "claude-sonnet-4" in model_id
+        # Claude 3.7 Sonnet and every Claude 4.x (loadgen/cost/burndown.yaml).
+        later_claude = "claude-3-7" in model_id or any(
+            f"claude-{size}-4" in model_id for size in ("sonnet", "opus", "haiku")
+        )
         assert burndown == (5 if later_claude else 1), model_id
 
 
