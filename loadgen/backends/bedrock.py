@@ -9,11 +9,13 @@ from typing import Any
 
 from loadgen.backends.bedrock_client import (
     EMULATOR_CREDENTIALS,
+    REQUEST_ID_HEADER,
     BedrockClient,
     classify,
     converse_arguments,
+    fail_request,
 )
-from loadgen.backends.classify import describe, fail_incomplete
+from loadgen.backends.classify import fail_incomplete
 from loadgen.backends.lean_eventstream import lean_events
 from loadgen.backends.signed_request import JSON_CONTENT, converse_body
 from loadgen.backends.tracing import bound
@@ -35,9 +37,11 @@ class BedrockBackend(BedrockClient):
                         converse_body(converse_arguments(request)),
                         {"Content-Type": JSON_CONTENT},
                     )
+                    timeline.server_request_id = stream.headers.get(REQUEST_ID_HEADER)
                     events = lean_events(stream, "ConverseStream")
                 else:
                     response = await self._client.converse_stream(**converse_arguments(request))
+                    timeline.server_request_id = response["ResponseMetadata"].get("RequestId")
                     stream = response["stream"]
                     events = (
                         # botocore has not read the body yet: the lean decoder reads it instead.
@@ -48,8 +52,21 @@ class BedrockBackend(BedrockClient):
                 saw_stop = saw_metadata = False
                 async for event in events:
                     if "contentBlockDelta" in event:
-                        if event["contentBlockDelta"]["delta"].get("text"):
-                            timeline.mark_content(event["contentBlockDelta"]["delta"]["text"])
+                        delta = event["contentBlockDelta"]["delta"]
+                        # Answer text is nearly every event: tried first, as before.
+                        text = delta.get("text")
+                        if text:
+                            timeline.mark_content(text)
+                        elif "reasoningContent" in delta:
+                            # {text} | {signature} | {redactedContent}: only text is counted
+                            # towards the reasoning tokens estimate.
+                            timeline.mark_reasoning(delta["reasoningContent"].get("text") or "")
+                        elif "toolUse" in delta:
+                            timeline.mark_tool_use(input_part=delta["toolUse"].get("input") or "")
+                    elif "contentBlockStart" in event:
+                        start = (event["contentBlockStart"].get("start") or {}).get("toolUse")
+                        if start is not None:
+                            timeline.mark_tool_use(start.get("toolUseId"), start.get("name"))
                     elif "messageStop" in event:
                         saw_stop = True
                         timeline.stop_reason = event["messageStop"].get("stopReason")
@@ -66,8 +83,7 @@ class BedrockBackend(BedrockClient):
                 ],
             )
         except Exception as exc:  # every failure is classified; none may stop the run
-            error, code, status = classify(exc)
-            timeline.fail(error, code, describe(exc), status)
+            fail_request(timeline, exc)
         finally:
             if stream is not None:
                 stream.close()

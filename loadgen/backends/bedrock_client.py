@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import aioboto3
 import aiohttp
+import botocore
 import botocore.eventstream
 import botocore.exceptions
 import botocore.parsers
@@ -28,14 +29,18 @@ import botocore.session
 from aiobotocore.config import AioConfig
 from aiobotocore.httpsession import AIOHTTPSession
 
-from loadgen.backends.classify import status_class, transport_class
+from loadgen.backends.classify import describe, status_class, transport_class
+
+# Re-exported: where the Bedrock backends and their tests have always imported it from.
+from loadgen.backends.converse_request import converse_arguments as converse_arguments
+from loadgen.backends.request_options import UnsupportedOption
 from loadgen.backends.signed_request import SignedRequests, client_internals
 from loadgen.backends.tracing import trace_config
 from loadgen.config.scenario import TargetSpec, TimeoutSpec
 from loadgen.core.errors import PreflightError
 from loadgen.core.redact import redact_text, register_secrets
 from loadgen.core.sample import ErrorClass
-from loadgen.engine.request import Request
+from loadgen.engine.backend import Timeline
 
 EMULATOR_CREDENTIALS = {
     "aws_access_key_id": "loadgen-emulator",
@@ -212,24 +217,9 @@ class BedrockClient:
         await self._stack.aclose()
 
 
-def converse_arguments(request: Request) -> dict[str, Any]:
-    """Converse and ConverseStream take the same request."""
-    inference: dict[str, Any] = {"maxTokens": request.max_tokens}
-    if request.temperature is not None:
-        inference["temperature"] = request.temperature
-    if request.top_p is not None:
-        inference["topP"] = request.top_p
-    arguments: dict[str, Any] = {
-        "modelId": request.model,
-        "messages": [{"role": "user", "content": [{"text": request.prompt.user}]}],
-        "inferenceConfig": inference,
-    }
-    if request.prompt.system:
-        arguments["system"] = [{"text": request.prompt.system}]
-    return arguments
-
-
-# Mid-stream exception frames arrive with lowercase codes (throttlingException).
+# Mid-stream exception frames arrive with lowercase codes (throttlingException); any other
+# (internalServerException, serviceUnavailableException, modelStreamErrorException) is the
+# server's fault.
 _STREAM_ERROR_CLASSES = {
     "throttlingexception": ErrorClass.THROTTLED,
     "validationexception": ErrorClass.CLIENT,
@@ -238,9 +228,44 @@ _STREAM_ERROR_CLASSES = {
 }
 
 
+REQUEST_ID_HEADER = "x-amzn-requestid"
+
+
+def fail_request(timeline: Timeline, exc: BaseException) -> None:
+    """Record a failed call on the timeline: its class, code, description and HTTP status, and
+    the server's request id where the failure carries one (a botocore ClientError's
+    ResponseMetadata; a stream that broke later keeps the id its response headers gave)."""
+    error, code, status = classify(exc)
+    if timeline.server_request_id is None and isinstance(exc, botocore.exceptions.ClientError):
+        request_id = exc.response.get("ResponseMetadata", {}).get("RequestId")
+        if request_id:
+            timeline.server_request_id = str(request_id)
+    timeline.fail(error, code, describe_failure(exc), status)
+
+
+def describe_failure(exc: BaseException) -> str:
+    """`describe`, plus what a modelStreamErrorException adds: the model's own status and
+    message (originalStatusCode, originalMessage), which the lean decoder keeps and botocore's
+    own decoder drops."""
+    text = describe(exc)
+    if isinstance(exc, botocore.exceptions.ClientError):
+        original = exc.response.get("originalStatusCode")
+        if original is not None:
+            detail = exc.response.get("originalMessage") or ""
+            text = redact_text(f"originalStatusCode {original}: {detail} ({text})")[:500]
+    elif isinstance(exc, botocore.exceptions.ParamValidationError):
+        text = (
+            f"{text[:300]} (the installed botocore {botocore.__version__} does not know this "
+            "field; target.request_path: signed sends it)"
+        )
+    return text
+
+
 def classify(exc: BaseException) -> tuple[ErrorClass, str, int | None]:
     """The error class, a short code and the HTTP status (if any) of a failed call."""
     name = type(exc).__name__
+    if isinstance(exc, UnsupportedOption):
+        return ErrorClass.CLIENT, "UnsupportedOption", None
     if isinstance(exc, botocore.exceptions.EventStreamError):
         # botocore leaves the code empty for an exception type its model does not know.
         code = _server_code(exc) or name

@@ -8,9 +8,8 @@ the body has been read and parsed (by botocore's parser on both request paths). 
 from __future__ import annotations
 
 from loadgen.backends.bedrock import read_converse_metadata
-from loadgen.backends.bedrock_client import BedrockClient, classify, converse_arguments
-from loadgen.backends.classify import describe
-from loadgen.backends.invoke_bodies import texts_of
+from loadgen.backends.bedrock_client import BedrockClient, converse_arguments, fail_request
+from loadgen.backends.invoke_bodies import reasoning_chars_of, texts_of
 from loadgen.backends.signed_request import JSON_CONTENT, converse_body
 from loadgen.backends.tracing import bound
 from loadgen.core.sample import ErrorClass
@@ -34,14 +33,16 @@ class BedrockConverseBackend(BedrockClient):
                 else:
                     response = await self._client.converse(**converse_arguments(request))
             timeline.mark_end()
+            timeline.server_request_id = response.get("ResponseMetadata", {}).get("RequestId")
             read_converse_metadata(response, timeline)
             message = (response.get("output") or {}).get("message") or {}
             timeline.keep_text(texts_of(message.get("content")))
+            # No count of reasoning tokens in Converse's usage: estimated from the text.
+            timeline.reasoning_chars += reasoning_chars_of(message.get("content"))
             timeline.stop_reason = response.get("stopReason")
             if "output" not in response or "usage" not in response:
                 timeline.fail(
                     ErrorClass.PROTOCOL, "IncompleteResponse", "response without output or usage"
                 )
         except Exception as exc:  # every failure is classified; none may stop the run
-            error, code, status = classify(exc)
-            timeline.fail(error, code, describe(exc), status)
+            fail_request(timeline, exc)

@@ -12,11 +12,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from loadgen.backends.bedrock_client import BedrockClient, classify
-from loadgen.backends.classify import describe, fail_incomplete
+from loadgen.backends.bedrock_client import REQUEST_ID_HEADER, BedrockClient, fail_request
+from loadgen.backends.classify import fail_incomplete
 from loadgen.backends.invoke_bodies import (
     ModelFamily,
     StreamState,
+    invoke_headers,
+    invoke_parameters,
     model_family,
     read_chunk,
     read_response,
@@ -42,12 +44,18 @@ def _family(request: Request) -> ModelFamily:
 
 
 def _arguments(family: ModelFamily, request: Request) -> dict[str, Any]:
+    """The SDK's parameters: the native body, and the options InvokeModel takes as headers."""
     return {
         "modelId": request.model,
         "body": json.dumps(request_body(family, request)).encode(),
         "contentType": "application/json",
         "accept": "application/json",
+        **invoke_parameters(request),
     }
+
+
+def _option_headers(request: Request) -> dict[str, str]:
+    return invoke_headers(invoke_parameters(request))
 
 
 class BedrockInvokeStreamBackend(BedrockClient):
@@ -66,11 +74,14 @@ class BedrockInvokeStreamBackend(BedrockClient):
                         {
                             "Content-Type": arguments["contentType"],
                             "X-Amzn-Bedrock-Accept": arguments["accept"],
+                            **_option_headers(request),
                         },
                     )
+                    timeline.server_request_id = stream.headers.get(REQUEST_ID_HEADER)
                     events = lean_events(stream, "InvokeModelWithResponseStream")
                 else:
                     response = await self._client.invoke_model_with_response_stream(**arguments)
+                    timeline.server_request_id = response["ResponseMetadata"].get("RequestId")
                     stream = response["body"]
                     events = (
                         lean_events(stream._raw_stream, "InvokeModelWithResponseStream")
@@ -84,8 +95,7 @@ class BedrockInvokeStreamBackend(BedrockClient):
             timeline.mark_end()
             fail_incomplete(timeline, state.missing())
         except Exception as exc:  # every failure is classified; none may stop the run
-            error, code, status = classify(exc)
-            timeline.fail(error, code, describe(exc), status)
+            fail_request(timeline, exc)
         finally:
             if stream is not None:
                 stream.close()
@@ -103,7 +113,11 @@ class BedrockInvokeBackend(BedrockClient):
                         "InvokeModel",
                         request.model,
                         arguments["body"],
-                        {"Content-Type": arguments["contentType"], "Accept": arguments["accept"]},
+                        {
+                            "Content-Type": arguments["contentType"],
+                            "Accept": arguments["accept"],
+                            **_option_headers(request),
+                        },
                     )
                 else:
                     response = await self._client.invoke_model(**arguments)
@@ -111,6 +125,7 @@ class BedrockInvokeBackend(BedrockClient):
                         raw = await body.read()
                     headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
             timeline.mark_end()
+            timeline.server_request_id = headers.get(REQUEST_ID_HEADER)
             complete = read_response(family, json.loads(raw), timeline)
             _read_headers(headers, timeline)
             if not complete:
@@ -118,8 +133,7 @@ class BedrockInvokeBackend(BedrockClient):
                     ErrorClass.PROTOCOL, "IncompleteResponse", "body without content or usage"
                 )
         except Exception as exc:  # every failure is classified; none may stop the run
-            error, code, status = classify(exc)
-            timeline.fail(error, code, describe(exc), status)
+            fail_request(timeline, exc)
 
 
 def _read_headers(headers: Mapping[str, str], timeline: Timeline) -> None:

@@ -11,10 +11,17 @@ from loadgen.core.redact import redact_text
 from loadgen.core.sample import ErrorClass
 from loadgen.engine.backend import Timeline
 
+_THROTTLE_CODES = frozenset(
+    ("ThrottlingException", "ModelNotReadyException", "ServiceQuotaExceededException")
+)
+
 
 def status_class(status: int | None, code: str) -> ErrorClass:
     """The class of an HTTP error answer, by status and (for Bedrock) exception name."""
-    if status == 429 or code in ("ThrottlingException", "ModelNotReadyException"):
+    # ModelNotReadyException is HTTP 429 in bedrock-runtime's model (the SDK retries it):
+    # throttled by its status too. ServiceQuotaExceededException is HTTP 400, yet AWS says to
+    # resubmit later: a capacity limit, counted with throttles, not as the client's mistake.
+    if status == 429 or code in _THROTTLE_CODES:
         return ErrorClass.THROTTLED
     if status == 408 or code == "ModelTimeoutException":
         return ErrorClass.TIMEOUT

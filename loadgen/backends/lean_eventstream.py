@@ -176,19 +176,25 @@ def _headers(data: bytes, pos: int, end: int) -> Headers:
 def frame_error(headers: Headers, payload: bytes, operation: str) -> Exception | None:
     """The exception an exception/error frame stands for (as the SDK raises it), or None."""
     kind = headers.get(":message-type")
+    extra: dict[str, Any] = {}
     if kind == "exception":
         code = str(headers.get(":exception-type", ""))
         try:
             body = json.loads(payload)
         except ValueError:
             body = {}
-        message = body.get("message", body.get("Message", "")) if isinstance(body, dict) else ""
+        if not isinstance(body, dict):
+            body = {}
+        message = body.get("message", body.get("Message", ""))
+        # modelStreamErrorException's model status and message: kept beside Error, where
+        # botocore puts a ClientError's modelled members (its own decoder drops them).
+        extra = {k: body[k] for k in ("originalStatusCode", "originalMessage") if k in body}
     elif kind == "error":
         code = str(headers.get(":error-code", ""))
         message = str(headers.get(":error-message", ""))
     else:
         return None
-    response: Any = {"Error": {"Code": code, "Message": message}}
+    response: Any = {"Error": {"Code": code, "Message": message}, **extra}
     error: Exception = botocore.exceptions.EventStreamError(response, operation)
     return error
 

@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 
 from loadgen.backends.classify import describe, fail_incomplete, status_class, transport_class
+from loadgen.backends.request_options import UnsupportedOption, merged
 from loadgen.backends.sse import sse_data
 from loadgen.backends.tracing import bound, trace_config
 from loadgen.config.scenario import TargetSpec, TimeoutSpec
@@ -25,6 +26,7 @@ from loadgen.engine.backend import Timeline
 from loadgen.engine.request import Request
 
 DONE = "[DONE]"
+REQUEST_ID_HEADER = "x-request-id"
 
 
 class OpenAIChatBackend:
@@ -69,6 +71,8 @@ class OpenAIChatBackend:
         try:
             with bound(timeline):
                 async with self._session.post(self._url, json=self._body(request)) as response:
+                    # OpenAI's own id header; else the response's `id` (read with the body).
+                    timeline.server_request_id = response.headers.get(REQUEST_ID_HEADER)
                     if response.status >= 400:
                         await _fail_from_answer(response, timeline)
                         return
@@ -76,17 +80,16 @@ class OpenAIChatBackend:
                         await _read_stream(response, timeline)
                     else:
                         _read_completion(await response.json(content_type=None), timeline)
+        except UnsupportedOption as exc:  # nothing was sent: the request asks the impossible
+            timeline.fail(ErrorClass.CLIENT, "UnsupportedOption", describe(exc))
         except Exception as exc:  # every failure is classified; none may stop the run
             error = transport_class(exc) or ErrorClass.PROTOCOL
             timeline.fail(error, type(exc).__name__, describe(exc))
 
     def _body(self, request: Request) -> dict[str, Any]:
-        messages = [{"role": "user", "content": request.prompt.user}]
-        if request.prompt.system:
-            messages.insert(0, {"role": "system", "content": request.prompt.system})
         body: dict[str, Any] = {
             "model": request.model,
-            "messages": messages,
+            "messages": chat_messages(request),
             "max_tokens": request.max_tokens,
             "stream": self._stream,
         }
@@ -98,7 +101,106 @@ class OpenAIChatBackend:
             body["top_p"] = request.top_p
         if request.prompt.ignore_eos:  # vLLM and SGLang's extension; synthetic prompts only
             body["ignore_eos"] = True
+        body.update(chat_options(request))
+        if request.options.additional_fields:
+            body = merged(body, request.options.additional_fields)
         return body
+
+
+# OpenAI's service_tier values for Bedrock's tiers; "reserved" has no counterpart.
+_CHAT_TIERS = {"priority": "priority", "default": "default", "flex": "flex"}
+
+
+def chat_options(request: Request) -> dict[str, Any]:
+    """The request options as chat-completions fields: tools, tool_choice, reasoning_effort,
+    service_tier. The chat API has no field for a cache point (OpenAI-compatible servers cache
+    prefixes on their own), so `cache` adds nothing; latency, guardrail, a reasoning budget and
+    the reserved tier have none either and are refused (UnsupportedOption)."""
+    options = request.options
+    fields: dict[str, Any] = {}
+    if options.tools is not None:
+        fields["tools"] = [
+            {
+                "type": "function",
+                "function": {
+                    "name": spec["name"],
+                    **({"description": spec["description"]} if spec.get("description") else {}),
+                    "parameters": spec.get("input_schema") or {"type": "object"},
+                },
+            }
+            for spec in options.tools.specs
+        ]
+        choice = options.tools.choice
+        if choice == "auto":
+            fields["tool_choice"] = "auto"
+        elif choice == "any":
+            fields["tool_choice"] = "required"
+        elif choice is not None:
+            fields["tool_choice"] = {"type": "function", "function": {"name": choice}}
+    if options.reasoning is not None:
+        if options.reasoning.effort is None:
+            raise UnsupportedOption("the chat API takes a reasoning effort, not a token budget")
+        fields["reasoning_effort"] = options.reasoning.effort
+    if options.service_tier is not None:
+        if options.service_tier not in _CHAT_TIERS:
+            raise UnsupportedOption(f"the chat API has no service_tier {options.service_tier}")
+        fields["service_tier"] = _CHAT_TIERS[options.service_tier]
+    if options.latency is not None or options.guardrail is not None:
+        raise UnsupportedOption("the chat API has no field for latency or guardrail")
+    return fields
+
+
+def chat_messages(request: Request) -> list[dict[str, Any]]:
+    """System, history and this turn as chat messages: a Converse toolUse becomes an
+    assistant tool call, a toolResult a `tool` message before the user's text."""
+    prompt = request.prompt
+    messages: list[dict[str, Any]] = []
+    if prompt.system:
+        messages.append({"role": "system", "content": prompt.system})
+    for message in prompt.history:
+        messages.extend(_chat_turn(message["role"], message["content"]))
+    text = [{"text": prompt.user}] if prompt.user or not prompt.user_blocks else []
+    messages.extend(_chat_turn("user", [*prompt.user_blocks, *text]))
+    return messages
+
+
+def _chat_turn(role: str, blocks: Any) -> list[dict[str, Any]]:
+    texts: list[str] = []
+    calls: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
+    for block in blocks:
+        if "text" in block:
+            texts.append(block["text"])
+        elif "toolUse" in block:
+            use = block["toolUse"]
+            calls.append(
+                {
+                    "id": use["toolUseId"],
+                    "type": "function",
+                    "function": {"name": use["name"], "arguments": json.dumps(use["input"])},
+                }
+            )
+        elif "toolResult" in block:
+            result = block["toolResult"]
+            results.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": result["toolUseId"],
+                    "content": "".join(
+                        part["text"] if "text" in part else json.dumps(part.get("json"))
+                        for part in result.get("content") or ()
+                    ),
+                }
+            )
+        else:
+            raise UnsupportedOption(f"a history block the chat API cannot carry: {sorted(block)}")
+    turn: list[dict[str, Any]] = list(results)  # tool results answer the previous turn's calls
+    if texts or calls:
+        message: dict[str, Any] = {"role": role, "content": "".join(texts) if texts else None}
+        if calls:
+            message["tool_calls"] = calls
+        turn.append(message)
+    return turn
 
 
 async def _read_stream(response: aiohttp.ClientResponse, timeline: Timeline) -> None:
@@ -111,10 +213,25 @@ async def _read_stream(response: aiohttp.ClientResponse, timeline: Timeline) -> 
         if "error" in chunk:  # vLLM and gateways report a failure mid-stream this way
             _fail_from_error(chunk["error"], None, timeline)
             return
+        if timeline.server_request_id is None:
+            timeline.server_request_id = chunk.get("id")
         for choice in chunk.get("choices") or ():
-            content = (choice.get("delta") or {}).get("content")
-            if content:
+            delta = choice.get("delta") or {}
+            content = delta.get("content")
+            if content:  # answer text: nearly every chunk, so tried first
                 timeline.mark_content(content)
+            else:
+                # vLLM and DeepSeek name it reasoning_content, OpenRouter and Ollama reasoning.
+                reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+                if reasoning:
+                    timeline.mark_reasoning(reasoning)
+                elif delta.get("tool_calls"):
+                    for call in delta["tool_calls"]:
+                        function = call.get("function") or {}
+                        # The first piece of a call names it (id, name); later ones add input.
+                        timeline.mark_tool_use(
+                            call.get("id"), function.get("name"), function.get("arguments") or ""
+                        )
             if choice.get("finish_reason"):
                 timeline.stop_reason = choice["finish_reason"]
         if chunk.get("usage"):
@@ -129,8 +246,14 @@ def _read_completion(body: dict[str, Any], timeline: Timeline) -> None:
     if not choices:
         timeline.fail(ErrorClass.PROTOCOL, "IncompleteResponse", "response without choices")
         return
+    if timeline.server_request_id is None:
+        timeline.server_request_id = body.get("id")
     timeline.stop_reason = choices[0].get("finish_reason")
-    timeline.keep_text((choices[0].get("message") or {}).get("content") or "")
+    message = choices[0].get("message") or {}
+    timeline.keep_text(message.get("content") or "")
+    reasoning = message.get("reasoning_content") or message.get("reasoning")
+    if isinstance(reasoning, str):  # counted where usage gives no reasoning_tokens
+        timeline.reasoning_chars += len(reasoning)
     if body.get("usage"):
         _read_usage(body["usage"], timeline)
 
@@ -141,6 +264,9 @@ def _read_usage(usage: dict[str, Any], timeline: Timeline) -> None:
     `inputTokens` leaves cache reads out. The input tokens are the uncached ones."""
     prompt_tokens = usage.get("prompt_tokens")
     timeline.output_tokens = usage.get("completion_tokens")
+    reasoning = (usage.get("completion_tokens_details") or {}).get("reasoning_tokens")
+    if reasoning is not None:
+        timeline.reasoning_tokens = reasoning
     cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
     if cached is not None and prompt_tokens is not None:
         cached = min(cached, prompt_tokens)  # a server that counts them apart: never below 0

@@ -131,7 +131,7 @@ def test_noise_never_passes_for_frames(noise: bytes, cuts: list[int]) -> None:
 
 
 def test_a_cut_frame_is_held_until_the_rest_arrives() -> None:
-    data = event_frame("messageStop", {"stopReason": "end_turn"})
+    data = event_frame("messageStop", {"stopReason": "end_turn"}, padded=False)
     decoder = FrameDecoder()
     assert list(decoder.feed(data[:-5])) == []
     assert decoder.pending == len(data) - 5
