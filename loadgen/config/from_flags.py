@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from loadgen.config.request_options import resolve_tool_files
 from loadgen.config.scenario import (
     SYNTHETIC_TEMPLATE,
     Scenario,
@@ -120,8 +121,9 @@ def build_scenario(
 
 def save_scenario(path: Path, data: dict[str, Any], scenario: Scenario) -> None:
     """Write the mapping as YAML at `path`, a relative dataset path made relative to the new
-    file's folder (so that it still names the same file)."""
-    data = dict(data)
+    file's folder (so that it still names the same file), tools from a file inline."""
+    # Tools read from a file are written inline: the saved file may live in another folder.
+    data = resolve_tool_files(dict(data), scenario.base_dir)
     if scenario.dataset.path is not None:
         found = dataset_path(scenario).resolve()
         data["dataset"] = {

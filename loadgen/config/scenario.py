@@ -20,27 +20,39 @@ from pydantic import (
     model_validator,
 )
 
-from loadgen.config.apis import ApiName
+from loadgen.config.apis import ApiName, apis_of_run
 from loadgen.config.base import Seconds
 from loadgen.config.base import StrictModel as _Strict
+from loadgen.config.conversation_spec import ConversationSpec
 from loadgen.config.load_models import LoadSpec, replace_load_model
+from loadgen.config.outcome_spec import OutcomeSpec
 from loadgen.config.price_override import PriceOverride
 from loadgen.config.quality_spec import QualitySpec
 from loadgen.config.quota_spec import ModelQuota
+from loadgen.config.request_options import (
+    RequestOptionFields,
+    effective_options,
+    option_problems,
+    resolve_tool_files,
+)
 from loadgen.config.synthetic_spec import SyntheticSpec
 from loadgen.config.thresholds import Check, parse_check
 from loadgen.core.errors import ConfigError
 from loadgen.core.redact import redact_url, url_credentials
 
 
-class InferenceSpec(_Strict):
+class InferenceSpec(RequestOptionFields):
+    """Inference parameters and the request options every model inherits (docs/scenario.md
+    "Request options")."""
+
     max_tokens: int = Field(512, ge=1, le=200_000)
     temperature: float | None = Field(None, ge=0, le=1)
     top_p: float | None = Field(None, gt=0, le=1)
 
 
-class ModelSpec(_Strict):
-    """One model under test. `id` is what the user writes: a model id or inference profile."""
+class ModelSpec(RequestOptionFields):
+    """One model under test. `id` is what the user writes: a model id or inference profile.
+    An option key set here replaces the one inherited from `inference:` (null: off)."""
 
     id: str = Field(min_length=1)
     weight: float = Field(1.0, gt=0)
@@ -349,14 +361,51 @@ class Scenario(_Strict):
     quality: QualitySpec = Field(
         default_factory=QualitySpec, description="quality scoring of responses (docs/quality.md)"
     )
+    outcomes: OutcomeSpec = Field(
+        default_factory=OutcomeSpec,
+        description="whether guardrail, filtered and truncated answers count in latency figures",
+    )
     seed: int | None = Field(None, ge=0, lt=2**63)
     # Run the same prompts through the streaming and the non-streaming API of target.api's
     # family, one after the other, and compare them in the report.
     compare_streaming: bool = False
+    # Sessions of several turns, each sending the conversation so far (docs/scenario.md
+    # "Conversations").
+    conversation: ConversationSpec | None = None
     base_dir: Path = Field(Path("."), exclude=True)
 
     _synthetic_prompt = model_validator(mode="before")(_synthetic_prompt)
     _replay_defaults = model_validator(mode="before")(_replay_defaults)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tool_files(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return resolve_tool_files(data, Path(data.get("base_dir", ".")))
+        return data
+
+    def model_options(self, model_id: str) -> dict[str, Any]:
+        """The request options of one model: its own keys over those of `inference:`."""
+        spec = next(m for m in self.models if m.id == model_id)
+        return effective_options(self.inference, spec)
+
+    @model_validator(mode="after")
+    def _options_fit(self) -> Scenario:
+        apis = apis_of_run(self.target.api, self.compare_streaming)
+        problems = []
+        for spec in self.models:
+            if spec.id == EVERY_REPLAYED_MODEL:
+                continue
+            max_tokens = spec.max_tokens or self.inference.max_tokens
+            problems += option_problems(spec.id, self.model_options(spec.id), apis, max_tokens)
+        if self.conversation is not None and self.load.replay is not None:
+            problems.append(
+                "conversation: a replay sends the logged calls as they were; leave "
+                "conversation out with load.replay"
+            )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
     @field_validator("models")
     @classmethod
@@ -501,8 +550,16 @@ def _describe(exc: ValidationError, overrides: dict[str, Any]) -> list[str]:
         elif error["type"] == "missing":
             message = "required key is missing"
         found = "" if error["type"] in ("missing", "extra_forbidden") else _found(error)
+        if not loc and message.startswith(_SELF_PLACED):
+            # A whole-scenario check names each problem's own key, one a line.
+            problems += message.splitlines()
+            continue
         problems.append(f"{where}: {message}{found}")
     return problems
+
+
+# The keys whose whole-scenario checks (Scenario._options_fit) say where each problem is.
+_SELF_PLACED = ("models: ", "conversation: ")
 
 
 def _found(error: Any) -> str:

@@ -9,11 +9,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from loadgen.core.redact import redact_text
 from loadgen.core.sample import ErrorClass, Sample
 from loadgen.engine.request import Request
+
+
+@dataclass(slots=True)
+class ToolCall:
+    """A tool use the answer asked for, as it streamed in (kept only with text capture)."""
+
+    tool_use_id: str | None
+    name: str | None
+    input_json: str = ""
 
 
 class Timeline:
@@ -50,6 +60,7 @@ class Timeline:
         "service_tier",
         "stop_reason",
         "text_parts",
+        "tool_uses",
         "whole_response",
     )
 
@@ -89,6 +100,7 @@ class Timeline:
         self.on_first_token = on_first_token
         # The response text, kept only when asked (quality scoring): most runs need none of it.
         self.text_parts: list[str] | None = [] if capture_text else None
+        self.tool_uses: list[ToolCall] = []  # kept with the text, when capture is on
 
     def mark_send(self) -> None:
         # Trace hooks can fire more than once (a redirect, a retried connection): keep the first.
@@ -118,14 +130,23 @@ class Timeline:
         self.delta_ns.append(now)
         self.reasoning_chars += len(text)
 
-    def mark_tool_use(self) -> None:
-        """A tool-use delta (the block's start or a piece of its JSON input) arrived."""
+    def mark_tool_use(
+        self, tool_use_id: str | None = None, name: str | None = None, input_part: str = ""
+    ) -> None:
+        """A tool-use delta (the block's start or a piece of its JSON input) arrived.
+
+        With capture on, the tool calls are kept too (a session's next turn sends them back):
+        a start gives its toolUseId and name, each later delta a piece of the input JSON."""
         now = time.perf_counter_ns()
         if self.first_tool_ns is None:
             self.first_tool_ns = now
             if self.first_token_ns is None:
                 self._first_token(now)
         self.delta_ns.append(now)
+        if self.text_parts is not None:
+            if tool_use_id is not None or not self.tool_uses:
+                self.tool_uses.append(ToolCall(tool_use_id, name))
+            self.tool_uses[-1].input_json += input_part
 
     def _first_token(self, now: int) -> None:
         self.first_token_ns = now

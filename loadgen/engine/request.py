@@ -76,6 +76,19 @@ NO_OPTIONS = RequestOptions()
 
 
 @dataclass(frozen=True, slots=True)
+class SessionScript:
+    """What a session's later turns send (docs/scenario.md "Conversations"): the runner sends
+    turn k + 1 when turn k has ended and think_ns has passed, with the user text
+    follow_ups[(k - 1) % len], after the conversation so far."""
+
+    turns: int
+    follow_ups: tuple[str, ...]
+    think_ns: int = 0
+    # The toolResult text the next user turn sends after an answer that asked for a tool.
+    tool_result: str = '{"status": "ok"}'
+
+
+@dataclass(frozen=True, slots=True)
 class Prompt:
     """What one request asks: the rendered user text, the system text, the row it came from."""
 
@@ -113,6 +126,9 @@ class Request:
     # A conversation's requests share a session id; turn counts from 1. None: not a session.
     session_id: int | None = None
     turn: int | None = None
+    # A session's script (every turn carries it; None: a single request). The ids
+    # session_id .. session_id + turns - 1 are the session's, reserved by the planner.
+    session: SessionScript | None = None
 
 
 @dataclass(frozen=True, slots=True)

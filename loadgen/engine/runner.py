@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from loadgen.config.scenario import TimeoutSpec
 from loadgen.core.clock import Clock
 from loadgen.core.sample import ErrorClass, Sample
 from loadgen.engine.backend import Backend, Timeline
 from loadgen.engine.request import Planned, Request
+from loadgen.engine.sessions import next_turn
 
 
 @dataclass
@@ -29,12 +30,26 @@ class PhaseOutcome:
     last_offset_ns: int = 0
     first_dispatch_ns: int = 0
     last_dispatch_ns: int = 0
+    sessions: int = 0  # sessions whose first turn was sent
+    sessions_ended_early: int = 0  # a turn failed, was cancelled or not admitted
+    unsent_turns: int = 0  # later turns of sessions that ended early or were dropped
 
     def count_scheduled(self, offset_ns: int) -> None:
         if self.scheduled == 0:
             self.first_offset_ns = offset_ns
         self.last_offset_ns = offset_ns
         self.scheduled += 1
+
+    def count_dispatched(self, dispatch_ns: int) -> None:
+        if self.dispatched == 0:
+            self.first_dispatch_ns = dispatch_ns
+        self.last_dispatch_ns = dispatch_ns
+        self.dispatched += 1
+
+    @property
+    def ids_used(self) -> int:
+        """Request ids the phase took: each session reserves one per turn, sent or not."""
+        return self.scheduled + self.unsent_turns
 
 
 class Runner:
@@ -80,15 +95,16 @@ class Runner:
                 outcome.count_scheduled(planned.offset_ns)
                 outcome.dropped += 1
                 self._emit_dropped(planned, intended_ns, dispatch_ns)
+                if planned.request.session is not None:
+                    outcome.unsent_turns += planned.request.session.turns - 1
                 continue
             if self._admit is not None and not self._admit(planned.request):
                 return
             outcome.count_scheduled(planned.offset_ns)
-            if outcome.dispatched == 0:
-                outcome.first_dispatch_ns = dispatch_ns
-            outcome.last_dispatch_ns = dispatch_ns
-            outcome.dispatched += 1
-            task = asyncio.create_task(self._one(planned, intended_ns, dispatch_ns))
+            outcome.count_dispatched(dispatch_ns)
+            task = asyncio.create_task(
+                self._session_or_one(planned, start_ns, intended_ns, dispatch_ns, outcome)
+            )
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
 
@@ -138,12 +154,12 @@ class Runner:
                 if self._admit is not None and not self._admit(request):
                     return
                 outcome.count_scheduled(offset_ns)
-                if outcome.dispatched == 0:
-                    outcome.first_dispatch_ns = dispatch_ns
-                outcome.last_dispatch_ns = dispatch_ns
-                outcome.dispatched += 1
+                outcome.count_dispatched(dispatch_ns)
                 planned = Planned(offset_ns, request, warmup)
-                task = asyncio.create_task(self._one(planned, ready_ns, dispatch_ns))
+                # A session is this user's until its last turn has ended.
+                task = asyncio.create_task(
+                    self._session_or_one(planned, start_ns, ready_ns, dispatch_ns, outcome)
+                )
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
                 # asyncio.wait, unlike awaiting the task, leaves it running when this user is
@@ -174,12 +190,55 @@ class Runner:
             outcome.cancelled += len(pending)
             await asyncio.wait(pending)
 
-    async def _one(self, planned: Planned, intended_ns: int, dispatch_ns: int) -> None:
+    async def _session_or_one(
+        self,
+        planned: Planned,
+        start_ns: int,
+        intended_ns: int,
+        dispatch_ns: int,
+        outcome: PhaseOutcome,
+    ) -> None:
+        """One request, or (Request.session) every turn of a session in order: turn k + 1 is
+        intended when turn k has ended plus the think time, and is scheduled and dispatched
+        like any request. A turn that fails, is cancelled or is not admitted ends the session;
+        its later turns are counted unsent (their ids stay reserved)."""
+        script = planned.request.session
+        if script is None:
+            await self._one(planned, intended_ns, dispatch_ns)
+            return
+        outcome.sessions += 1
+        request = planned.request
+        turn = request.turn or 1
+        try:
+            while True:
+                timeline = await self._one(
+                    replace(planned, request=request), intended_ns, dispatch_ns
+                )
+                if timeline.error is not None or turn >= script.turns:
+                    break
+                answer = "".join(timeline.text_parts or ())
+                request = next_turn(request, answer, timeline.stop_reason, timeline.tool_uses)
+                intended_ns = self._clock.now_ns() + script.think_ns
+                await self._clock.sleep_until(intended_ns)
+                if self._admit is not None and not self._admit(request):
+                    break
+                dispatch_ns = self._clock.now_ns()
+                outcome.count_scheduled(intended_ns - start_ns)
+                outcome.count_dispatched(dispatch_ns)
+                turn += 1
+        finally:
+            if turn < script.turns:
+                outcome.sessions_ended_early += 1
+                outcome.unsent_turns += script.turns - turn
+
+    async def _one(self, planned: Planned, intended_ns: int, dispatch_ns: int) -> Timeline:
         loop = asyncio.get_running_loop()
         started = loop.time()
         total_deadline = started + self._timeouts.total
         first_deadline = min(started + self._timeouts.first_token, total_deadline)
-        timeline = Timeline(capture_text=self._capture_text)
+        # A session's next turn sends the answer back: its text is kept for that.
+        capture = self._capture_text or planned.request.session is not None
+        timeline = Timeline(capture_text=capture)
         try:
             async with asyncio.timeout_at(first_deadline) as deadline:
                 # After the first token only the total deadline is left.
@@ -198,6 +257,7 @@ class Runner:
             self._emit(planned, timeline, intended_ns, dispatch_ns)
             raise
         self._emit(planned, timeline, intended_ns, dispatch_ns)
+        return timeline
 
     def _emit_dropped(self, planned: Planned, intended_ns: int, dispatch_ns: int) -> None:
         timeline = Timeline()

@@ -11,6 +11,7 @@ from loadgen.engine.request import Planned, Request
 from loadgen.plan.arrival_split import WorkerShare, worker_share
 from loadgen.plan.arrivals import open_loop_offsets_ns
 from loadgen.plan.prompts import PromptSource
+from loadgen.plan.request_options import request_options
 from loadgen.plan.schedule import WeightedRoundRobin
 
 
@@ -80,14 +81,21 @@ def _requests(
     origin: int,
     api: str | None,
 ) -> Iterator[Request]:
-    """Request i of the phase: the next model of the weighted round robin, prompt origin + i."""
+    """Request i of the phase: the next model of the weighted round robin, prompt origin + i.
+    With `conversation`, request i is the first turn of session i, which reserves the ids
+    first_id + i * turns onwards, one per turn (its later turns are made by the runner)."""
     specs = {m.id: m for m in scenario.models}
+    # Built once per model, not per request: every request of a model shares its options.
+    options = {m: request_options(scenario, m) for m in models}
+    turns = ids_per_request(scenario)
     picker = WeightedRoundRobin(models, [specs[m].weight for m in models])
     for index in itertools.count():
         spec = specs[picker.next()]
         prompt = prompts.prompt(origin + index, spec.id)
+        request_id = first_id + index * turns
+        session = prompts.session_script(origin + index)
         yield Request(
-            request_id=first_id + index,
+            request_id=request_id,
             model=spec.id,
             prompt=prompt,
             # A synthetic prompt's output count is its max_tokens (docs/scenario.md).
@@ -97,7 +105,16 @@ def _requests(
             ),
             top_p=scenario.inference.top_p,
             api=api,
+            options=options[spec.id],
+            session_id=None if session is None else request_id,
+            turn=None if session is None else 1,
+            session=session,
         )
+
+
+def ids_per_request(scenario: Scenario) -> int:
+    """Request ids each planned request takes: a session's turns, else one."""
+    return 1 if scenario.conversation is None else scenario.conversation.turns
 
 
 def worker_plan(
@@ -105,7 +122,9 @@ def worker_plan(
 ) -> Iterator[Planned]:
     """A worker process's share of the phase's plan (loadgen/scale/workers.py)."""
 
+    turns = ids_per_request(scenario)
+
     def index_of(planned: Planned) -> int:
-        return planned.request.request_id - first_id
+        return (planned.request.request_id - first_id) // turns
 
     return worker_share(plan, scenario.load.arrival, share.index, share.count, seed, index_of)

@@ -13,7 +13,8 @@ from typing import Any
 
 from loadgen.config.scenario import Scenario, dataset_path
 from loadgen.core.errors import ConfigError
-from loadgen.engine.request import Prompt
+from loadgen.engine.request import Prompt, SessionScript
+from loadgen.plan.message_rows import MESSAGES_FIELD, row_conversation
 from loadgen.plan.synthetic_prompts import ROW_PREFIX, SyntheticTexts, synthetic_rows
 
 # Caps on a dataset, documented in docs/dataset-format.md. One row: about a million tokens
@@ -211,9 +212,13 @@ class PromptSource:
     """Cycles through the rows (shuffled once with the run's seed) and renders each."""
 
     def __init__(self, scenario: Scenario, rows: list[dict[str, Any]], seed: int) -> None:
-        needed = template_fields(scenario.prompt.template)
-        if scenario.prompt.system:
-            needed |= template_fields(scenario.prompt.system, "prompt.system")
+        template_needed = template_fields(scenario.prompt.template)
+        system_needed = (
+            template_fields(scenario.prompt.system, "prompt.system")
+            if scenario.prompt.system
+            else set()
+        )
+        needed = template_needed | system_needed
         self._synthetic = None
         if scenario.dataset.synthetic is not None:
             _check_synthetic_fields(needed)
@@ -223,14 +228,16 @@ class PromptSource:
         problems = []
         for index, row in enumerate(rows):
             row_name = _row_name(row, index)
-            missing = sorted(needed - row.keys())
+            # A message-history row sends its last message: the template is not used for it.
+            row_needed = system_needed if MESSAGES_FIELD in row else needed
+            missing = sorted(row_needed - row.keys())
             if missing:
                 problems.append(
                     f"dataset {row_name}: lacks field(s) {', '.join(missing)} "
                     "that the prompt template uses"
                 )
             # Null is never made into text ("None" in a prompt measures the wrong thing).
-            nulls = sorted(f for f in needed | {"id"} if f in row and row[f] is None)
+            nulls = sorted(f for f in row_needed | {"id"} if f in row and row[f] is None)
             if nulls:
                 leave_out = (
                     " (or leave id out: the row's position names it)" if "id" in nulls else ""
@@ -239,12 +246,14 @@ class PromptSource:
                     f"dataset {row_name}: field(s) {', '.join(nulls)} are null; give each a "
                     f'value, "" for an empty text{leave_out}'
                 )
+        problems += _conversation_problems(scenario, rows)
         if not problems:
             # Render every row once now: a row the template cannot fill must fail here, not
             # mid-run.
             for index, row in enumerate(rows):
                 try:
-                    scenario.prompt.template.format_map(row)
+                    if MESSAGES_FIELD not in row:
+                        scenario.prompt.template.format_map(row)
                     if scenario.prompt.system:
                         scenario.prompt.system.format_map(row)
                 except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
@@ -258,6 +267,8 @@ class PromptSource:
             random.Random(seed).shuffle(self._rows)
         self._system = scenario.prompt.system
         self._template = scenario.prompt.template
+        self._head_chars = template_head_chars(scenario.prompt.template)
+        self._conversation = scenario.conversation
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -283,25 +294,110 @@ class PromptSource:
         if self._synthetic is not None:
             return self._synthetic_prompt(self._synthetic, row, model)
         system = self._system.format_map(row) if self._system else None
+        row_id = str(row.get("id", index % len(self._rows)))
+        if MESSAGES_FIELD in row:
+            conversation = row_conversation(row[MESSAGES_FIELD], row_id)
+            return Prompt(
+                row_id=row_id,
+                system=system,
+                user=conversation.user,
+                history=conversation.history,
+                user_blocks=conversation.user_blocks,
+            )
         return Prompt(
-            row_id=str(row.get("id", index % len(self._rows))),
+            row_id=row_id,
             system=system,
             user=self._template.format_map(row),
+            prefix_chars=self._head_chars,
+        )
+
+    def session_script(self, index: int) -> SessionScript | None:
+        """The script of the session that prompt `index` starts (None: no conversation)."""
+        spec = self._conversation
+        if spec is None:
+            return None
+        field = spec.follow_up_field()
+        if field is None:
+            follow_ups = tuple(spec.follow_ups)
+        else:
+            follow_ups = tuple(self._rows[index % len(self._rows)][field])
+        return SessionScript(
+            turns=spec.turns,
+            follow_ups=follow_ups,
+            think_ns=round(spec.think_time * 1e9),
+            tool_result=spec.tool_result,
         )
 
     def _synthetic_prompt(
         self, texts: SyntheticTexts, row: dict[str, Any], model: str | None
     ) -> Prompt:
         shape = int(str(row["id"]).removeprefix(ROW_PREFIX))
-        fields = {"text": texts.text(shape, texts.counter(model))}
+        counter = texts.counter(model)
+        fields = {"text": texts.text(shape, counter)}
+        user = self._template.format_map(fields)
+        prefix = self._head_chars
+        if _starts_with_field(self._template, "text"):
+            prefix += texts.prefix_chars(counter)
         return Prompt(
             row_id=str(row["id"]),
             system=self._system.format_map(fields) if self._system else None,
-            user=self._template.format_map(fields),
+            user=user,
+            prefix_chars=min(prefix, len(user)),
             input_tokens=row["input_tokens"],
             output_tokens=row["output_tokens"],
             ignore_eos=texts.spec.ignore_eos,
         )
+
+
+def template_head_chars(template: str) -> int:
+    """The length of the template's text before its first {field}: the same in every prompt,
+    so a "prefix" cache point may go after it. 0 for a template without fields (nothing
+    varies, and nothing is worth a cache point of its own)."""
+    head = ""
+    for literal, field, _, _ in string.Formatter().parse(template):
+        head += literal
+        if field is not None:
+            return len(head)
+    return 0
+
+
+def _starts_with_field(template: str, name: str) -> bool:
+    """Whether `name` is the template's first field (the synthetic text's prefix then
+    follows the template's head)."""
+    fields = [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
+    return bool(fields) and fields[0] == name
+
+
+def _conversation_problems(scenario: Scenario, rows: list[dict[str, Any]]) -> list[str]:
+    """Message rows that cannot be read, and follow-ups that a row lacks."""
+    problems = []
+    for index, row in enumerate(rows):
+        if MESSAGES_FIELD in row:
+            try:
+                row_conversation(row[MESSAGES_FIELD], f"dataset {_row_name(row, index)}")
+            except ValueError as exc:
+                problems.append(str(exc))
+    spec = scenario.conversation
+    field = None if spec is None else spec.follow_up_field()
+    if field is None:
+        return problems
+    if scenario.dataset.synthetic is not None:
+        return [
+            f"conversation.follow_ups: names the field {field!r}, but a synthetic dataset's "
+            "rows have only text; give the follow-ups as a list"
+        ]
+    for index, row in enumerate(rows):
+        texts = row.get(field)
+        if (
+            not isinstance(texts, list)
+            or not texts
+            or not all(isinstance(t, str) and t.strip() for t in texts)
+        ):
+            problems.append(
+                f"dataset {_row_name(row, index)}: conversation.follow_ups names the field "
+                f"{field!r}; each row needs it as a non-empty list of non-empty texts"
+            )
+    return problems
 
 
 def _check_synthetic_fields(needed: set[str]) -> None:

@@ -158,10 +158,7 @@ def make_prompt(
     the same text."""
     if input_tokens < 1:
         raise ValueError(f"input_tokens must be at least 1, not {input_tokens}")
-    head = ""
-    if shared_prefix_tokens > 0:
-        prefix_words = _words(random.Random(f"prefix:{prefix_seed}"), shared_prefix_tokens)
-        head = tokens.cut(prefix_words, shared_prefix_tokens) + "\n\n"
+    head = shared_prefix(shared_prefix_tokens, tokens=tokens, prefix_seed=prefix_seed)
     if instruction:
         head += instruction + "\n\n"
     rng = random.Random(f"body:{seed}")
@@ -172,6 +169,15 @@ def make_prompt(
         words += " " + _words(rng, input_tokens)
         text = head + words
     return tokens.cut(text, input_tokens)
+
+
+def shared_prefix(shared_prefix_tokens: int, *, tokens: TokenCounter, prefix_seed: int) -> str:
+    """The text every prompt of a synthetic dataset starts with ("" without one), its blank
+    line included: a "prefix" cache point goes after it (Prompt.prefix_chars)."""
+    if shared_prefix_tokens <= 0:
+        return ""
+    prefix_words = _words(random.Random(f"prefix:{prefix_seed}"), shared_prefix_tokens)
+    return tokens.cut(prefix_words, shared_prefix_tokens) + "\n\n"
 
 
 def output_instruction(output_tokens: int) -> str:

@@ -17,6 +17,7 @@ from loadgen.plan.synthetic import (
     TokenMethod,
     make_prompt,
     output_instruction,
+    shared_prefix,
 )
 from loadgen.plan.token_shapes import TokenShape, token_shapes
 
@@ -48,6 +49,7 @@ class SyntheticTexts:
         self._default: TokenCounter = CharsPerToken()
         self._counters: dict[str, TokenCounter] = {}
         self._texts: dict[TokenCounter, list[str | None]] = {}
+        self._prefix_chars: dict[TokenCounter, int] = {}
 
     @property
     def spec(self) -> SyntheticSpec:
@@ -71,6 +73,16 @@ class SyntheticTexts:
         for counter in {self.counter(model) for model in models}:
             for index in range(len(self._shapes)):
                 self.text(index, counter)
+
+    def prefix_chars(self, counter: TokenCounter) -> int:
+        """The length of the shared prefix of every text made with `counter` (0: none)."""
+        found = self._prefix_chars.get(counter)
+        if found is None:
+            found = len(
+                shared_prefix(self._spec.shared_prefix, tokens=counter, prefix_seed=self._seed)
+            )
+            self._prefix_chars[counter] = found
+        return found
 
     def text(self, index: int, counter: TokenCounter) -> str:
         texts = self._texts.setdefault(counter, [None] * len(self._shapes))
