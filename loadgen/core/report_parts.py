@@ -31,6 +31,11 @@ LatencyName = Literal[
     "server_latency",  # what Bedrock reports: latencyMs, invocationLatency
     "server_first_byte",  # Bedrock's firstByteLatency (InvokeModelWithResponseStream)
     "client_overhead",  # TTLT from send minus server latency
+    "ttfa_service",  # time to first answer token, from send (docs/metrics.md "Content kinds")
+    "reasoning",  # first reasoning delta to the first answer or tool-use delta
+    "first_tool",  # send to the first tool-use delta
+    "ttft_cache_hit",  # TTFT (service) of answers that read from the prompt cache
+    "ttft_cache_miss",  # TTFT (service) of answers with usage that read nothing from it
 ]
 TokenName = Literal["input_tokens", "output_tokens"]
 RunStatus = Literal["completed", "interrupted", "aborted", "failed"]

@@ -185,6 +185,9 @@ class Sample:
             "dispatch_us": self.dispatch_us,
             "send_us": self.send_us,
             "first_token_us": self.first_token_us,
+            "first_reasoning_us": self.first_reasoning_us,
+            "first_answer_us": self.first_answer_us,
+            "first_tool_us": self.first_tool_us,
             "end_us": self.end_us,
             "schedule_lag_us": self.dispatch_us - self.intended_us,
             "client_prep_us": self.client_prep_us,
@@ -194,6 +197,8 @@ class Sample:
             else self.pool_wait_us,
             "ttft_service_us": self.ttft_service_us,
             "ttft_response_us": self.ttft_response_us,
+            "ttfa_service_us": self.ttfa_service_us,
+            "reasoning_us": self.reasoning_us,
             "ttlt_service_us": self.ttlt_service_us,
             "ttlt_response_us": self.ttlt_response_us,
             "tpot_us": self.tpot_us,
@@ -212,9 +217,14 @@ class Sample:
             if self.cache_write_tokens is None
             else self.cache_write_tokens,
             "tokens_estimated": self.tokens_estimated,
+            "reasoning_tokens": self.reasoning_tokens,
+            "reasoning_tokens_estimated": self.reasoning_tokens_estimated,
             "cost_nusd": None if cost is None else round(cost * NANO_USD_PER_USD),
             "service_tier": self.service_tier or "",
             "stop_reason": self.stop_reason or "",
+            "server_request_id": self.server_request_id or "",
+            "session_id": self.session_id,
+            "turn": self.turn,
             # Every API loadgen drives answers a successful request with 200; a failure
             # keeps the status it came with (null: no HTTP answer, or a failure mid-stream).
             "http_status": HTTP_OK if error is None else self.http_status,
@@ -247,6 +257,10 @@ class Sample:
             dispatch_us=data["dispatch_us"],
             send_us=data["send_us"],
             first_token_us=data.get("first_token_us"),
+            # Absent from lines written before loadgen told content kinds apart.
+            first_reasoning_us=data.get("first_reasoning_us"),
+            first_answer_us=data.get("first_answer_us"),
+            first_tool_us=data.get("first_tool_us"),
             end_us=data["end_us"],
             pool_wait_us=data["pool_wait_us"] or None,  # 0: it did not queue
             itl_us=tuple(data.get("itl_us", ())),
@@ -256,9 +270,14 @@ class Sample:
             cache_read_tokens=data["cache_read_tokens"],
             cache_write_tokens=data["cache_write_tokens"],
             tokens_estimated=data["tokens_estimated"],
+            reasoning_tokens=data.get("reasoning_tokens"),
+            reasoning_tokens_estimated=data.get("reasoning_tokens_estimated", False),
             cost_usd=None if cost is None else cost / NANO_USD_PER_USD,
             server_latency_ms=None if server_latency is None else server_latency // 1000,
             stop_reason=data["stop_reason"] or None,
+            server_request_id=data.get("server_request_id") or None,
+            session_id=data.get("session_id"),
+            turn=data.get("turn"),
             error=ErrorClass(outcome) if failed else None,
             error_code=data["error_code"] if failed else None,
             error_message=data["error_message"] if failed else None,
@@ -311,12 +330,19 @@ class SampleLine(TypedDict):
     dispatch_us: int
     send_us: int | None
     first_token_us: NotRequired[int | None]  # left out when no API of the run streams
+    # The first delta of each kind (docs/metrics.md "Content kinds"); left out with
+    # first_token_us, and (reasoning, tool use) when the run's requests cannot produce it.
+    first_reasoning_us: NotRequired[int | None]
+    first_answer_us: NotRequired[int | None]
+    first_tool_us: NotRequired[int | None]
     end_us: int | None
     schedule_lag_us: int
     client_prep_us: int | None
     pool_wait_us: int | None
     ttft_service_us: NotRequired[int | None]
     ttft_response_us: NotRequired[int | None]
+    ttfa_service_us: NotRequired[int | None]  # time to first answer token, from send
+    reasoning_us: NotRequired[int | None]  # first reasoning delta to first answer or tool use
     ttlt_service_us: int | None
     ttlt_response_us: int | None
     tpot_us: NotRequired[int | None]
@@ -330,9 +356,17 @@ class SampleLine(TypedDict):
     cache_read_tokens: int | None
     cache_write_tokens: int | None
     tokens_estimated: bool
+    # As the server reports them, else estimated; null: none. Left out when no model of the
+    # run reasons (loadgen/sinks/jsonl.py, unused_kinds), as session_id and turn are outside
+    # conversations.
+    reasoning_tokens: NotRequired[int | None]
+    reasoning_tokens_estimated: bool  # estimated from the reasoning text (4 characters a token)
     cost_nusd: int | None
     service_tier: str  # the tier the response says served it; "" where it names none
     stop_reason: str
+    server_request_id: str  # x-amzn-RequestId, or the OpenAI server's; "" where none came
+    session_id: NotRequired[int | None]  # a conversation's requests share it
+    turn: NotRequired[int | None]  # 1, 2, ... within the session
     http_status: int | None
     error_code: str
     error_message: str

@@ -21,6 +21,7 @@ class Recorder:
         compared_api: str | None = None,
         freeze_after_s: int = 600,
         quota: QuotaUsage | None = None,
+        exclude_from_latency: frozenset[str] = frozenset(),
     ) -> None:
         self.models: dict[str, ModelStats] = {}
         # compare_streaming: samples of the second API are folded apart, per model.
@@ -37,6 +38,8 @@ class Recorder:
         self.quota = quota if quota is not None else QuotaUsage({})
         self.first_dispatch_us: int | None = None
         self.last_dispatch_us: int | None = None
+        # The scenario's outcomes.exclude_from_latency, which every ModelStats applies.
+        self.exclude_from_latency = exclude_from_latency
 
     def add(self, sample: Sample) -> None:
         self.series.add(sample)
@@ -55,12 +58,19 @@ class Recorder:
             self.warmup += 1
             return
         if self.compared_api is not None and sample.api == self.compared_api:
-            self.compared.setdefault(sample.model, ModelStats()).add(sample)
+            compared = self.compared.get(sample.model)
+            if compared is None:
+                compared = self.compared[sample.model] = self._model_stats()
+            compared.add(sample)
             return
         stats = self.models.get(sample.model)
         if stats is None:  # not setdefault: a ModelStats (a dozen histograms) is costly to make
-            stats = self.models[sample.model] = ModelStats()
+            stats = self.models[sample.model] = self._model_stats()
         stats.add(sample)
 
     def ensure_model(self, model: str) -> None:
-        self.models.setdefault(model, ModelStats())
+        if model not in self.models:
+            self.models[model] = self._model_stats()
+
+    def _model_stats(self) -> ModelStats:
+        return ModelStats(exclude_from_latency=self.exclude_from_latency)

@@ -21,6 +21,7 @@ from loadgen.core.sample import ErrorClass
 from loadgen.cost.accounting import COST_MAX_USD, UNITS_PER_USD, CostStats
 from loadgen.record.model_stats import ModelStats
 from loadgen.record.recorder import Recorder
+from loadgen.report.answer_sections import answer_sections, read_answer_sections
 from loadgen.report.schema import (
     REPORTED_ERRORS,
     ComparisonRow,
@@ -191,6 +192,7 @@ def model_stats_from_section(section: ModelSection) -> ModelStats:
     window_s = section["throughput"]["window_s"]
     if window_s is not None:
         stats.first_intended_us, stats.last_end_us = 0, round(window_s * 1e6)
+    read_answer_sections(section, stats)
     return stats
 
 
@@ -221,11 +223,14 @@ def _model_report(
     latency = stats.latency
     window_s = _window_s(stats)
     completed = stats.sent
+    # Answers the scenario leaves out of the latency figures leave the throughput too.
+    counted_ok = stats.ok - stats.excluded
+    counted_output = stats.output_tokens_total - stats.excluded_output_tokens
     cost: CostSection | None = None
     if priced:  # with the cost distribution itself, so that merges stay exact
         summary = stats.cost.summary(window_s, stats.ok, None, project_rps, hours_per_month)
         cost = {**summary, "hdr": stats.cost.histogram.encode()}
-    return {
+    section: ModelSection = {
         "requests": {
             "sent": stats.sent,
             "ok": stats.ok,
@@ -253,6 +258,7 @@ def _model_report(
             "server_latency": latency["server_latency"].summary(1000),
             "server_first_byte": latency["server_first_byte"].summary(1000),
             "client_overhead": latency["client_overhead"].summary(1000),
+            "ttfa": latency["ttfa_service"].summary(1000),
         },
         "tokens": {
             "input": _token_summary(stats.input_tokens_total, stats.tokens["input_tokens"]),
@@ -262,15 +268,15 @@ def _model_report(
         "throughput": {
             "window_s": _round(window_s),
             "requests_per_s": _round(completed / window_s if window_s else None),
-            "ok_per_s": _round(stats.ok / window_s if window_s else None),
-            "output_tokens_per_s": _round(
-                stats.output_tokens_total / window_s if window_s else None
-            ),
+            "ok_per_s": _round(counted_ok / window_s if window_s else None),
+            "output_tokens_per_s": _round(counted_output / window_s if window_s else None),
         },
         "cost": cost,
         "out_of_range": stats.out_of_range,
         "hdr": _encodings({**latency, **stats.tokens}),
     }
+    answer_sections(stats, section)
+    return section
 
 
 def _error_counts(errors: Counter[str]) -> ErrorCounts:

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from loadgen.config.thresholds import METRICS, format_value
 from loadgen.cost.run_spend import spend_line
+from loadgen.report.answer_text import answer_lines, flagged_text, turn_rows
 from loadgen.report.fit import Column, fits, fitted_tables, legend, short_names
 from loadgen.report.quota_text import quota_lines
 from loadgen.report.replay_text import print_replay
@@ -90,6 +91,7 @@ def print_summary(report: Report, console: Console) -> None:
     if (names_legend := legend(names)) is not None:
         console.print(Text(names_legend, style="dim"))
     _print_server_timings(report, names, console)
+    _print_answers(report, names, console)
     _print_streaming_comparison(report, names, console)
     _print_comparison(report, names, trust, console)
     _print_generator(report, console)
@@ -196,6 +198,27 @@ def _print_server_timings(report: Report, names: Mapping[str, str], console: Con
         for model, latency in models.items()
     ]
     _print_tables(console, "server timings (the server's own figures)", [MODEL], columns, rows)
+
+
+def _print_answers(report: Report, names: Mapping[str, str], console: Console) -> None:
+    """How the answers came, per model: flagged outcomes first (in the throttle colour: read
+    the latency figures with them in mind), then stop reasons, cache, reasoning, tool use,
+    tiers, and a table per turn for conversations. Nothing for a run without any of it."""
+    for model, data in _models(report):
+        name = names.get(model, model)
+        if (flagged := flagged_text(data)) is not None:
+            console.print(Text(f"flagged: {name}: {flagged}", style=THROTTLED_STYLE))
+        for label, text in answer_lines(data):
+            console.print(Text(f"{label}: {name}: {text}"))
+    rows = [[names.get(m, m), *row] for m, data in _models(report) for row in turn_rows(data)]
+    if rows:
+        columns = [
+            Column("answers"),
+            Column("TTFT\np50 ms"),
+            Column("TTFT\np99 ms"),
+            Column("input tok\nmean"),
+        ]
+        _print_tables(console, "conversation turns", [MODEL, Column("turn")], columns, rows)
 
 
 def _print_streaming_comparison(report: Report, names: Mapping[str, str], console: Console) -> None:

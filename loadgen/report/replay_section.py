@@ -12,6 +12,7 @@ from pathlib import Path
 
 from loadgen.core.sample import ErrorClass, Sample, read_samples
 from loadgen.replay.instants import iso_utc
+from loadgen.replay.planning import ReplayRequest
 from loadgen.replay.records import ReplayRecord
 from loadgen.replay.replay_plan import ReplayPlan
 from loadgen.replay.spreading import SPREADING_RULE
@@ -20,6 +21,7 @@ from loadgen.report.replay_types import (
     ReplayDistribution,
     ReplayModelMix,
     ReplayOperationMix,
+    ReplayOptionsSent,
     ReplaySection,
     ReplayTokens,
 )
@@ -91,6 +93,10 @@ def replay_section(plan: ReplayPlan, samples: Iterable[Sample]) -> ReplaySection
         "latency_optimized": sum(record.latency_optimized for record in records),
         "cache_read": sum(record.cache_read_tokens > 0 for record in records),
         "cache_write": sum(record.cache_write_tokens > 0 for record in records),
+        "options_sent": _options_sent(plan, sent),
+        "options_left_out": dict(
+            Counter(name for request in _sent_requests(plan, sent) for name in request.left_out)
+        ),
         "arrivals": arrivals(source_offsets_s, sent_offsets_s),
         "input_tokens": ReplayTokens(
             source=distribution(record.prompt_tokens for record in records),
@@ -197,21 +203,44 @@ def _operations(plan: ReplayPlan, sent: list[Sample]) -> list[ReplayOperationMix
     ]
 
 
+def _sent_requests(plan: ReplayPlan, sent: list[Sample]) -> list[ReplayRequest]:
+    """The planned request of each sample sent."""
+    indices = (s.request_id - plan.first_id for s in sent)
+    return [plan.requests[i] for i in indices if 0 <= i < len(plan.requests)]
+
+
+def _options_sent(plan: ReplayPlan, sent: list[Sample]) -> ReplayOptionsSent:
+    counts: Counter[str] = Counter()
+    for request in _sent_requests(plan, sent):
+        options, prompt = request.options, request.call.record.request
+        counts["latency_optimized"] += options.latency == "optimized"
+        counts["service_tier"] += options.service_tier is not None
+        counts["cached"] += options.cache is not None
+        counts["tools"] += options.tools is not None
+        counts["reasoning"] += options.reasoning is not None
+        counts["history"] += prompt is not None and bool(prompt.history)
+        counts["additional_fields"] += options.additional_fields is not None
+    return {
+        "latency_optimized": counts["latency_optimized"],
+        "service_tier": counts["service_tier"],
+        "cached": counts["cached"],
+        "tools": counts["tools"],
+        "reasoning": counts["reasoning"],
+        "history": counts["history"],
+        "additional_fields": counts["additional_fields"],
+    }
+
+
 def _notes(plan: ReplayPlan, records: list[ReplayRecord]) -> list[str]:
     spec = plan.spec
     notes = [TIMESTAMP_NOTE]
-    optimized = sum(record.latency_optimized for record in records)
-    if optimized:
+    left_out: Counter[str] = Counter(name for r in plan.requests for name in r.left_out)
+    if left_out:
         notes.append(
-            f"{optimized} calls were logged with performanceConfig latency: optimized; the "
-            "replay sends no performanceConfig (loadgen's requests do not carry it yet)"
-        )
-    cached = sum(record.cache_read_tokens + record.cache_write_tokens > 0 for record in records)
-    if cached:
-        notes.append(
-            f"{cached} calls were logged with prompt-cache reads or writes; their synthetic "
-            "prompts share a prefix of that size per model, but no cachePoint is sent, so the "
-            "server counts the whole prompt as input"
+            "logged options not sent ("
+            + ", ".join(f"{name} {count}" for name, count in sorted(left_out.items()))
+            + "): a reasoning setting or model fields go only to a model of the logged "
+            "model's provider, and a chat API has no latency, reserved tier or reasoning budget"
         )
     if plan.selection.not_corrected and spec.timestamp_is == "end":
         notes.append(

@@ -60,6 +60,16 @@ def replay_lines(section: ReplaySection) -> list[str]:
         + f"; prompts: {section['prompts']['logged']:,} logged, "
         f"{section['prompts']['synthetic']:,} synthetic",
     ]
+    options = section.get("options_sent")
+    sent = {
+        name: count for name, count in (options or {}).items() if isinstance(count, int) and count
+    }
+    left_out = section.get("options_left_out", {})
+    if sent or left_out:
+        lines.append(
+            f"options sent as logged: {_counts(sent) or 'none'}"
+            + (f"; not sent: {_counts(left_out)}" if left_out else "")
+        )
     if section["spreading"]["seconds_spread"]:  # only logs to the second are spread
         spreading = section["spreading"]
         lines.append(f"within a logged second: {spreading['rule']} (seed {spreading['seed']})")

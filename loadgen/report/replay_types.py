@@ -4,7 +4,7 @@ field means is in docs/report.md, "replay"."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, NotRequired
 
 from typing_extensions import TypedDict
 
@@ -77,6 +77,19 @@ class ReplayPrompts(TypedDict):
     token_method: dict[str, int]  # how the synthetic ones' tokens were counted
 
 
+class ReplayOptionsSent(TypedDict):
+    """Requests sent (not dropped) by the logged options they carried (loadgen/replay/
+    options.py): each count is of requests with that option on the wire."""
+
+    latency_optimized: int  # performanceConfig latency: optimized
+    service_tier: int  # a serviceTier
+    cached: int  # one or more cache points
+    tools: int  # toolConfig / tools
+    reasoning: int  # thinking budget or reasoning effort
+    history: int  # earlier turns of the conversation (multi-turn)
+    additional_fields: int  # additionalModelRequestFields passed through
+
+
 class ReplaySection(TypedDict):
     sources: list[str]
     layouts: dict[str, int]  # records read, by layout
@@ -102,6 +115,9 @@ class ReplaySection(TypedDict):
     latency_optimized: int  # calls logged with performanceConfig latency: optimized
     cache_read: int  # calls logged with cache reads
     cache_write: int  # calls logged with cache writes
+    options_sent: NotRequired[ReplayOptionsSent]  # requests sent by the options they carried
+    # Logged options not sent, by option: another provider's model, or a chat API
+    options_left_out: NotRequired[dict[str, int]]
     arrivals: ReplayArrivals
     input_tokens: ReplayTokens
     output_tokens: ReplayTokens

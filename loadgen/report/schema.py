@@ -79,6 +79,7 @@ __all__ = [
     "SAMPLE_SCHEMA_FILE",
     "SCHEMAS",
     "AlarmsPut",
+    "CacheSection",
     "CheckOp",
     "CheckResult",
     "CheckUnit",
@@ -104,6 +105,8 @@ __all__ = [
     "LongContextRateInfo",
     "ModelSection",
     "ModelSeries",
+    "OutcomeCount",
+    "OutcomesSection",
     "Pareto",
     "ParetoAxis",
     "PriceInfo",
@@ -116,6 +119,7 @@ __all__ = [
     "QuotaSection",
     "RampInfo",
     "RateInfo",
+    "ReasoningSection",
     "ReplaySection",
     "Report",
     "ReportedError",
@@ -144,10 +148,12 @@ __all__ = [
     "TokenCounts",
     "TokenPriceInfo",
     "TokenSummary",
+    "ToolUseSection",
     "TrustAssessment",
     "TrustKind",
     "TrustReason",
     "TrustSeverity",
+    "TurnFigures",
     "VerdictFigures",
     "VerdictModel",
     "VerdictSection",
@@ -353,6 +359,9 @@ class LatencySection(TypedDict):
     server_latency: HistogramSummary
     server_first_byte: HistogramSummary
     client_overhead: HistogramSummary
+    # Time to first answer token, from send: every answer's (TTFT when nothing came before
+    # the answer). Absent before loadgen told content kinds apart.
+    ttfa: NotRequired[HistogramSummary]
 
 
 class TokenSummary(TypedDict):
@@ -403,8 +412,77 @@ class HdrEncodings(TypedDict, total=False):
     server_latency: str
     server_first_byte: str
     client_overhead: str
+    ttfa_service: str
+    reasoning: str
+    first_tool: str
+    ttft_cache_hit: str
+    ttft_cache_miss: str
     input_tokens: str
     output_tokens: str
+
+
+class OutcomeCount(TypedDict):
+    count: int
+    rate: float | None  # of answered requests (requests.ok); null when none answered
+
+
+class OutcomesSection(TypedDict):
+    """Answers that ended other than as asked (docs/metrics.md "Outcomes"): counted among the
+    successes, flagged here, and in the latency figures unless the scenario's
+    outcomes.exclude_from_latency leaves them out."""
+
+    guardrail_intervened: OutcomeCount
+    content_filtered: OutcomeCount
+    truncated: OutcomeCount  # max_tokens and model_context_window_exceeded together
+    excluded_from_latency: list[str]  # the stop reasons left out of latency and throughput
+    excluded_requests: int  # answers left out of them
+    excluded_output_tokens: int  # their output tokens, left out of output_tokens_per_s
+
+
+class CacheSection(TypedDict):
+    """Prompt caching (docs/metrics.md "Prompt cache"), over the requests with usage. Present
+    when any cache token was read or written."""
+
+    requests: int  # requests with usage
+    input_tokens: int  # their uncached input tokens (usage.inputTokens)
+    read_tokens: int  # usage.cacheReadInputTokens
+    write_tokens: int  # usage.cacheWriteInputTokens
+    hit_rate: float | None  # read / (input + read + write): the share of all input read cached
+    read_requests: int  # requests that read anything from the cache
+    read_request_share: float | None  # read_requests / requests
+    ttft_hit_ms: HistogramSummary  # TTFT (service) of answers that read from the cache
+    ttft_miss_ms: HistogramSummary  # ... and of those that read nothing from it
+
+
+class ReasoningSection(TypedDict):
+    """Reasoning (extended thinking), over answers with reasoning deltas or reasoning tokens
+    (docs/metrics.md "Content kinds"). Present when any answer reasoned."""
+
+    requests: int
+    tokens_total: int  # as the server reported them, else estimated
+    tokens_mean: float | None
+    estimated_requests: int  # answers whose reasoning tokens were estimated (4 characters each)
+    reasoning_ms: HistogramSummary  # first reasoning delta to the first answer or tool delta
+
+
+class ToolUseSection(TypedDict):
+    """Tool use: present when any answer called a tool."""
+
+    requests: int  # answers with a tool-use delta
+    answers: int  # answers that ended with stop reason tool_use
+    first_tool_ms: HistogramSummary  # send to the first tool-use delta
+
+
+class TurnFigures(TypedDict):
+    """One turn number of the model's conversations."""
+
+    requests: int  # answered requests of this turn
+    ttft_p50_ms: float | None
+    ttft_p99_ms: float | None
+    input_tokens_mean: float | None  # every input token: uncached, cache read and cache write
+    input_tokens_total: int
+    input_requests: int  # answers with usage, which input_tokens_total sums
+    hdr: str  # TTFT (service) in µs, HdrHistogram encoding: merges stay exact
 
 
 class ModelSection(TypedDict):
@@ -418,6 +496,15 @@ class ModelSection(TypedDict):
     out_of_range: int  # values the histograms could not hold
     hdr: HdrEncodings
     quality: NotRequired[QualitySection | None]  # null when not scored; a merge has none
+    # How the answers ended, by stop reason (answered requests). Absent before loadgen
+    # counted them, as are the sections below.
+    stop_reasons: NotRequired[dict[str, int]]
+    outcomes: NotRequired[OutcomesSection]
+    service_tiers: NotRequired[dict[str, int]]  # requests by the tier that served them
+    cache: NotRequired[CacheSection]  # when any cache token was read or written
+    reasoning: NotRequired[ReasoningSection]  # when any answer reasoned
+    tool_use: NotRequired[ToolUseSection]  # when any answer called a tool
+    turns: NotRequired[dict[str, TurnFigures]]  # conversations: by turn number ("1", "2", ...)
 
 
 class ComparisonRow(TypedDict):

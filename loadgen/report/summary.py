@@ -20,6 +20,7 @@ from typing import Literal, NamedTuple, get_args
 from typing_extensions import TypedDict
 
 from loadgen.core.atomic_file import write_text_atomically
+from loadgen.report.answer_sections import CONTENT_FILTERED, GUARDRAIL, truncated
 from loadgen.report.schema import (
     CheckResult,
     ModelSection,
@@ -32,7 +33,9 @@ from loadgen.report.trust import assess_trust, trust_line
 
 SummaryFormat = Literal["json", "csv", "md"]
 SUMMARY_FORMATS: tuple[SummaryFormat, ...] = get_args(SummaryFormat)
-SUMMARY_VERSION = 1  # the compact JSON's own version: bumped when a column changes
+# The compact JSON's own version: bumped when a column changes (2: the answer columns, from
+# stop_reasons on, added at the end).
+SUMMARY_VERSION = 2
 STATS_FILE = "stats.csv"  # written beside report.json by every run (loadgen/run/outputs.py)
 
 # What a column holds, as every tool reads it: CSV writes null as an empty field.
@@ -69,6 +72,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("trustworthy", "boolean", "the figures describe the load asked for (trust)"),
     Column("status", "string", "completed, interrupted, aborted or failed"),
     Column("run_id", "string", "report.json's run.run_id (empty before schema_version 3)"),
+    Column("stop_reasons", "string", "answers by stop reason, e.g. end_turn=40 max_tokens=2"),
+    Column("guardrail_intervened", "integer", "answers a guardrail stopped"),
+    Column("content_filtered", "integer", "answers stopped by content filtering"),
+    Column("truncated", "integer", "answers cut at max_tokens or the context window"),
+    Column("cache_hit_rate", "number", "cache-read / all input tokens, 0 to 1; null: no usage"),
+    Column("ttfa_p50_ms", "number", "time to first answer token from send, p50, ms"),
+    Column("ttfa_p99_ms", "number", "time to first answer token from send, p99, ms"),
 )
 COLUMN_NAMES = tuple(column.name for column in COLUMNS)
 
@@ -99,6 +109,13 @@ class SummaryRow(TypedDict):
     trustworthy: bool
     status: RunStatus
     run_id: str
+    stop_reasons: str
+    guardrail_intervened: int
+    content_filtered: int
+    truncated: int
+    cache_hit_rate: float | None
+    ttfa_p50_ms: float | None
+    ttfa_p99_ms: float | None
 
 
 class SummaryRun(TypedDict):
@@ -153,6 +170,8 @@ def _row(
     latency = section["latency_ms"]
     ttft, ttlt = latency["ttft"]["service"], latency["ttlt"]["service"]
     tokens = section["tokens"]
+    stops = section.get("stop_reasons", {})  # .get: absent before loadgen counted them
+    ttfa = latency.get("ttfa")  # absent before loadgen told content kinds apart
     return {
         "model": model,
         "sent": requests["sent"],
@@ -177,7 +196,22 @@ def _row(
         "trustworthy": trust["trustworthy"],
         "status": status,
         "run_id": run_id,
+        "stop_reasons": " ".join(f"{reason}={count}" for reason, count in stops.items()),
+        "guardrail_intervened": stops.get(GUARDRAIL, 0),
+        "content_filtered": stops.get(CONTENT_FILTERED, 0),
+        "truncated": truncated(stops),
+        "cache_hit_rate": _cache_hit_rate(section),
+        "ttfa_p50_ms": None if ttfa is None else _number(ttfa["p50"]),
+        "ttfa_p99_ms": None if ttfa is None else _number(ttfa["p99"]),
     }
+
+
+def _cache_hit_rate(section: ModelSection) -> float | None:
+    """The cache section's, or 0 where the model read nothing from a cache (no section) but
+    has usage to say so; null without usage."""
+    if (cache := section.get("cache")) is not None:
+        return _number(cache["hit_rate"])
+    return 0.0 if section["tokens"]["input"]["total"] else None
 
 
 def _number(value: float | None) -> float | None:

@@ -30,7 +30,7 @@ from loadgen.run.finish import RunResult, exit_code_of, finish, mark_stop, write
 from loadgen.run.measure import measure
 from loadgen.run.options import RunOptions
 from loadgen.run.outputs import finish_outputs_stoppable, write_stats
-from loadgen.run.preflight import check_models
+from loadgen.run.preflight import check_models, lifecycle_warnings
 from loadgen.run.quota_limits import run_quotas
 from loadgen.run.setup import (
     check_api_setup,
@@ -101,6 +101,11 @@ async def run_async(
         old = old_prices_warning(prices, scenario.cost.max_price_age_days, today_utc())
         if old is not None and not options.quiet:
             options.console.print(f"warning: {old}", style="yellow", markup=False)
+        if not options.quiet:  # AWS's model lifecycle: a legacy or end-of-life model
+            for line in lifecycle_warnings(
+                [m.id for m in scenario.models], today_utc(), options.emulated
+            ):
+                options.console.print(f"warning: {line}", style="yellow", markup=False)
         if options.shared_backend is None:
             await stop.until_stopped(backend.start())
         try:

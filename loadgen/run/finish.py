@@ -31,6 +31,7 @@ from loadgen.report.synthetic_tokens import dataset_section
 from loadgen.report.trust import assess_trust, generator_kept_up
 from loadgen.report.verdict import build_verdict
 from loadgen.run.measure import Measured, utc_now
+from loadgen.run.preflight import lifecycle_warnings
 from loadgen.run.provenance import run_provenance
 
 EXIT_OK = 0
@@ -101,6 +102,7 @@ async def finish(
                 if price is None
             ),
             *stale_price_notes(prices, scenario.cost.max_price_age_days, today_utc()),
+            *lifecycle_warnings([m.id for m in scenario.models], today_utc(), emulated),
         ],
         compared_api=measured.recorder.compared_api,
         run_id=measured.run_id,

@@ -38,7 +38,7 @@ from loadgen.replay.replay_plan import ReplayPlan
 from loadgen.run.options import RunOptions
 from loadgen.run.progress import LiveProgress
 from loadgen.run.sinks import RunSinks
-from loadgen.sinks.jsonl import unmeasured_fields
+from loadgen.sinks.jsonl import unmeasured_fields, unused_kinds
 
 START_LEAD_NS = 100_000_000  # the first request leaves 100 ms after setup, not during it
 
@@ -86,6 +86,7 @@ async def measure(
         # No request outlives timeouts.total: its seconds can be frozen after that (recorder.py).
         freeze_after_s=math.ceil(scenario.timeouts.total) + 60,
         quota=quota_usage(scenario, quotas or RunQuotas()),
+        exclude_from_latency=frozenset(scenario.outcomes.exclude_from_latency),
     )
     for model in scenario.models:
         recorder.ensure_model(model.id)
@@ -95,7 +96,9 @@ async def measure(
 
     run_id = options.run_id or new_run_id()
     # The wall-clock t0 is set once t0 is known, before the first sample.
-    line_format = LineFormat(run_id, 0, unmeasured_fields(apis), options.keep_text)
+    # Each once: a field can be both unmeasured and unused (first_reasoning_us).
+    omitted = tuple(dict.fromkeys(unmeasured_fields(apis) + unused_kinds(scenario)))
+    line_format = LineFormat(run_id, 0, omitted, options.keep_text)
     sinks = RunSinks(
         scenario,
         target,
@@ -327,7 +330,7 @@ async def _drain(runner: Runner, outcome: PhaseOutcome, stop: RunStop, grace_s: 
 
 
 def _planned_so_far(outcomes: list[PhaseOutcome]) -> int:
-    return sum(o.scheduled for o in outcomes)
+    return sum(o.ids_used for o in outcomes)  # a session reserves an id per turn
 
 
 def quota_usage(scenario: Scenario, quotas: RunQuotas) -> QuotaUsage:

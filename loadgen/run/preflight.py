@@ -9,9 +9,11 @@ test is there to measure, so they pass.
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 from loadgen.core.errors import PreflightError
 from loadgen.core.sample import ErrorClass
+from loadgen.cost.lifecycle import LifecycleBook
 from loadgen.engine.backend import Backend, Timeline
 from loadgen.engine.request import Prompt, Request
 
@@ -37,6 +39,26 @@ async def check_models(
             f"preflight failed; nothing was sent under load:\n{lines}\n"
             "(--skip-preflight skips these checks)"
         )
+
+
+def lifecycle_warnings(models: list[str], today: date, emulated: bool) -> list[str]:
+    """A line per legacy or end-of-life model of a run (AWS's model lifecycle, as dated in
+    loadgen/cost/lifecycle.yaml). They never stop a run: a legacy model still answers, and an
+    end-of-life one fails preflight on AWS by itself. On the emulator, which answers any model,
+    an end-of-life line says the figures describe a model AWS no longer serves."""
+    book = LifecycleBook.builtin()
+    lines = []
+    for model in dict.fromkeys(models):
+        found = book.resolve(model, today)
+        consequence = (
+            "; the emulator still answers it: these figures are for a model AWS no longer serves"
+            if emulated
+            else "; this run will fail on AWS"
+        )
+        line = None if found is None else found.warning(consequence)
+        if line is not None:
+            lines.append(line)
+    return lines
 
 
 async def _probe(backend: Backend, model: str, api: str | None = None) -> Timeline:

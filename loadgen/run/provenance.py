@@ -37,6 +37,7 @@ NOT_IN_SCENARIO_DIGEST = frozenset(
         "cost",
         "cloudwatch",
         "sweep",
+        "outcomes",  # which answers the latency figures count: a reporting choice
     }
 )
 # A profile's words, not its behaviour: left out of its digest.

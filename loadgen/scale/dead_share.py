@@ -91,11 +91,13 @@ class ReadBack:
     spent_usd: float = 0.0
 
 
-def read_back(path: Path, models: list[str]) -> ReadBack:
+def read_back(
+    path: Path, models: list[str], exclude_from_latency: frozenset[str] = frozenset()
+) -> ReadBack:
     """Fold the samples.jsonl a worker left into a Recorder; lines that do not parse (a last
     line cut by the death) are skipped and removed from the file, so that the merged
     samples.jsonl holds whole lines only."""
-    recorder = Recorder()
+    recorder = Recorder(exclude_from_latency=exclude_from_latency)  # as the worker's own
     for model in models:
         recorder.ensure_model(model)
     back = ReadBack(recorder, samples=0, skipped=0)
@@ -159,7 +161,11 @@ def rebuild_report(
     samples_path = folder / SAMPLES_FILE
     if not samples_path.is_file():
         return None
-    back = read_back(samples_path, [m.id for m in scenario.models])
+    back = read_back(
+        samples_path,
+        [m.id for m in scenario.models],
+        frozenset(scenario.outcomes.exclude_from_latency),
+    )
     recorder = back.recorder
     prices: dict[str, PriceInfo | None] = {}
     notes = [

@@ -16,14 +16,33 @@ from pathlib import Path
 from typing import IO
 
 from loadgen.config.apis import STREAMING, is_openai
+from loadgen.config.model_family import family_name
+from loadgen.config.scenario import Scenario
 from loadgen.core import fast_json
 from loadgen.core.sample import LineFormat, Sample
 
 # What only some APIs measure: a run none of whose APIs does leaves these out of its lines.
-STREAMED_FIELDS = ("first_token_us", "ttft_service_us", "ttft_response_us", "tpot_us", "itl_us")
+STREAMED_FIELDS = (
+    "first_token_us",
+    "first_reasoning_us",
+    "first_answer_us",
+    "first_tool_us",
+    "ttft_service_us",
+    "ttft_response_us",
+    "ttfa_service_us",
+    "reasoning_us",
+    "tpot_us",
+    "itl_us",
+)
 SERVER_LATENCY_FIELDS = ("server_latency_us", "client_overhead_us")  # Bedrock's, not OpenAI's
 FIRST_BYTE_FIELDS = ("server_first_byte_us",)
 FIRST_BYTE_APIS = frozenset({"bedrock-invoke-stream"})  # firstByteLatency in invocation metrics
+# What only some requests carry: a run whose scenario cannot produce them leaves them out.
+REASONING_FIELDS = ("first_reasoning_us", "reasoning_us", "reasoning_tokens")
+TOOL_FIELDS = ("first_tool_us",)
+SESSION_FIELDS = ("session_id", "turn")
+# Families that reason unasked: gpt-oss streams its reasoning whatever the request says.
+REASONING_BY_DEFAULT = frozenset({"gpt-oss"})
 
 
 def unmeasured_fields(apis: Iterable[str]) -> tuple[str, ...]:
@@ -36,6 +55,26 @@ def unmeasured_fields(apis: Iterable[str]) -> tuple[str, ...]:
         omitted += SERVER_LATENCY_FIELDS
     if not any(api in FIRST_BYTE_APIS for api in apis):
         omitted += FIRST_BYTE_FIELDS
+    return tuple(omitted)
+
+
+def unused_kinds(scenario: Scenario) -> tuple[str, ...]:
+    """The fields of a samples.jsonl line that the scenario's requests cannot produce: no
+    reasoning asked for (and no model that reasons unasked), no tools, no conversation. A
+    replay sends what its log says, so it keeps them all."""
+    if scenario.load.replay is not None:
+        return ()
+    options = [scenario.model_options(model.id) for model in scenario.models]
+    omitted: list[str] = []
+    may_reason = any(o["reasoning"] is not None for o in options) or any(
+        family_name(model.id) in REASONING_BY_DEFAULT for model in scenario.models
+    )
+    if not may_reason:
+        omitted += REASONING_FIELDS
+    if all(o["tools"] is None for o in options):
+        omitted += TOOL_FIELDS
+    if scenario.conversation is None:
+        omitted += SESSION_FIELDS
     return tuple(omitted)
 
 

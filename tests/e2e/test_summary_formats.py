@@ -21,6 +21,7 @@ from rich.console import Console
 from loadgen.core.sample import SampleLine
 from loadgen.report.summary import COLUMNS, summary_rows
 from loadgen.run import RunOptions, run_async
+from loadgen.sinks.jsonl import REASONING_FIELDS, SESSION_FIELDS, TOOL_FIELDS
 from tests.conftest import ScenarioFactory
 from tests.helpers import REPO, loadgen
 
@@ -98,9 +99,12 @@ def test_samples_load_in_duckdb_with_one_type_per_field(run: dict[str, Path]) ->
     declared = get_type_hints(SampleLine)
     expected = {name: _duckdb_type(declared[name]) for name in types}
     expected["run_id"] = "UUID"
+    expected["server_request_id"] = "UUID"  # the emulator's ids are UUIDs, as Bedrock's are
     assert types == expected
-    # A streaming Bedrock run leaves out only what its API cannot measure, and no text.
-    assert set(declared) - set(types) == {"server_first_byte_us", "response_text"}
+    # A streaming Bedrock run leaves out only what its API cannot measure, what its plain
+    # requests cannot produce (reasoning, tools, conversations), and no text.
+    unused = {*REASONING_FIELDS, *TOOL_FIELDS, *SESSION_FIELDS}
+    assert set(declared) - set(types) == {"server_first_byte_us", "response_text", *unused}
     report = _report(run)
     ids = duckdb.sql(f"SELECT DISTINCT run_id::VARCHAR FROM read_json_auto('{samples}')")
     assert ids.fetchall() == [(report["run"]["run_id"],)]
@@ -215,9 +219,11 @@ async def test_keep_text_writes_each_response_text(
 
 
 def test_an_interrupted_run_still_writes_its_stats_and_summary(tmp_path: Path) -> None:
+    # The study's quickest model alone: what is in flight at the signal drains in about 1.5 s.
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "loadgen.cli", "run", "scenarios/email_summary.yaml"),
+            *("--model", "us.amazon.nova-lite-v1:0"),
             *("--emulate", "--rps", "8", "--duration", "60s", "--no-html", "-q"),
             *("--out", str(tmp_path / "out"), "--summary", "json", str(tmp_path / "s.json")),
         ],
@@ -245,9 +251,12 @@ def test_an_interrupted_run_still_writes_its_stats_and_summary(tmp_path: Path) -
 
 
 def test_the_workers_of_a_run_share_its_id(tmp_path: Path) -> None:
+    # The study's quickest model alone: the run waits for its answers, not for the slowest's.
     completed = loadgen(
         "run",
         "scenarios/email_summary.yaml",
+        "--model",
+        "us.amazon.nova-lite-v1:0",
         "--emulate",
         "--requests",
         "12",

@@ -21,6 +21,7 @@ from loadgen import __version__
 from loadgen.core.atomic_file import write_text_atomically
 from loadgen.report.html import charts as html_charts
 from loadgen.report.html import sections as html_sections
+from loadgen.report.html.answers import ANSWER_KEYS, answer_cards, answer_tables, flagged_alert
 from loadgen.report.html.replay_chart import replay_chart
 from loadgen.report.html.tables import fmt, percent, table
 from loadgen.report.html.trust import SYNTHETIC, synthetic, trust_banner
@@ -69,6 +70,7 @@ LATENCY_ROWS: dict[str, Callable[[LatencySection], HistogramSummary | None]] = {
     "TTLT response": lambda latency: latency.get("ttlt", {}).get("response"),
     "ITL": lambda latency: latency.get("itl"),
     "TPOT": lambda latency: latency.get("tpot"),
+    "TTFA service": lambda latency: latency.get("ttfa"),
     "schedule lag": lambda latency: latency.get("schedule_lag"),
     "client prep": lambda latency: latency.get("client_prep"),
     "pool wait": lambda latency: latency.get("pool_wait"),
@@ -286,16 +288,18 @@ def _model(
         ("TTLT", [("service", hdr.get("ttlt_service")), ("response", hdr.get("ttlt_response"))]),
         ("ITL (every gap)", [("ITL", hdr.get("itl"))]),
     ]
-    extra_tables = [  # quality, and what later versions add
+    cards += answer_cards(data)
+    extra_tables = answer_tables(data) + [  # quality, and what later versions add
         (key.replace("_", " ").capitalize(), table(html_sections.without_hdr(value)))
         for key, value in data.items()
-        if key not in KNOWN_MODEL
+        if key not in KNOWN_MODEL and key not in ANSWER_KEYS
     ]
     return {
         "name": name,
         "short": _short(name),
         "anchor": anchor_of(name),
         "cards": cards,
+        "flagged": flagged_alert(data),
         "spectrum": safe_svg(html_charts.percentile_spectrum(spectrum_panels)),
         "cdfs": safe_svg(html_charts.cdfs(spectrum_panels[:2])),
         "over_time": safe_svg(html_charts.latency_over_time(series, name)),
