@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from loadgen.commands.options import scenario_argument, stacked
+from loadgen.commands.replay import refuse_every_replayed_model
 from loadgen.commands.terminal import friendly_errors
 
 if TYPE_CHECKING:  # imported when a command runs: `loadgen --help` should not load the SDK
@@ -39,6 +40,7 @@ def dashboard(scenario: Path, **flags: Any) -> None:
     from loadgen.config.scenario import load_scenario
 
     loaded = load_scenario(scenario)
+    refuse_every_replayed_model(loaded, str(scenario), "a dashboard")
     target = _target(loaded, flags)
     name, body = dashboard_for(loaded, target.region or "us-east-1")
     out = sys.stdout if flags["dry_run"] else None
@@ -65,6 +67,7 @@ def alarms(scenario: Path, **flags: Any) -> None:
 
     overrides = {"cloudwatch": {"alarm_topic": flags["sns_topic"]}} if flags["sns_topic"] else {}
     loaded = load_scenario(scenario, overrides)
+    refuse_every_replayed_model(loaded, str(scenario), "alarms")
     if not loaded.thresholds:
         raise ConfigError(["no thresholds: to make alarms, add a thresholds: list"], str(scenario))
     target = _target(loaded, flags)

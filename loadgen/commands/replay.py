@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -29,6 +29,9 @@ from loadgen.commands.options import (
     wide_option,
 )
 from loadgen.commands.terminal import friendly_errors, terminate_as_interrupt
+
+if TYPE_CHECKING:
+    from loadgen.config.scenario import Scenario
 
 S3_SCHEME = "s3://"
 
@@ -174,6 +177,39 @@ def replay_options(sources: tuple[str, ...], flags: dict[str, Any]) -> dict[str,
     if s3:
         replay["s3"] = s3
     return replay
+
+
+def refuse_replay_in_sweep(scenario: Scenario, source: str) -> None:
+    """A sweep sets each stage's rate; a replay's arrivals are its log's: refused before any
+    request, with what to do instead (ConfigError: exit 2)."""
+    from loadgen.core.errors import ConfigError
+
+    if scenario.load.replay is not None:
+        raise ConfigError(
+            [
+                "load.replay: a sweep cannot run a replay: a replay has its own arrivals (the "
+                "log's instants), and a sweep sets the rate of each stage. To replay faster or "
+                "denser, use `loadgen replay SOURCE --speed X` or `--rate-scale X`; to sweep, "
+                "use a scenario with load.rate (or --model ID --synthetic IN:OUT)"
+            ],
+            source,
+        )
+
+
+def refuse_every_replayed_model(scenario: Scenario, source: str, what: str) -> None:
+    """A replay scenario's `models: ['*']` stands for whatever models the log holds, known
+    only once it is read: a command that needs model ids (a dashboard, alarms) is refused."""
+    from loadgen.config.scenario import EVERY_REPLAYED_MODEL
+    from loadgen.core.errors import ConfigError
+
+    if any(model.id == EVERY_REPLAYED_MODEL for model in scenario.models):
+        raise ConfigError(
+            [
+                f"models: '*' (every model of the replayed log) names no model for {what}: "
+                "list the model ids the replay sends to under models:"
+            ],
+            source,
+        )
 
 
 def _pair(entry: str) -> tuple[str, str]:

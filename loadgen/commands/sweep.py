@@ -22,6 +22,7 @@ from loadgen.commands.options import (
     seed_option,
     target_options,
 )
+from loadgen.commands.replay import refuse_replay_in_sweep
 from loadgen.commands.run import claim_out, overrides_of, run_command
 from loadgen.commands.terminal import friendly_errors, terminal_console, terminate_as_interrupt
 
@@ -81,6 +82,7 @@ def sweep_command(scenario: Path | None, **flags: Any) -> None:
     loaded = build_scenario(
         scenario, overrides, synthetic=flags["synthetic"], save_to=flags["save_scenario"]
     )
+    refuse_replay_in_sweep(loaded, str(scenario or "loadgen sweep"))
     options = SweepOptions(
         out_dir=flags["out"],
         emulate=flags["emulate"],

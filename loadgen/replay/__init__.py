@@ -9,8 +9,8 @@ The path, in order (docs/replay.md has the why of each rule):
   server's latency when the timestamp marks the end, the window, the model map, the scenario's
   models, the arrivals thinned or duplicated (rate_scale.py), the limit;
 - planning.py: each kept call a `Planned` request at (instant - first) / speed, with its
-  model, the API of its operation, max_tokens and its prompt (the logged one, bodies.py, or a
-  synthetic one of its size);
+  model, the API of its operation, max_tokens, its prompt (the logged conversation, bodies.py,
+  or a synthetic one of its size) and its logged options (options.py);
 - setup.py: all of it for a run, giving a ReplayPlan (replay_plan.py) that loadgen/run/ sends
   and loadgen/report/replay_section.py reports, the source beside what was replayed.
 sample_logs.py writes synthetic invocation logs for tests and docs.

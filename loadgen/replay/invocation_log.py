@@ -7,14 +7,16 @@ docs/replay.md cites the sources): `timestamp` (RFC 3339, to the second), `model
 `input.cacheReadInputTokenCount`, `input.cacheWriteInputTokenCount`, `input.inputBodyJson`
 (the request, when text logging is on), `output.outputTokenCount`,
 `output.outputBodyJson.metrics.latencyMs` (Converse; `invocationLatency` in a stream's
-`amazon-bedrock-invocationMetrics`) and `performanceConfig.latency`."""
+`amazon-bedrock-invocationMetrics`), `performanceConfig.latency` and `serviceTier` (in the
+record or in the logged Converse body)."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast, get_args
 
-from loadgen.replay.bodies import logged_prompt
+from loadgen.engine.request import LatencyMode, ServiceTier
+from loadgen.replay.bodies import logged_request
 from loadgen.replay.instants import parse_instant
 from loadgen.replay.records import OPERATIONS, RecordSkip, ReplayRecord
 
@@ -62,7 +64,7 @@ def parse_record(value: Any, where: str) -> ReplayRecord | tuple[RecordSkip, str
         unix_us, whole_second = parse_instant(stamp)
     except ValueError:
         return "malformed_record", f"timestamp {stamp!r} is not an RFC 3339 time"
-    prompt = logged_prompt(given_input.get("inputBodyJson"))
+    body = given_input.get("inputBodyJson")
     return ReplayRecord(
         unix_us=unix_us,
         whole_second=whole_second,
@@ -72,19 +74,32 @@ def parse_record(value: Any, where: str) -> ReplayRecord | tuple[RecordSkip, str
         output_tokens=output_tokens,
         cache_read_tokens=_count(given_input.get("cacheReadInputTokenCount")) or 0,
         cache_write_tokens=_count(given_input.get("cacheWriteInputTokenCount")) or 0,
-        latency_optimized=_latency_optimized(value, given_input.get("inputBodyJson")),
+        latency=_latency(value, body),
+        service_tier=_service_tier(value, body),
         latency_ms=_latency_ms(output_body),
-        system=None if prompt is None else prompt[0],
-        user=None if prompt is None else prompt[1],
+        request=logged_request(body),
         where=where,
     )
 
 
-def _latency_optimized(record: dict[str, Any], body: Any) -> bool:
+def _latency(record: dict[str, Any], body: Any) -> LatencyMode | None:
+    """performanceConfig.latency, in the record or (Converse) in the logged body."""
     for holder in (record, _dict(body)):
-        if _dict(holder.get("performanceConfig")).get("latency") == "optimized":
-            return True
-    return False
+        latency = _dict(holder.get("performanceConfig")).get("latency")
+        if latency in get_args(LatencyMode):
+            return cast(LatencyMode, latency)
+    return None
+
+
+def _service_tier(record: dict[str, Any], body: Any) -> ServiceTier | None:
+    """serviceTier ({"type": ...} as Converse takes it, or the bare name), in the record or in
+    the logged body."""
+    for holder in (record, _dict(body)):
+        tier = holder.get("serviceTier")
+        tier = _dict(tier).get("type") if isinstance(tier, dict) else tier
+        if tier in get_args(ServiceTier):
+            return cast(ServiceTier, tier)
+    return None
 
 
 def _latency_ms(output_body: Any) -> int | None:

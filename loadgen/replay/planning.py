@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from loadgen.config.apis import INVOKE_APIS, is_openai
-from loadgen.engine.request import Planned, Prompt, Request
+from loadgen.engine.request import NO_OPTIONS, Planned, Prompt, Request, RequestOptions
 from loadgen.plan.synthetic import (
     CharsPerToken,
     TokenCounter,
@@ -23,6 +23,7 @@ from loadgen.plan.synthetic import (
     output_instruction,
     tokenizer_counter,
 )
+from loadgen.replay.options import replay_options
 from loadgen.replay.records import STREAMING_OPERATIONS
 from loadgen.replay.selection import Chosen, Selection
 
@@ -68,6 +69,8 @@ class ReplayRequest:
     offset_ns: int  # from the phase start
     call: Chosen
     api: str
+    options: RequestOptions = NO_OPTIONS  # the logged call's, as sent (options.py)
+    left_out: tuple[str, ...] = ()  # the logged options not sent
 
 
 def plan_requests(
@@ -77,14 +80,20 @@ def plan_requests(
     mode: str,
     has_native_body: Callable[[str], bool],
 ) -> list[ReplayRequest]:
-    return [
-        ReplayRequest(
-            offset_ns=round((instant_us - selection.origin_us) * 1000 / speed),
-            call=call,
-            api=api_of(call.record.operation, call.model, target_api, mode, has_native_body),
+    requests = []
+    for instant_us, call in selection.arrivals:
+        api = api_of(call.record.operation, call.model, target_api, mode, has_native_body)
+        options, left_out = replay_options(call.record, call.model, api)
+        requests.append(
+            ReplayRequest(
+                offset_ns=round((instant_us - selection.origin_us) * 1000 / speed),
+                call=call,
+                api=api,
+                options=options,
+                left_out=left_out,
+            )
         )
-        for instant_us, call in selection.arrivals
-    ]
+    return requests
 
 
 @dataclass
@@ -97,26 +106,59 @@ class ReplayPrompts:
     made: Counter[str] = field(default_factory=Counter)  # logged | synthetic
     methods: Counter[TokenMethod] = field(default_factory=Counter)  # of synthetic prompts
     _counters: dict[str, TokenCounter] = field(default_factory=dict)
+    _prefixes: dict[tuple[str, int], str] = field(default_factory=dict)
 
     def prompt(self, index: int, request: ReplayRequest) -> Prompt:
         record = request.call.record
-        if record.user is not None:
+        logged = record.request
+        if logged is not None:
             self.made["logged"] += 1
-            return Prompt(row_id=record.where, system=record.system, user=record.user)
+            return Prompt(
+                row_id=record.where,
+                system=logged.system,
+                user=logged.user,
+                history=logged.history,
+                user_blocks=logged.user_blocks,
+                prefix_chars=logged.prefix_chars,
+            )
         counter = self._counter(request.call.model)
         self.made["synthetic"] += 1
         self.methods[counter.method] += 1
         # The cached part of the logged prompt is one prefix per model, the same in every
-        # prompt of that model, so a server's prompt cache could hold it as the log's did.
+        # prompt of that model, so a server's prompt cache could hold it as the log's did; a
+        # "prefix" cache point goes after it (options.py).
+        cached = record.cache_read_tokens + record.cache_write_tokens
+        prefix_seed = zlib.crc32(request.call.model.encode())
         text = make_prompt(
             max(1, record.prompt_tokens),
             seed=self.seed * 1_000_003 + index,
             tokens=counter,
-            shared_prefix_tokens=record.cache_read_tokens + record.cache_write_tokens,
-            prefix_seed=zlib.crc32(request.call.model.encode()),
+            shared_prefix_tokens=cached,
+            prefix_seed=prefix_seed,
             instruction=output_instruction(max(1, record.output_tokens)),
         )
-        return Prompt(row_id=record.where, system=None, user=text)
+        prefix_chars = 0
+        if cached > 0:
+            prefix = self._prefix(request.call.model, cached, prefix_seed)
+            if text.startswith(prefix):
+                prefix_chars = len(prefix)
+            elif prefix.startswith(text):  # the prompt is no longer than its cached part
+                prefix_chars = len(text)
+        return Prompt(row_id=record.where, system=None, user=text, prefix_chars=prefix_chars)
+
+    def _prefix(self, model: str, tokens: int, prefix_seed: int) -> str:
+        """The shared prefix of `tokens` tokens of a model's synthetic prompts: a prompt of
+        exactly that size is its prefix alone (make_prompt puts the prefix first)."""
+        key = (model, tokens)
+        if key not in self._prefixes:
+            self._prefixes[key] = make_prompt(
+                tokens,
+                seed=0,
+                tokens=self._counter(model),
+                shared_prefix_tokens=tokens,
+                prefix_seed=prefix_seed,
+            )
+        return self._prefixes[key]
 
     def _counter(self, model: str) -> TokenCounter:
         if model not in self._counters:
@@ -153,6 +195,7 @@ def planned_requests(
                 prompt=prompt,
                 max_tokens=max(1, record.output_tokens),
                 api=request.api,
+                options=request.options,
             ),
             warmup=False,
         )

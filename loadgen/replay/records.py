@@ -10,6 +10,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
+from loadgen.engine.request import LatencyMode, ServiceTier
+from loadgen.replay.bodies import LoggedRequest
+
 # The Bedrock runtime operations an invocation log names that loadgen can replay.
 OPERATIONS = ("Converse", "ConverseStream", "InvokeModel", "InvokeModelWithResponseStream")
 STREAMING_OPERATIONS = frozenset({"ConverseStream", "InvokeModelWithResponseStream"})
@@ -48,11 +51,25 @@ class ReplayRecord:
     output_tokens: int
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
-    latency_optimized: bool = False  # performanceConfig.latency: optimized
+    latency: LatencyMode | None = None  # performanceConfig.latency, as logged
+    service_tier: ServiceTier | None = None  # serviceTier.type, as logged
     latency_ms: int | None = None  # the server's outputBodyJson.metrics.latencyMs
-    system: str | None = None  # the logged system text, when bodies were logged
-    user: str | None = None  # the logged prompt text; None: no body (a synthetic one is made)
+    # The logged request (bodies.py), when text logging was on; None: a synthetic prompt.
+    request: LoggedRequest | None = None
     where: str = ""  # file:line, for messages
+
+    @property
+    def latency_optimized(self) -> bool:
+        return self.latency == "optimized"
+
+    @property
+    def system(self) -> str | None:
+        return None if self.request is None else self.request.system
+
+    @property
+    def user(self) -> str | None:
+        """This turn's logged text; None: no body."""
+        return None if self.request is None else self.request.user
 
     @property
     def prompt_tokens(self) -> int:

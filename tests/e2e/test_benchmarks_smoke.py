@@ -23,6 +23,13 @@ from tests.helpers import REPO
 
         ("progress_cost.py", ["--seconds", "20", "--rps", "20", "--redraws", "5"], "redraw"),
         ("progress_cost.py", ["--workers", "2", "--seconds", "10", "--rps", "20"], "snapshot"),
+        ("replay_arrivals.py", ["--calls", "40", "--seconds", "4", "--speeds", "4"], "expected"),
+        (
+            "accuracy_reasoning.py",
+            ["--reasoning", "1024", "--duration", "1", "--rps", "5"],
+            "reasoning time",
+        ),
+        ("accuracy_reasoning.py", ["--cache", "--duration", "1", "--rps", "5"], "cache reads"),
     ],
 )
 def test_benchmark_runs(script: str, args: list[str], expect: str, aws_env: dict[str, str]) -> None:

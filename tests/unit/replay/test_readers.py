@@ -79,9 +79,14 @@ def test_an_invocation_record_gives_every_field_the_replay_uses() -> None:
     assert (got.input_tokens, got.output_tokens, got.cache_read_tokens) == (35, 446, 1024)
     assert got.prompt_tokens == 35 + 1024
     assert (got.latency_ms, got.latency_optimized) == (3640, True)
-    # The conversation's text, in order, as one user text; the image is not text.
+    assert got.latency == "optimized"
+    # The turns before the last user message are its history; the image is not sent.
     assert got.system == "Be brief."
-    assert got.user == "Why is the sky blue?\n\nRayleigh scattering.\n\nAnd sunsets?"
+    assert got.request is not None and got.request.history == (
+        {"role": "user", "content": [{"text": "Why is the sky blue?"}]},
+        {"role": "assistant", "content": [{"text": "Rayleigh scattering."}]},
+    )
+    assert got.user == "And sunsets?"
 
 
 @pytest.mark.parametrize(
