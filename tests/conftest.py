@@ -62,25 +62,31 @@ def no_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str
 ScenarioFactory = Callable[..., Scenario]
 
 
+def build_scenario(base_dir: Path, **changes: Any) -> Scenario:
+    """A small scenario of one test model; `changes` replace its keys (a mapping is merged
+    into the one it replaces). What make_scenario builds, for module-scoped fixtures too."""
+    data: dict[str, Any] = {
+        "name": "test",
+        "models": ["fixed-model"],
+        "prompt": {"template": "Summarise: {body}"},
+        "dataset": {"rows": [{"id": f"r{i}", "body": "word " * (10 + i)} for i in range(5)]},
+        "inference": {"max_tokens": 100},
+        "load": {"rate": 10, "arrival": "constant", "requests": 10},
+        "cost": {"allow_unpriced": True},  # the test models are not in the catalogue
+        "seed": 1,
+    }
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return scenario_from_dict(data, base_dir=base_dir)
+
+
 @pytest.fixture
 def make_scenario(tmp_path: Path) -> ScenarioFactory:
     def build(**changes: Any) -> Scenario:
-        data: dict[str, Any] = {
-            "name": "test",
-            "models": ["fixed-model"],
-            "prompt": {"template": "Summarise: {body}"},
-            "dataset": {"rows": [{"id": f"r{i}", "body": "word " * (10 + i)} for i in range(5)]},
-            "inference": {"max_tokens": 100},
-            "load": {"rate": 10, "arrival": "constant", "requests": 10},
-            "cost": {"allow_unpriced": True},  # the test models are not in the catalogue
-            "seed": 1,
-        }
-        for key, value in changes.items():
-            if isinstance(value, dict) and isinstance(data.get(key), dict):
-                data[key] = {**data[key], **value}
-            else:
-                data[key] = value
-        return scenario_from_dict(data, base_dir=tmp_path)
+        return build_scenario(tmp_path, **changes)
 
     return build
 
@@ -97,6 +103,20 @@ def moto_url() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def email_summary_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
+    """The bundled study as the README runs it, for 10 s instead of 30 (`loadgen run
+    scenarios/email_summary.yaml --rps 5 --duration 10s --emulate`): its completed process and
+    out folder. One run for the tests that only read what it wrote (tests/e2e/test_cli.py,
+    test_quality_run.py)."""
+    from tests.helpers import loadgen
+
+    out = tmp_path_factory.mktemp("email_summary")
+    args = ["scenarios/email_summary.yaml", "--rps", "5", "--duration", "10s", "--emulate"]
+    completed = loadgen("run", *args, "--out", str(out))
+    return completed, out
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -162,8 +162,10 @@ def test_a_sweep_into_a_folder_another_process_holds_stops_naming_it(tmp_path: P
 def test_a_sweep_writes_over_an_earlier_sweep_with_force(tmp_path: Path) -> None:
     scenario = _scenario(tmp_path)
     out = tmp_path / "out"
+    # One stage of 1 s: the 5 requests it offers are enough to overwrite (100, the default
+    # minimum, would stretch it to 20 s, twice over).
     flags = ["--emulate", "--out", str(out), "--rates", "5", "--stage-duration", "1s"]
-    flags += ["--stage-warmup", "0s", "--quiet"]
+    flags += ["--stage-warmup", "0s", "--min-stage-requests", "5", "--quiet"]
     assert loadgen("sweep", str(scenario), *flags).returncode == 0
     first = json.loads((out / "sweep.json").read_text())["sweep"]
     _refused(loadgen("sweep", str(scenario), *flags), out, "sweep.json")

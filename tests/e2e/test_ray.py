@@ -23,7 +23,7 @@ from rich.console import Console
 
 from loadgen.cli import main
 from loadgen.run import RunOptions
-from tests.conftest import ScenarioFactory
+from tests.conftest import ScenarioFactory, build_scenario
 from tests.emulator_log import CLIENT_MEDIAN_MS, ROUNDING_MS, lateness_max_ms
 from tests.helpers import interrupt_when
 
@@ -54,34 +54,53 @@ def local_ray() -> Iterator[Any]:
         ray.shutdown()
 
 
-def test_two_ray_actors_send_the_schedule_once_and_merge_exactly(
-    local_ray: Any, make_scenario: ScenarioFactory, tmp_path: Path
-) -> None:
+REQUESTS = 60  # 20 req/s: 3 s, long enough for the board to be redrawn as the run goes
+
+
+@pytest.fixture(scope="module")
+def ray_run(local_ray: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, str, Path]:
+    """One 2-actor run with the live board on, read by the tests of the merge and of the board:
+    its result, what the board drew, and its folder."""
     from loadgen.scale.ray_workers import run_with_ray
 
-    scenario = make_scenario(
-        load={"rate": 20, "arrival": "constant", "requests": 40},
+    out = tmp_path_factory.mktemp("ray-run")
+    scenario = build_scenario(
+        out,
+        load={"rate": 20, "arrival": "constant", "requests": REQUESTS},
         emulator={"profiles": {"fixed-model": PROFILE}},
     )
+    screen = io.StringIO()
     options = RunOptions(
-        out_dir=tmp_path, emulate=True, quiet=True, html=False, console=Console(quiet=True)
+        out_dir=out,
+        emulate=True,
+        quiet=True,
+        html=False,
+        progress=True,
+        console=Console(file=screen, force_terminal=True, width=140),
     )
     started = time.monotonic()
     result = run_with_ray(scenario, options, None, 2)
     print(f"2-actor Ray run: {time.monotonic() - started:.1f} s")
+    return result, screen.getvalue(), out
+
+
+def test_two_ray_actors_send_the_schedule_once_and_merge_exactly(
+    ray_run: tuple[Any, str, Path],
+) -> None:
+    result, _, out = ray_run
     report = result.report
     assert result.exit_code == 0
     model = report["models"]["fixed-model"]
-    assert model["requests"]["sent"] == 40 and model["requests"]["ok"] == 40
+    assert model["requests"]["sent"] == REQUESTS and model["requests"]["ok"] == REQUESTS
     workers = report["run"]["workers"]
     assert [w["worker"] for w in workers] == [0, 1]
-    assert [w["dispatched"] for w in workers] == [20, 20]  # constant: every other request
+    assert [w["dispatched"] for w in workers] == [REQUESTS // 2] * 2  # every other request
     assert report["run"]["notes"][0].startswith("sent by 2 Ray actors")
     assert report["run"]["generator"]["target_rps"] == 20
     # The actors' files came back to the driver's folder and were merged there.
-    assert (tmp_path / "workers" / "0" / "report.json").is_file()
-    samples = [json.loads(line) for line in (tmp_path / "samples.jsonl").open()]
-    assert sorted(s["request_id"] for s in samples) == list(range(40))
+    assert (out / "workers" / "0" / "report.json").is_file()
+    samples = [json.loads(line) for line in (out / "samples.jsonl").open()]
+    assert sorted(s["request_id"] for s in samples) == list(range(REQUESTS))
     # One start instant, sent as wall-clock time and converted in each actor: the union of
     # the intended instants is evenly spaced at 50 ms.
     intended = sorted(s["intended_us"] for s in samples)
@@ -93,36 +112,18 @@ def test_two_ray_actors_send_the_schedule_once_and_merge_exactly(
     ttft_p50 = model["latency_ms"]["ttft"]["service"]["p50"]
     assert ttft_p50 is not None
     assert 50 - ROUNDING_MS <= ttft_p50 <= 50 + late_ms + CLIENT_MEDIAN_MS
-    assert model["tokens"]["output"]["total"] == 40 * 10
+    assert model["tokens"]["output"]["total"] == REQUESTS * 10
 
 
-def test_the_driver_shows_the_actors_live_progress_summed(
-    local_ray: Any, make_scenario: ScenarioFactory, tmp_path: Path
-) -> None:
-    from loadgen.scale.ray_workers import run_with_ray
-
-    scenario = make_scenario(
-        load={"rate": 20, "arrival": "constant", "requests": 60},
-        emulator={"profiles": {"fixed-model": PROFILE}},
-    )
-    screen = io.StringIO()
-    options = RunOptions(
-        out_dir=tmp_path,
-        emulate=True,
-        quiet=True,
-        html=False,
-        progress=True,
-        console=Console(file=screen, force_terminal=True, width=140),
-    )
-    result = run_with_ray(scenario, options, None, 2)
+def test_the_driver_shows_the_actors_live_progress_summed(ray_run: tuple[Any, str, Path]) -> None:
+    result, output, _ = ray_run
     assert result.exit_code == 0
-    output = screen.getvalue()
     sent = [int(n) for n in re.findall(r"sent (\d+)  in flight", output)]
     assert len(set(sent)) >= 3, output  # the actors' snapshots came in as the run went
     assert sent == sorted(sent)
-    assert sent[-1] == 60  # every actor's last snapshot reached the driver
+    assert sent[-1] == REQUESTS  # every actor's last snapshot reached the driver
     assert "workers: 2  CPU of a core: 0: " in output
-    assert re.search(r"fixed-model\s+60\s+0\s+\d+\.\d / \d+\.\d", output)
+    assert re.search(rf"fixed-model\s+{REQUESTS}\s+0\s+\d+\.\d / \d+\.\d", output)
 
 
 def test_ctrl_c_on_the_driver_stops_every_actor_and_the_report_is_written(

@@ -1,7 +1,8 @@
 """`loadgen compare`, `merge`, `report` and `make nightly`, through the real CLI and emulator.
 
-Three short runs of one model (10 req/s for 4 s): a base, a rerun with other seeds (loadgen's
-and the emulator's), and one where the emulator's TTFT is 30 % higher.
+Three short runs of one model (20 req/s for 2 s: 40 requests, as compare needs): a base, a
+rerun with other seeds (loadgen's and the emulator's), and one where the emulator's TTFT is
+30 % higher.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def scenario(path: Path, *, seed: int, ttft_ms: float) -> Path:
         "prompt": {"template": "Summarise: {body}"},
         "dataset": {"path": str(REPO / "scenarios" / "data" / "emails.jsonl")},
         "inference": {"max_tokens": 50},
-        "load": {"rate": 10, "arrival": "constant", "duration": "4s"},
+        "load": {"rate": 20, "arrival": "constant", "duration": "2s"},
         "seed": seed,
         "emulator": {
             "seed": seed,
@@ -145,7 +146,7 @@ def test_merge_is_exact(runs: dict[str, Path], tmp_path: Path) -> None:
     )
     sends = merged["timeseries"]["sends"]
     assert sum(sends) == sum(sum(p["timeseries"]["sends"]) for p in parts)
-    assert merged["run"]["generator"]["target_rps"] == 20
+    assert merged["run"]["generator"]["target_rps"] == 40  # the two parts' 20 req/s
     assert merged["run"]["status"] == "completed"
 
 
@@ -231,8 +232,8 @@ def test_a_generator_limited_run_is_called_out(runs: dict[str, Path], tmp_path: 
 def nightly_vars(scenario_path: Path, root: Path) -> list[str]:
     return [
         f"NIGHTLY_SCENARIOS={scenario_path}",
-        "NIGHTLY_RPS=10",
-        "NIGHTLY_DURATION=4s",
+        "NIGHTLY_RPS=20",
+        "NIGHTLY_DURATION=2s",
         f"NIGHTLY_DIR={root / 'nightly'}",
         f"BASELINE_DIR={root / 'baselines'}",
     ]

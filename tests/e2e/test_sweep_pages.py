@@ -19,7 +19,7 @@ from tests.helpers import loadgen, needs_chromium, offline_chromium, offline_pag
 MODEL = "slotted-model"
 SLOTS, TTFT_MS, ITL_MS, TOKENS = 3, 50, 10, 11  # about 20 req/s of capacity
 LOW, HIGH = 10, 40  # req/s: below the capacity, and twice above it
-ASKED_S, MIN_REQUESTS = 1, 30  # 1 s at 10 req/s offers 10: that stage runs 3 s
+ASKED_S, MIN_REQUESTS = 1, 20  # 1 s at 10 req/s offers 10: that stage runs 2 s
 WIDTHS = (420, 1000, 1920)
 MUTED, BAD = "rgb(107, 114, 128)", "rgb(185, 28, 28)"  # base.html.j2's --muted and --bad
 # Per table: whether it reaches past its section, or makes the section scroll sideways.
