@@ -183,6 +183,9 @@ async def _climb(
                         shared_emulator_url=emulator_url,
                         shared_backend=backend,
                         quiet=True,
+                        # a stage keeps report.json and samples.jsonl (docs/sweep.md); its
+                        # page would cost ~0.7 s a stage, and sweep.html shows every stage
+                        html=False,
                         grace_s=options.grace_s,
                         # each model is checked once, before its first stage
                         preflight=options.preflight and not stages and attempt == 0,

@@ -101,7 +101,6 @@ def replay_command(sources: tuple[str, ...], **flags: Any) -> None:
     report.html and samples.jsonl; report.json's `replay` compares the replay with its source."""
     from loadgen.commands.run import claim_out, exit_code_of_run, overrides_of, run_options_of
     from loadgen.config.scenario import scenario_from_dict
-    from loadgen.run import run as run_scenario
 
     refuse_emulate_with_endpoint(flags)
     data, base_dir, source = scenario_data(flags["scenario"])
@@ -112,6 +111,8 @@ def replay_command(sources: tuple[str, ...], **flags: Any) -> None:
     scenario = scenario_from_dict(
         data, base_dir=base_dir, overrides=overrides_of(flags), source=source
     )
+    from loadgen.run import run as run_scenario  # after the scenario: a bad one fails fast
+
     options = run_options_of(flags)
     terminate_as_interrupt()
     claim_out(flags)

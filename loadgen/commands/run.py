@@ -101,15 +101,17 @@ def run_command(scenario: Path | None, **flags: Any) -> None:
 
     Without SCENARIO, the flags are the scenario: --model ID --synthetic IN:OUT and the load
     (--rps, --duration); --save-scenario FILE writes it as YAML."""
-    # The library, loaded when the command runs (loadgen/commands/__init__.py).
+    # The library, loaded when the command runs (loadgen/commands/__init__.py): the scenario
+    # first, so a bad one is refused before the ~1 s import of the run machinery (SDKs, page).
     from loadgen.config.from_flags import build_scenario
-    from loadgen.run import run as run_scenario
 
     overrides = overrides_of(flags)
     refuse_emulate_with_endpoint(flags)
     loaded = build_scenario(
         scenario, overrides, synthetic=flags["synthetic"], save_to=flags["save_scenario"]
     )
+    from loadgen.run import run as run_scenario
+
     options = run_options_of(
         flags,
         quota_from_account=flags["quota_from_account"],

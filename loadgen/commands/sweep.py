@@ -71,10 +71,8 @@ def sweep_command(scenario: Path | None, **flags: Any) -> None:
     """Find the highest rate each model of SCENARIO holds within its SLOs (docs/sweep.md).
 
     Without SCENARIO, the flags are the scenario: --model ID --synthetic IN:OUT."""
-    # The library, loaded when the command runs (loadgen/commands/__init__.py).
-    from loadgen.capacity.stage_length import MIN_STAGE_REQUESTS
-    from loadgen.capacity.sweep import SweepOptions
-    from loadgen.capacity.sweep import sweep as run_sweep
+    # The library, loaded when the command runs (loadgen/commands/__init__.py): the scenario
+    # first, so a bad one is refused before the ~1 s import of the run machinery.
     from loadgen.config.from_flags import build_scenario
 
     refuse_emulate_with_endpoint(flags)
@@ -83,6 +81,10 @@ def sweep_command(scenario: Path | None, **flags: Any) -> None:
         scenario, overrides, synthetic=flags["synthetic"], save_to=flags["save_scenario"]
     )
     refuse_replay_in_sweep(loaded, str(scenario or "loadgen sweep"))
+    from loadgen.capacity.stage_length import MIN_STAGE_REQUESTS
+    from loadgen.capacity.sweep import SweepOptions
+    from loadgen.capacity.sweep import sweep as run_sweep
+
     options = SweepOptions(
         out_dir=flags["out"],
         emulate=flags["emulate"],

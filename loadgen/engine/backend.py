@@ -239,7 +239,11 @@ class Timeline:
         if self.reasoning_tokens is not None:
             return self.reasoning_tokens
         if self.reasoning_chars:  # estimated: the same 4 characters a token as elsewhere
-            return max(1, round(self.reasoning_chars / CHARS_PER_TOKEN_ESTIMATE))
+            estimate = max(1, round(self.reasoning_chars / CHARS_PER_TOKEN_ESTIMATE))
+            # Reasoning is part of the output: an estimate never exceeds what the server counted.
+            if self.output_tokens is not None:
+                estimate = min(estimate, self.output_tokens)
+            return estimate
         return None
 
 
