@@ -176,6 +176,8 @@ def _headers(data: bytes, pos: int, end: int) -> Headers:
 def frame_error(headers: Headers, payload: bytes, operation: str) -> Exception | None:
     """The exception an exception/error frame stands for (as the SDK raises it), or None."""
     kind = headers.get(":message-type")
+    if kind == "event":  # nearly every frame: nothing to build
+        return None
     extra: dict[str, Any] = {}
     if kind == "exception":
         code = str(headers.get(":exception-type", ""))
