@@ -35,7 +35,7 @@ import botocore.eventstream
 import numpy as np
 
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
-from loadgen.emulator.pacing import Pacer
+from loadgen.core.pacing import Pacer
 
 TTFT_MS, ITL_MS, TOKENS = 200.0, 20.0, 50
 CONFIG = EmulatorConfig.model_validate(

@@ -34,7 +34,7 @@ from loadgen.emulator.apis.openai_chat import OpenAIChatApi
 from loadgen.emulator.capacity import Slots
 from loadgen.emulator.eventstream import PADDING
 from loadgen.emulator.options_plan import apply_options, option_rng
-from loadgen.emulator.pacing import Pacer
+from loadgen.core.pacing import Pacer
 from loadgen.emulator.plan import DeltaKind, ParsedRequest, ResponsePlan, draw_plan
 from loadgen.emulator.priority import raise_priority
 from loadgen.emulator.profiles import (

@@ -26,8 +26,8 @@ import botocore.eventstream
 import pytest
 
 from loadgen.emulator import EmulatorConfig, EmulatorProcess
-from loadgen.emulator.lateness import LatenessStats
-from loadgen.emulator.pacing import Pacer
+from loadgen.core.lateness import LatenessStats
+from loadgen.core.pacing import Pacer
 from loadgen.emulator.process import EmulatorStartError
 from tests.emulator_log import (
     CLIENT_MEDIAN_MS,

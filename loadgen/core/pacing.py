@@ -22,8 +22,8 @@ import heapq
 import itertools
 import time
 
-from loadgen.emulator.lateness import LatenessStats
-from loadgen.emulator.timerfd import TimerFd
+from loadgen.core.lateness import LatenessStats
+from loadgen.core.timerfd import TimerFd
 
 SPIN_NS = 1_500_000
 

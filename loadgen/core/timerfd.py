@@ -64,4 +64,11 @@ class TimerFd:
             os.read(self.fd, 8)
 
     def close(self) -> None:
-        os.close(self.fd)
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def __del__(self) -> None:
+        # A run's clock drops its pacer with the run's loop without stopping it: the descriptor
+        # goes with the object (never twice: close() marks it closed).
+        self.close()
