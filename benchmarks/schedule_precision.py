@@ -34,8 +34,8 @@ import aiohttp
 import botocore.eventstream
 import numpy as np
 
-from loadgen.emulator import EmulatorConfig, EmulatorProcess
 from loadgen.core.pacing import Pacer
+from loadgen.emulator import EmulatorConfig, EmulatorProcess
 
 TTFT_MS, ITL_MS, TOKENS = 200.0, 20.0, 50
 CONFIG = EmulatorConfig.model_validate(

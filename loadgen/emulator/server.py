@@ -27,6 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
+from loadgen.core.pacing import Pacer
 from loadgen.emulator.apis.base import Api, StreamEncoder, Timing, json_object
 from loadgen.emulator.apis.converse import ConverseApi
 from loadgen.emulator.apis.invoke import InvokeApi
@@ -34,7 +35,6 @@ from loadgen.emulator.apis.openai_chat import OpenAIChatApi
 from loadgen.emulator.capacity import Slots
 from loadgen.emulator.eventstream import PADDING
 from loadgen.emulator.options_plan import apply_options, option_rng
-from loadgen.core.pacing import Pacer
 from loadgen.emulator.plan import DeltaKind, ParsedRequest, ResponsePlan, draw_plan
 from loadgen.emulator.priority import raise_priority
 from loadgen.emulator.profiles import (

@@ -25,9 +25,9 @@ import aiohttp
 import botocore.eventstream
 import pytest
 
-from loadgen.emulator import EmulatorConfig, EmulatorProcess
 from loadgen.core.lateness import LatenessStats
 from loadgen.core.pacing import Pacer
+from loadgen.emulator import EmulatorConfig, EmulatorProcess
 from loadgen.emulator.process import EmulatorStartError
 from tests.emulator_log import (
     CLIENT_MEDIAN_MS,
