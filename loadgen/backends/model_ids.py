@@ -10,28 +10,23 @@ InvokeModel body) cannot be built for it; docs/scenario.md says to pass them thr
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
-_PROFILE_PREFIX = re.compile(r"^(?:us|us-gov|eu|apac|jp|au|ca|global)\.")
+from loadgen.config.model_family import base_model_id, family_name
+
+__all__ = ["ReasoningStyle", "base_model_id", "reasoning_style"]
 
 # Whose reasoning field a model takes (docs/scenario.md "Request options on the wire").
 ReasoningStyle = Literal["anthropic", "nova", "openai"]
-
-
-def base_model_id(model_id: str) -> str:
-    """`us.anthropic.claude-x` -> `anthropic.claude-x`; an ARN -> its last path part, likewise."""
-    return _PROFILE_PREFIX.sub("", model_id.rsplit("/", 1)[-1])
+_FIELD_OF_FAMILY: dict[str, ReasoningStyle] = {
+    "anthropic": "anthropic",
+    "nova": "nova",
+    "gpt-oss": "openai",
+}
 
 
 def reasoning_style(model_id: str) -> ReasoningStyle | None:
     """Anthropic Claude takes `thinking`, Amazon Nova `reasoningConfig`, OpenAI's gpt-oss
     `reasoning_effort`; None for a model loadgen knows no reasoning field of."""
-    base = base_model_id(model_id)
-    if base.startswith("anthropic."):
-        return "anthropic"
-    if base.startswith("amazon.nova"):
-        return "nova"
-    if base.startswith("openai."):
-        return "openai"
-    return None
+    family = family_name(model_id)
+    return None if family is None else _FIELD_OF_FAMILY.get(family)
