@@ -13,6 +13,8 @@ import hashlib
 import json
 from typing import Any
 
+from pydantic import BaseModel
+
 from loadgen.config.scenario import Scenario, dataset_path
 from loadgen.core.errors import ConfigError
 from loadgen.emulator import EMULATOR_VERSION
@@ -60,7 +62,21 @@ def scenario_sha256(scenario: Scenario) -> str:
     dumped = scenario.model_dump(
         mode="json", by_alias=True, exclude_defaults=True, exclude=set(NOT_IN_SCENARIO_DIGEST)
     )
+    # Each model's request options as resolved (inherited from inference:, replaced or turned
+    # off per model): a model's `cache: null` equals the default and would vanish from the dump
+    # above, yet it changes every request of that model. Only when any option is set, so the
+    # digest of a scenario without options stays as it was.
+    resolved = {model.id: _jsonable(scenario.model_options(model.id)) for model in scenario.models}
+    if any(value is not None for options in resolved.values() for value in options.values()):
+        dumped["resolved_request_options"] = resolved
     return canonical_sha256(dumped)
+
+
+def _jsonable(options: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+        for name, value in options.items()
+    }
 
 
 def dataset_sha256(scenario: Scenario) -> str | None:

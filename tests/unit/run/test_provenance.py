@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from loadgen.config.scenario import load_scenario
+import yaml
+
+from loadgen.config.scenario import load_scenario, scenario_from_dict
 from loadgen.emulator import EMULATOR_VERSION
-from loadgen.run.provenance import run_provenance
+from loadgen.run.provenance import run_provenance, scenario_sha256
 
 SCENARIO = """\
 name: digest
@@ -62,3 +64,15 @@ def test_the_emulator_part_names_each_models_profile_and_version(tmp_path: Path)
     ]
     assert digests[0] == digests[1]
     assert run_provenance(scenario, emulated=False)["emulator"] is None
+
+
+def test_a_model_turning_an_inherited_option_off_changes_the_digest() -> None:
+    # `cache: null` on one model equals the field's default, yet it changes that model's
+    # requests: the digest holds each model's options as resolved.
+    scenarios = Path(__file__).resolve().parents[3] / "scenarios"
+    data = yaml.safe_load((scenarios / "support_agent.yaml").read_text())
+    with_off = scenario_sha256(scenario_from_dict(data, base_dir=scenarios))
+    gpt_oss = next(m for m in data["models"] if isinstance(m, dict) and "cache" in m)
+    del gpt_oss["cache"]
+    inherited = scenario_sha256(scenario_from_dict(data, base_dir=scenarios))
+    assert with_off != inherited
