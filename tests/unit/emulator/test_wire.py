@@ -157,7 +157,8 @@ def test_config_files_load(tmp_path: Path) -> None:
 def test_emulator_shares_no_code_with_the_client_side() -> None:
     """No botocore, and nothing of the client side's protocol code: a protocol bug shared by
     both sides would cancel out in these tests. Of loadgen's core the emulator takes only what
-    carries no protocol: the error tree and the parent-death signal."""
+    carries no protocol: the error tree, the parent-death signal, and the pacer (and its
+    lateness statistics) that both sides now wake by."""
     root = REPO
     package = root / "loadgen" / "emulator"
     sources = list(package.rglob("*.py"))
@@ -176,6 +177,8 @@ def test_emulator_shares_no_code_with_the_client_side() -> None:
         "loadgen.emulator.apis",
         "loadgen.core.errors",
         "loadgen.core.parent_death",
+        "loadgen.core.pacing",
+        "loadgen.core.lateness",
     }
 
 
