@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,23 @@ LATENCY_METRICS = (
     ("TTLT p99", "ttlt_service", 99.0),
     ("ITL p99", "itl", 99.0),
 )
+
+# Compared where either run reasoned (docs/metrics.md "Content kinds").
+REASONING_METRICS = (
+    ("TTFA p50", "ttfa_service", 50.0),
+    ("TTFA p99", "ttfa_service", 99.0),
+    ("reasoning p50", "reasoning", 50.0),
+)
+# Answers that did not answer as asked (docs/metrics.md "Outcomes"), as rates of requests sent.
+FLAGGED_OUTCOMES = (
+    ("guardrail rate", ("guardrail_intervened",)),
+    ("content filtered rate", ("content_filtered",)),
+    ("truncation rate", ("max_tokens", "model_context_window_exceeded")),
+)
+
+
+def _ended_by(stats: ModelStats, *, reasons: tuple[str, ...]) -> int:
+    return sum(stats.stop_reasons[reason] for reason in reasons)
 
 
 @dataclass(frozen=True)
@@ -184,12 +202,27 @@ def _model_rows(
                 model, label, "ms", distributions, percentile(q), options, rng, scale=1e-3
             )
         )
+    if any(s.reasoning_requests for s in stats):
+        # With reasoning, TTFT is the first reasoning token: the answer's own wait is TTFA.
+        for label, name, q in REASONING_METRICS:
+            distributions = tuple(Distribution.for_percentiles(s.latency[name]) for s in stats)
+            rows.append(
+                _bootstrapped(
+                    model, label, "ms", distributions, percentile(q), options, rng, scale=1e-3
+                )
+            )
     rows.append(_tokens_per_s(model, sections, stats, options, rng))
     for label, hits in (
         ("error rate", lambda s: s.sent - s.ok),
         ("throttle rate", lambda s: s.errors.get(ErrorClass.THROTTLED.value, 0)),
     ):
         rows.append(_proportion(model, label, stats, hits, options))
+    for label, reasons in FLAGGED_OUTCOMES:
+        # Only where a side had any: a row of zeros on every plain comparison says nothing.
+        if any(_ended_by(s, reasons=reasons) for s in stats):
+            rows.append(
+                _proportion(model, label, stats, partial(_ended_by, reasons=reasons), options)
+            )
     rows.append(_cost_per_1k(model, sections, stats, options, rng))
     return rows
 

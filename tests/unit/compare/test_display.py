@@ -125,3 +125,41 @@ def test_an_80_column_terminal_gets_every_figure_whole() -> None:
     assert all(len(line) <= 80 for line in printed.splitlines())
     for row in comparison_view(comparison)["rows"]:
         assert row["change"] in printed and row["evidence"] in printed
+
+
+def _reasoning_run(seed: int, reasoning_ms: float, guardrail_stops: int) -> dict[str, object]:
+    """N requests that reason for `reasoning_ms` (± 20 %) before their answer, 200 ms after
+    the send; the first `guardrail_stops` of them ended by a guardrail."""
+    rng = np.random.default_rng(seed)
+    samples = []
+    for i in range(N):
+        start = i * 100_000
+        reasoning_us = round(reasoning_ms * 1000 * rng.uniform(0.8, 1.2))
+        first = start + 150 + 200_000
+        samples.append(
+            make_sample(
+                i,
+                start_us=start,
+                first_token_us=first,
+                first_reasoning_us=first,
+                first_answer_us=first + reasoning_us,
+                end_us=first + reasoning_us + 200_000,
+                reasoning_tokens=40,
+                stop_reason="guardrail_intervened" if i < guardrail_stops else "end_turn",
+            )
+        )
+    return make_report(samples)
+
+
+def test_reasoning_runs_compare_time_to_first_answer_and_flagged_outcomes() -> None:
+    # TTFT is the first reasoning token on both sides; only the answer's wait grew.
+    base = _reasoning_run(1, reasoning_ms=300, guardrail_stops=4)
+    new = _reasoning_run(2, reasoning_ms=600, guardrail_stops=60)
+    rows = {row.metric: row for row in compare_reports(base, new, CompareOptions()).rows}
+    assert rows["TTFT p50"].verdict != "regression"
+    assert rows["TTFA p50"].verdict == "regression"
+    assert rows["reasoning p50"].new > rows["reasoning p50"].base
+    assert rows["guardrail rate"].verdict == "regression"
+    # Plain runs get none of these rows: there is nothing to say about them.
+    plain = compare_reports(_run(1, 200.0), _run(2, 200.0), CompareOptions()).rows
+    assert not {"TTFA p50", "reasoning p50", "guardrail rate"} & {row.metric for row in plain}
