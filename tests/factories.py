@@ -19,6 +19,15 @@ if TYPE_CHECKING:
     from loadgen.report.build import RunInfo
 
 
+# A tool spec as a scenario's `tools.specs` gives it (RequestOptions' ToolOption), for tests
+# of the bodies each API builds from it.
+WEATHER_TOOL = {
+    "name": "get_weather",
+    "description": "The weather in a city.",
+    "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
+}
+
+
 def make_sample(request_id: int = 1, *, start_us: int | None = None, **overrides: Any) -> Sample:
     """A successful streamed request of model "m", intended at `start_us` (by default
     request_id ms into the run, so that a run of them is spread out):

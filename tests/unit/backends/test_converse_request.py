@@ -22,12 +22,8 @@ from loadgen.engine.request import (
     RequestOptions,
     ToolOption,
 )
+from tests.factories import WEATHER_TOOL as WEATHER
 
-WEATHER = {
-    "name": "get_weather",
-    "description": "The weather in a city.",
-    "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
-}
 HISTORY = (
     {"role": "user", "content": [{"text": "Weather in Paris?"}]},
     {
